@@ -1,0 +1,491 @@
+/**
+ * `EventLoop`: asyncio's loop scheduled on top of Node's own (CPython's `base_events.py`).
+ *
+ * libuv does the I/O; this class does the scheduling. Ready callbacks sit in a FIFO queue and run
+ * in batches — one batch per Node loop iteration (`setImmediate`), and a batch runs only what was
+ * ready when it began, so I/O is never starved. Timers sit in one heap armed through a single
+ * Node timer; cancelled timers are dropped lazily.
+ *
+ * Differences from Python: a loop processes its callbacks whenever it has any, not only inside
+ * `runForever`/`runUntilComplete` — so awaitables made from plain Node code (a Fastify handler, a
+ * CLI) work without `run()`. `runUntilComplete` and `runForever` return Promises; `isRunning()` is
+ * true while one of them is in progress.
+ */
+import { inspect } from "node:util";
+import { Deque } from "../internal/deque.js";
+import { MinHeap } from "../internal/heap.js";
+import { envDebug } from "./coroutines.js";
+import { ArgumentTypeError, RuntimeError, ValueError } from "./exceptions.js";
+import { Future } from "./futures.js";
+import { Handle, type Runnable, TimerHandle } from "./handles.js";
+import { logger } from "./log.js";
+import {
+  _getRunningLoop,
+  registerLoopFactory,
+  setDrainingLoop,
+  setRunningLoop,
+  taskStorage,
+} from "./loop-registry.js";
+import { type Task, type TaskBody, type TaskOptions, createTask, ensureFuture } from "./tasks.js";
+
+/** What an exception handler receives (CPython's context dict). */
+export interface ExceptionContext {
+  message: string;
+  exception?: unknown;
+  future?: unknown;
+  task?: unknown;
+  handle?: unknown;
+  sourceTraceback?: string | undefined;
+  [key: string]: unknown;
+}
+
+/** An exception handler: `(loop, context) => void`. */
+export type ExceptionHandler = (loop: EventLoop, context: ExceptionContext) => void;
+
+const MIN_SCHEDULED_TIMER_HANDLES = 100;
+const MIN_CANCELLED_TIMER_HANDLES_FRACTION = 0.5;
+/** Node timers have millisecond resolution: a timer within this much of now is due. */
+const CLOCK_RESOLUTION = 0.001;
+const MAX_NODE_DELAY_MS = 2 ** 31 - 1;
+
+/** The pending tasks of a loop: held strongly, or weakly in debug mode so leaks can be reported. */
+class TaskRegistry implements Iterable<Task<any>> {
+  #strong = new Set<Task<any>>();
+  #weak: Map<Task<any>, WeakRef<Task<any>>> | null = null;
+  #weakRefs = new Set<WeakRef<Task<any>>>();
+  #finalizer: FinalizationRegistry<{ name: string; repr: string; stack: string | undefined }> | null = null;
+
+  constructor(readonly loop: EventLoop) {}
+
+  add(task: Task<any>): void {
+    if (!this.loop._debug) {
+      this.#strong.add(task);
+      return;
+    }
+    this.#weak ??= new Map();
+    this.#finalizer ??= new FinalizationRegistry((held) => {
+      this.loop.callExceptionHandler({
+        message: "Task was destroyed but it is pending!",
+        task: held.repr,
+        sourceTraceback: held.stack,
+      });
+    });
+    const ref = new WeakRef(task);
+    this.#weakRefs.add(ref);
+    this.#finalizer.register(task, { name: task._name, repr: String(task), stack: task._sourceTraceback }, ref);
+  }
+
+  delete(task: Task<any>): void {
+    if (this.#strong.delete(task)) return;
+    if (this.#weakRefs.size === 0) return;
+    for (const ref of this.#weakRefs) {
+      if (ref.deref() === task) {
+        this.#weakRefs.delete(ref);
+        this.#finalizer?.unregister(ref);
+        return;
+      }
+    }
+  }
+
+  *[Symbol.iterator](): Iterator<Task<any>> {
+    yield* this.#strong;
+    for (const ref of this.#weakRefs) {
+      const t = ref.deref();
+      if (t === undefined) this.#weakRefs.delete(ref);
+      else yield t;
+    }
+  }
+}
+
+/**
+ * An asyncio event loop. Get one with `getEventLoop()`, `newEventLoop()`, or let `run()` make one.
+ * @see https://docs.python.org/3/library/asyncio-eventloop.html
+ */
+export class EventLoop {
+  /** Callbacks slower than this many seconds are logged in debug mode. */
+  slowCallbackDuration = 0.1;
+
+  /** @internal */ _debug: boolean;
+  /** @internal */ _tasks: TaskRegistry;
+  /** @internal */ _exceptionHandler: ExceptionHandler | null = null;
+  /** @internal */ readonly _ready = new Deque<Runnable>(1024);
+  /** @internal */ readonly _timers = new MinHeap<TimerHandle>();
+  #timerSeq = 0;
+  #timerCancelledCount = 0;
+  #nodeTimer: NodeJS.Timeout | null = null;
+  #nodeTimerWhen = Number.POSITIVE_INFINITY;
+  #immediatePending = false;
+  #closed = false;
+  #running = false;
+  #stopping = false;
+  #keepAlive: NodeJS.Timeout | null = null;
+  #onStopped: (() => void) | null = null;
+
+  constructor(options?: { debug?: boolean }) {
+    this._debug = options?.debug ?? envDebug();
+    this._tasks = new TaskRegistry(this);
+  }
+
+  // ---- clock -------------------------------------------------------------------------------
+
+  /** The loop's monotonic clock, in seconds. */
+  time(): number {
+    return performance.now() / 1000;
+  }
+
+  // ---- scheduling --------------------------------------------------------------------------
+
+  /**
+   * Run `callback(...args)` on the next loop iteration. Callbacks run in the order they were added.
+   * @throws {RuntimeError} "Event loop is closed".
+   */
+  callSoon<A extends unknown[]>(callback: (...args: A) => unknown, ...args: A): Handle {
+    this._checkClosed();
+    checkCallback(callback, "callSoon");
+    const h = new Handle(callback, args, this);
+    this._schedule(h);
+    return h;
+  }
+
+  /** Run `callback(...args)` after `delay` seconds. */
+  callLater<A extends unknown[]>(delay: number, callback: (...args: A) => unknown, ...args: A): TimerHandle {
+    checkNumber(delay, "delay");
+    return this.callAt(this.time() + delay, callback, ...args);
+  }
+
+  /** Run `callback(...args)` at loop time `when` (seconds, the `time()` clock). */
+  callAt<A extends unknown[]>(when: number, callback: (...args: A) => unknown, ...args: A): TimerHandle {
+    checkNumber(when, "when");
+    this._checkClosed();
+    checkCallback(callback, "callAt");
+    const h = new TimerHandle(when, this.#timerSeq++, callback, args, this);
+    this._timers.push(h);
+    if (when < this.#nodeTimerWhen) this._armTimer();
+    return h;
+  }
+
+  /** @internal Append to the ready queue, asking Node for a turn if none is pending. */
+  _schedule(r: Runnable): void {
+    if (this.#closed) throw new RuntimeError("Event loop is closed");
+    this._ready.push(r);
+    if (!this.#immediatePending) this.#requestTurn();
+  }
+
+  #requestTurn(): void {
+    this.#immediatePending = true;
+    // Outside any task's async context, so callbacks do not run "inside" whoever scheduled first.
+    if (taskStorage.getStore() === undefined) setImmediate(this.#onImmediate);
+    else taskStorage.exit(() => setImmediate(this.#onImmediate));
+  }
+
+  #onImmediate = (): void => {
+    this.#immediatePending = false;
+    this._runOnce();
+  };
+
+  #onNodeTimer = (): void => {
+    this.#nodeTimer = null;
+    this.#nodeTimerWhen = Number.POSITIVE_INFINITY;
+    this._runOnce();
+  };
+
+  /** @internal Arm the single Node timer for the earliest live timer (or disarm it). */
+  _armTimer(): void {
+    const heap = this._timers;
+    let top = heap.peek();
+    while (top !== undefined && top._cancelled) {
+      heap.pop();
+      top._scheduled = false;
+      this.#timerCancelledCount--;
+      top = heap.peek();
+    }
+    if (top === undefined || this.#closed) {
+      if (this.#nodeTimer !== null) clearTimeout(this.#nodeTimer);
+      this.#nodeTimer = null;
+      this.#nodeTimerWhen = Number.POSITIVE_INFINITY;
+      return;
+    }
+    if (top.heapKey === this.#nodeTimerWhen && this.#nodeTimer !== null) return;
+    if (this.#nodeTimer !== null) clearTimeout(this.#nodeTimer);
+    const ms = Math.min(MAX_NODE_DELAY_MS, Math.max(0, Math.ceil((top.heapKey - this.time()) * 1000)));
+    this.#nodeTimerWhen = top.heapKey;
+    if (taskStorage.getStore() === undefined) this.#nodeTimer = setTimeout(this.#onNodeTimer, ms);
+    else this.#nodeTimer = taskStorage.exit(() => setTimeout(this.#onNodeTimer, ms));
+  }
+
+  /** @internal A scheduled TimerHandle was cancelled. */
+  _timerHandleCancelled(_h: TimerHandle): void {
+    this.#timerCancelledCount++;
+    const n = this._timers.length;
+    if (this.#timerCancelledCount === n) {
+      // Every timer is cancelled: drop them all and release the Node timer (it would keep the process alive).
+      for (const t of this._timers.items) t._scheduled = false;
+      this._timers.clear();
+      this.#timerCancelledCount = 0;
+      this._armTimer();
+    } else if (
+      n > MIN_SCHEDULED_TIMER_HANDLES &&
+      this.#timerCancelledCount / n > MIN_CANCELLED_TIMER_HANDLES_FRACTION
+    ) {
+      this._timers.filter((t) => {
+        if (t._cancelled) t._scheduled = false;
+        return !t._cancelled;
+      });
+      this.#timerCancelledCount = 0;
+      this._armTimer();
+    }
+  }
+
+  /**
+   * @internal One loop iteration (CPython's `_run_once`): move due timers to the ready queue,
+   * then run the callbacks that are ready now — not those they schedule.
+   */
+  _runOnce(): void {
+    if (this.#closed) return;
+    const heap = this._timers;
+    if (heap.length > 0) {
+      const end = this.time() + CLOCK_RESOLUTION;
+      let top = heap.peek();
+      while (top !== undefined && (top._cancelled || top.heapKey < end)) {
+        heap.pop();
+        top._scheduled = false;
+        if (top._cancelled) this.#timerCancelledCount--;
+        else this._ready.push(top);
+        top = heap.peek();
+      }
+      this._armTimer();
+    }
+    const ready = this._ready;
+    let n = ready.length;
+    const prev = setDrainingLoop(this);
+    try {
+      if (this._debug) {
+        while (n-- > 0) {
+          const r = ready.shift()!;
+          const t0 = performance.now();
+          r._runReady();
+          const dt = (performance.now() - t0) / 1000;
+          if (dt >= this.slowCallbackDuration)
+            logger.warning(`Executing ${inspect(r, { depth: 0 })} took ${dt.toFixed(3)} seconds`);
+        }
+      } else {
+        while (n-- > 0) ready.shift()!._runReady();
+      }
+    } finally {
+      setDrainingLoop(prev);
+    }
+    if (this.#stopping && this.#running) this.#finishRun();
+    if (ready.length > 0 && !this.#immediatePending && !this.#closed) this.#requestTurn();
+  }
+
+  // ---- running and stopping ------------------------------------------------------------------
+
+  /**
+   * Run until `stop()` is called. The returned Promise settles after the iteration in which
+   * `stop()` was called. Keeps the process alive meanwhile, as Python's `run_forever` blocks.
+   */
+  runForever(): Promise<void> {
+    try {
+      this.#checkRunnable();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    this.#running = true;
+    setRunningLoop(this);
+    this.#keepAlive = setInterval(() => {}, MAX_NODE_DELAY_MS);
+    const done = new Promise<void>((resolve) => {
+      this.#onStopped = resolve;
+    });
+    if (!this.#immediatePending) this.#requestTurn();
+    return done;
+  }
+
+  #checkRunnable(): void {
+    this._checkClosed();
+    if (this.#running) throw new RuntimeError("This event loop is already running");
+    const other = _getRunningLoop();
+    if (other !== null && other !== this && other.isRunning())
+      throw new RuntimeError("Cannot run the event loop while another loop is running");
+  }
+
+  #finishRun(): void {
+    this.#stopping = false;
+    this.#running = false;
+    setRunningLoop(null);
+    if (this.#keepAlive !== null) clearInterval(this.#keepAlive);
+    this.#keepAlive = null;
+    const cb = this.#onStopped;
+    this.#onStopped = null;
+    cb?.();
+  }
+
+  /**
+   * Run until `aw` (a future, task, coroutine or promise) is done; resolves with its result or
+   * rejects with its exception.
+   */
+  runUntilComplete<T>(aw: Future<T> | TaskBody<T>): Promise<T> {
+    let fut: Future<T>;
+    try {
+      this.#checkRunnable();
+      fut = ensureFuture(aw, { loop: this });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const onDone = (): void => this.stop();
+    fut.addDoneCallback(onDone);
+    return this.runForever().then(() => {
+      fut.removeDoneCallback(onDone);
+      if (!fut.done()) throw new RuntimeError("Event loop stopped before Future completed.");
+      return fut.result();
+    });
+  }
+
+  /**
+   * Stop the loop: `runForever()` returns after the current iteration. Called before
+   * `runForever()`, the loop runs one iteration and stops.
+   */
+  stop(): void {
+    this.#stopping = true;
+    if (this.#running && !this.#immediatePending && !this.#closed) this.#requestTurn();
+  }
+
+  /** True while `runForever()` or `runUntilComplete()` is in progress. */
+  isRunning(): boolean {
+    return this.#running;
+  }
+
+  /** True once `close()` was called. */
+  isClosed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Close the loop: pending callbacks and timers are dropped; any later use throws.
+   * @throws {RuntimeError} "Cannot close a running event loop".
+   */
+  close(): void {
+    if (this.#running) throw new RuntimeError("Cannot close a running event loop");
+    if (this.#closed) return;
+    if (this._debug) logger.debug(`Close ${this}`);
+    this.#closed = true;
+    this._ready.clear();
+    for (const t of this._timers.items) t._scheduled = false;
+    this._timers.clear();
+    this.#timerCancelledCount = 0;
+    if (this.#nodeTimer !== null) clearTimeout(this.#nodeTimer);
+    this.#nodeTimer = null;
+    this.#nodeTimerWhen = Number.POSITIVE_INFINITY;
+    for (const hook of this._closeHooks) hook();
+  }
+
+  /** @internal Run by `close()` (executors register here). */
+  readonly _closeHooks: (() => void)[] = [];
+
+  /** @internal */
+  _checkClosed(): void {
+    if (this.#closed) throw new RuntimeError("Event loop is closed");
+  }
+
+  // ---- futures and tasks -------------------------------------------------------------------
+
+  /** A new pending Future bound to this loop. */
+  createFuture<T = unknown>(): Future<T> {
+    return new Future<T>({ loop: this });
+  }
+
+  /** Schedule `coro` as a Task on this loop (see the module function `createTask`). */
+  createTask<T>(coro: TaskBody<T>, options?: { name?: string }): Task<T> {
+    this._checkClosed();
+    return createTask(coro, { ...(options as TaskOptions), loop: this });
+  }
+
+  // ---- errors ------------------------------------------------------------------------------
+
+  /** Install `handler` for errors nobody else handles (`null` restores the default). */
+  setExceptionHandler(handler: ExceptionHandler | null): void {
+    if (handler !== null && typeof handler !== "function")
+      throw new ArgumentTypeError(`A callable object or None is expected, got ${inspect(handler)}`);
+    this._exceptionHandler = handler;
+  }
+
+  /** The installed exception handler, or `null`. */
+  getExceptionHandler(): ExceptionHandler | null {
+    return this._exceptionHandler;
+  }
+
+  /** The default handler: logs the message, the exception and the context on the `asyncio` logger. */
+  defaultExceptionHandler(context: ExceptionContext): void {
+    const lines = [context.message || "Unhandled exception in event loop"];
+    for (const key of Object.keys(context).sort()) {
+      if (key === "message" || key === "exception" || context[key] === undefined) continue;
+      if (key === "sourceTraceback") {
+        lines.push(`Object created at (most recent call last):\n${context.sourceTraceback}`);
+        continue;
+      }
+      lines.push(`${key}: ${typeof context[key] === "string" ? context[key] : inspect(context[key], { depth: 1 })}`);
+    }
+    if ("exception" in context) {
+      const e = context.exception;
+      lines.push(e instanceof Error && e.stack ? e.stack : inspect(e));
+    }
+    logger.error(lines.join("\n"));
+  }
+
+  /** Report an error: to the installed handler, else the default one. Never throws. */
+  callExceptionHandler(context: ExceptionContext): void {
+    const handler = this._exceptionHandler;
+    if (handler === null) {
+      try {
+        this.defaultExceptionHandler(context);
+      } catch (e) {
+        logger.error(`Exception in default exception handler: ${inspect(e)}`);
+      }
+      return;
+    }
+    try {
+      handler(this, context);
+    } catch (exc) {
+      try {
+        this.defaultExceptionHandler({
+          message: "Unhandled error in exception handler",
+          exception: exc,
+          context,
+        });
+      } catch (e) {
+        logger.error(`Exception in default exception handler while handling an error: ${inspect(e)}`);
+      }
+    }
+  }
+
+  // ---- debug -------------------------------------------------------------------------------
+
+  /** True in debug mode. */
+  getDebug(): boolean {
+    return this._debug;
+  }
+
+  /** Turn debug mode on or off (slow callbacks, creation stacks, never-awaited coroutines …). */
+  setDebug(enabled: boolean): void {
+    this._debug = Boolean(enabled);
+  }
+
+  /** @internal */
+  [inspect.custom](): string {
+    return `<EventLoop running=${this.#running} closed=${this.#closed} debug=${this._debug}>`;
+  }
+
+  toString(): string {
+    return this[inspect.custom]();
+  }
+}
+
+function checkCallback(cb: unknown, method: string): void {
+  if (typeof cb !== "function") throw new ArgumentTypeError(`a callable object was expected by ${method}(), got ${inspect(cb)}`);
+}
+
+function checkNumber(x: unknown, name: string): void {
+  if (typeof x !== "number") throw new ArgumentTypeError(`${name} must be a number, got ${inspect(x)}`);
+  if (Number.isNaN(x)) throw new ValueError(`${name} must not be NaN`);
+}
+
+registerLoopFactory(() => new EventLoop());

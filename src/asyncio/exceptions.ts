@@ -1,0 +1,176 @@
+/**
+ * The exceptions of the core, mirroring CPython's `asyncio/exceptions.py`.
+ *
+ * Every class carries a stable `code` and survives a second copy of aiots in the process
+ * (see {@link brand}). {@link CancelledError} deliberately shares no base class with the others
+ * beyond `Error`, so code that handles "ordinary" aiots errors never swallows a cancellation.
+ */
+import { brand } from "../internal/brand.js";
+
+/**
+ * The operation was cancelled. Thrown at the await point of a cancelled task.
+ *
+ * Code that catches it must re-throw it (or call `task.uncancel()` deliberately):
+ * ```ts
+ * try { await work(); } catch (e) { if (isCancelledError(e)) throw e; log(e); }
+ * ```
+ * @see https://docs.python.org/3/library/asyncio-exceptions.html#asyncio.CancelledError
+ */
+export class CancelledError extends Error {
+  /** Stable machine-readable code. */
+  readonly code: string = "AIOTS_ERR_CANCELLED";
+  constructor(message?: string) {
+    super(message ?? "");
+    this.name = "CancelledError";
+  }
+}
+brand(CancelledError, "CancelledError");
+
+/** True when `e` is a {@link CancelledError} (from any copy of aiots). */
+export function isCancelledError(e: unknown): e is CancelledError {
+  return e instanceof CancelledError;
+}
+
+/** Base of the Python-named errors below: a plain `Error` with a stable `code`. */
+abstract class AiotsError extends Error {
+  abstract readonly code: string;
+}
+
+/** Python's `RuntimeError`: the operation is not valid in the current state (loop closed, running …). */
+export class RuntimeError extends AiotsError {
+  readonly code: string = "AIOTS_ERR_RUNTIME";
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message ?? "", options);
+    this.name = "RuntimeError";
+  }
+}
+brand(RuntimeError, "RuntimeError");
+
+/** Python's `ValueError`: an argument has the right type but an invalid value. */
+export class ValueError extends AiotsError {
+  readonly code: string = "AIOTS_ERR_VALUE";
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message ?? "", options);
+    this.name = "ValueError";
+  }
+}
+brand(ValueError, "ValueError");
+
+/** Python's `TypeError` for arguments of the wrong kind; extends the built-in `TypeError`. */
+export class ArgumentTypeError extends TypeError {
+  readonly code: string = "AIOTS_ERR_ARG_TYPE";
+  constructor(message: string) {
+    super(message);
+    this.name = "TypeError";
+  }
+}
+brand(ArgumentTypeError, "ArgumentTypeError");
+
+/**
+ * The operation exceeded its deadline (`waitFor`, `timeout`, `asCompleted`).
+ * @see https://docs.python.org/3/library/asyncio-exceptions.html#asyncio.TimeoutError
+ */
+export class TimeoutError extends AiotsError {
+  readonly code: string = "AIOTS_ERR_TIMEOUT";
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message ?? "", options);
+    this.name = "TimeoutError";
+  }
+}
+brand(TimeoutError, "TimeoutError");
+
+/** A Future or Task was used in a state that does not allow it (result of a pending future, set twice). */
+export class InvalidStateError extends AiotsError {
+  readonly code: string = "AIOTS_ERR_INVALID_STATE";
+  constructor(message?: string) {
+    super(message ?? "");
+    this.name = "InvalidStateError";
+  }
+}
+brand(InvalidStateError, "InvalidStateError");
+
+/** `readexactly()` met end of stream first; `partial` holds what was read. */
+export class IncompleteReadError extends AiotsError {
+  readonly code: string = "AIOTS_ERR_INCOMPLETE_READ";
+  constructor(
+    readonly partial: Uint8Array,
+    readonly expected: number | null,
+  ) {
+    super(
+      `${partial.length} bytes read on a total of ${expected === null ? "undefined" : expected} expected bytes`,
+    );
+    this.name = "IncompleteReadError";
+  }
+}
+brand(IncompleteReadError, "IncompleteReadError");
+
+/** The stream buffer limit was reached while looking for a separator; `consumed` bytes are to be consumed. */
+export class LimitOverrunError extends AiotsError {
+  readonly code: string = "AIOTS_ERR_LIMIT_OVERRUN";
+  constructor(
+    message: string,
+    readonly consumed: number,
+  ) {
+    super(message);
+    this.name = "LimitOverrunError";
+  }
+}
+brand(LimitOverrunError, "LimitOverrunError");
+
+/** `getNowait()` on an empty queue. */
+export class QueueEmpty extends AiotsError {
+  readonly code: string = "AIOTS_ERR_QUEUE_EMPTY";
+  constructor(message?: string) {
+    super(message ?? "");
+    this.name = "QueueEmpty";
+  }
+}
+brand(QueueEmpty, "QueueEmpty");
+
+/** `putNowait()` on a full queue. */
+export class QueueFull extends AiotsError {
+  readonly code: string = "AIOTS_ERR_QUEUE_FULL";
+  constructor(message?: string) {
+    super(message ?? "");
+    this.name = "QueueFull";
+  }
+}
+brand(QueueFull, "QueueFull");
+
+/** `put()`/`get()` on a queue that was shut down. */
+export class QueueShutDown extends AiotsError {
+  readonly code: string = "AIOTS_ERR_QUEUE_SHUTDOWN";
+  constructor(message?: string) {
+    super(message ?? "");
+    this.name = "QueueShutDown";
+  }
+}
+brand(QueueShutDown, "QueueShutDown");
+
+/** A `Barrier` was reset or aborted while tasks waited on it. */
+export class BrokenBarrierError extends RuntimeError {
+  override readonly code: string = "AIOTS_ERR_BROKEN_BARRIER";
+  constructor(message?: string) {
+    super(message ?? "");
+    this.name = "BrokenBarrierError";
+  }
+}
+brand(BrokenBarrierError, "BrokenBarrierError");
+
+/**
+ * Several unrelated errors raised together, as by a `TaskGroup`. Python's `ExceptionGroup`:
+ * `exceptions` holds them (also available as `errors`, from `AggregateError`).
+ */
+export class ExceptionGroup extends AggregateError {
+  readonly code: string = "AIOTS_ERR_EXCEPTION_GROUP";
+  /** The grouped errors, in the order they happened. */
+  readonly exceptions: readonly unknown[];
+  constructor(message: string, exceptions: Iterable<unknown>) {
+    const list = [...exceptions];
+    if (list.length === 0) throw new ValueError("second argument (exceptions) must be a non-empty sequence");
+    super(list, `${message} (${list.length} sub-exception${list.length === 1 ? "" : "s"})`);
+    this.name = "ExceptionGroup";
+    this.exceptions = list;
+  }
+}
+brand(ExceptionGroup, "ExceptionGroup");

@@ -1,0 +1,415 @@
+/**
+ * `Future`: a value that will exist later, with CPython's semantics (`asyncio/futures.py`).
+ *
+ * A Future is a plain object (state, result, callback list). Awaiting it with `await` goes
+ * through `then`, which registers a {@link Reaction} and, inside a task, records the future as
+ * what the task waits on, so `task.cancel()` can cancel it. Done callbacks (and reactions) run
+ * one loop iteration after the future completes, in registration order, never synchronously
+ * inside `setResult` — as CPython schedules them with `call_soon`.
+ */
+import { inspect } from "node:util";
+import type { EventLoop } from "./base-events.js";
+import { CancelledError, InvalidStateError, RuntimeError } from "./exceptions.js";
+import type { Runnable } from "./handles.js";
+import { getEventLoop, taskStorage } from "./loop-registry.js";
+import type { Task } from "./tasks.js";
+
+/** @internal */ export const PENDING = 0;
+/** @internal */ export const CANCELLED = 1;
+/** @internal */ export const FINISHED = 2;
+
+/** Something `await` and `yield*` both accept and that yields a typed result. */
+export interface Awaitable<T> extends PromiseLike<T> {
+  [Symbol.iterator](): Iterator<unknown, T, unknown>;
+}
+
+/** A done callback: receives the future it was added to. */
+export type DoneCallback<F> = (fut: F) => void;
+
+/** @internal Whatever sits in a future's callback list besides plain functions. */
+export interface FutureListener {
+  _onFutureDone(fut: Future<any>): void;
+}
+
+type Listener = DoneCallback<any> | FutureListener;
+
+const STATE_NAMES = ["PENDING", "CANCELLED", "FINISHED"];
+
+interface Unretrieved {
+  loop: EventLoop;
+  exception: unknown;
+  kind: string;
+  repr: string;
+  sourceTraceback: string | undefined;
+}
+
+/** Reports futures and tasks collected while holding an exception nobody looked at. */
+const unretrieved = new FinalizationRegistry<Unretrieved>((held) => {
+  if (held.loop.isClosed() && held.loop._exceptionHandler === null) return;
+  held.loop.callExceptionHandler({
+    message: `${held.kind} exception was never retrieved`,
+    exception: held.exception,
+    future: held.repr,
+    sourceTraceback: held.sourceTraceback,
+  });
+});
+
+/**
+ * The eventual result of an operation.
+ *
+ * Awaitable (`await fut`), delegatable in generator coroutines (`const v = yield* fut`), and
+ * cancellable. Not thread-safe (there are no threads on the loop).
+ * @see https://docs.python.org/3/library/asyncio-future.html#asyncio.Future
+ */
+export class Future<T = unknown> implements PromiseLike<T>, Runnable {
+  /** @internal */ _state = PENDING;
+  /** @internal */ _failed = false;
+  /** @internal */ _result: T | undefined = undefined;
+  /** @internal */ _exception: unknown = undefined;
+  /** @internal */ _loop: EventLoop;
+  /** @internal */ _callbacks: Listener[] | null = null;
+  /** @internal */ _firing: Listener[] | null = null;
+  /** @internal */ _cancelMessage: string | undefined = undefined;
+  /** @internal */ _cancelledExc: CancelledError | null = null;
+  /** @internal */ _logTraceback = false;
+  /** @internal */ _sourceTraceback: string | undefined;
+
+  /** Create a pending future bound to `loop` (default: the running or current loop). */
+  constructor(options?: { loop?: EventLoop }) {
+    this._loop = options?.loop ?? getEventLoop();
+    if (this._loop._debug) this._sourceTraceback = captureStack(2);
+  }
+
+  /** The loop this future is bound to. */
+  getLoop(): EventLoop {
+    return this._loop;
+  }
+
+  /** True when the future was cancelled. */
+  cancelled(): boolean {
+    return this._state === CANCELLED;
+  }
+
+  /** True when the future has a result, an exception, or was cancelled. */
+  done(): boolean {
+    return this._state !== PENDING;
+  }
+
+  /**
+   * The result. Throws the future's exception if it has one.
+   * @throws {CancelledError} if cancelled. @throws {InvalidStateError} if not done yet.
+   */
+  result(): T {
+    if (this._state === CANCELLED) throw this._makeCancelledError();
+    if (this._state === PENDING) throw new InvalidStateError("Result is not ready.");
+    this._retrieved();
+    if (this._failed) throw this._exception;
+    return this._result as T;
+  }
+
+  /**
+   * The exception the future holds, or `null` when it finished with a result.
+   * @throws {CancelledError} if cancelled. @throws {InvalidStateError} if not done yet.
+   */
+  exception(): unknown {
+    if (this._state === CANCELLED) throw this._makeCancelledError();
+    if (this._state === PENDING) throw new InvalidStateError("Exception is not set.");
+    this._retrieved();
+    return this._failed ? this._exception : null;
+  }
+
+  /** Mark the future done with `result`. @throws {InvalidStateError} if already done. */
+  setResult(result: T): void {
+    if (this._state !== PENDING) throw new InvalidStateError(`${STATE_NAMES[this._state]}: ${this}`);
+    this._result = result;
+    this._state = FINISHED;
+    this._scheduleCallbacks();
+  }
+
+  /** Mark the future done with an exception. @throws {InvalidStateError} if already done. */
+  setException(exception: unknown): void {
+    if (this._state !== PENDING) throw new InvalidStateError(`${STATE_NAMES[this._state]}: ${this}`);
+    if (typeof exception === "function") {
+      exception = new (exception as new () => unknown)();
+    }
+    this._exception = exception;
+    this._failed = true;
+    this._state = FINISHED;
+    this._logTraceback = true;
+    unretrieved.register(
+      this,
+      {
+        loop: this._loop,
+        exception,
+        kind: this._kind(),
+        repr: String(this),
+        sourceTraceback: this._sourceTraceback,
+      },
+      this,
+    );
+    this._scheduleCallbacks();
+  }
+
+  /**
+   * Cancel the future: if it is pending, it becomes cancelled and its callbacks are scheduled.
+   * @returns false when the future was already done.
+   */
+  cancel(msg?: string): boolean {
+    this._retrieved();
+    if (this._state !== PENDING) return false;
+    this._state = CANCELLED;
+    this._cancelMessage = msg;
+    this._scheduleCallbacks();
+    return true;
+  }
+
+  /**
+   * Run `fn(future)` once the future is done (one loop iteration later, even if it is done now).
+   */
+  addDoneCallback(fn: DoneCallback<this>): void {
+    if (typeof fn !== "function") throw new TypeError("done callback must be a function");
+    this._addListener(fn);
+  }
+
+  /** Remove every registration of `fn`; returns how many were removed. */
+  removeDoneCallback(fn: DoneCallback<this>): number {
+    const cbs = this._callbacks;
+    if (cbs === null) return 0;
+    const kept = cbs.filter((cb) => cb !== fn);
+    const removed = cbs.length - kept.length;
+    this._callbacks = kept.length > 0 ? kept : null;
+    return removed;
+  }
+
+  /**
+   * Promise interoperability; `await fut` lands here. Inside a task, the future becomes what the
+   * task waits on, so cancelling the task cancels this future (CPython's `_fut_waiter`).
+   */
+  then<R1 = T, R2 = never>(
+    onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    const task = taskStorage.getStore();
+    const reaction = new Reaction<T>(
+      task !== undefined && task._state === PENDING ? task : null,
+      onfulfilled,
+      onrejected,
+    );
+    if (reaction.task !== null) reaction.task._awaiting(this);
+    this._addListener(reaction);
+    return reaction.promise();
+  }
+
+  /** `const v = yield* fut` inside a generator coroutine. */
+  *[Symbol.iterator](): Generator<unknown, T, unknown> {
+    if (this._state === PENDING) yield this;
+    if (this._state === PENDING) throw new RuntimeError("await wasn't used with future");
+    return this.result();
+  }
+
+  /** @internal Register a listener; if already done it fires on the next iteration. */
+  _addListener(listener: Listener): void {
+    if (this._state !== PENDING) {
+      this._loop._schedule(new ListenerCall(listener, this));
+      return;
+    }
+    if (this._callbacks === null) this._callbacks = [listener];
+    else this._callbacks.push(listener);
+  }
+
+  /** @internal */
+  _retrieved(): void {
+    if (this._logTraceback) {
+      this._logTraceback = false;
+      unretrieved.unregister(this);
+    }
+  }
+
+  /** @internal */
+  _scheduleCallbacks(): void {
+    const cbs = this._callbacks;
+    if (cbs === null) return;
+    this._callbacks = null;
+    this._firing = cbs;
+    this._loop._schedule(this);
+  }
+
+  /** @internal Ready-queue entry point: fire the callbacks captured at completion. */
+  _runReady(): void {
+    const cbs = this._firing;
+    if (cbs === null) return;
+    this._firing = null;
+    for (let i = 0; i < cbs.length; i++) callListener(cbs[i]!, this);
+  }
+
+  /** @internal The CancelledError to raise for this cancelled future (same object every time). */
+  _makeCancelledError(): CancelledError {
+    if (this._cancelledExc === null) this._cancelledExc = new CancelledError(this._cancelMessage);
+    return this._cancelledExc;
+  }
+
+  /** @internal */
+  _kind(): string {
+    return "Future";
+  }
+
+  /** @internal */
+  _reprInfo(): string[] {
+    const info = [STATE_NAMES[this._state]!.toLowerCase()];
+    if (this._state === FINISHED) {
+      if (this._failed) info.push(`exception=${inspect(this._exception, { depth: 0, breakLength: Infinity })}`);
+      else info.push(`result=${inspect(this._result, { depth: 0, breakLength: Infinity })}`);
+    }
+    const n = (this._callbacks?.length ?? 0) + (this._firing?.length ?? 0);
+    if (n > 0) info.push(`cb=[${n}]`);
+    return info;
+  }
+
+  /** @internal */
+  [inspect.custom](): string {
+    return `<${this._kind()} ${this._reprInfo().join(" ")}>`;
+  }
+
+  toString(): string {
+    return this[inspect.custom]();
+  }
+}
+
+/** @internal Run one listener, reporting a throwing done callback to the loop. */
+export function callListener(listener: Listener, fut: Future<any>): void {
+  if (typeof listener === "function") {
+    try {
+      listener(fut);
+    } catch (exception) {
+      fut._loop.callExceptionHandler({
+        message: `Exception in callback ${listener.name || "<anonymous>"}(${fut})`,
+        exception,
+        future: fut,
+      });
+    }
+  } else {
+    listener._onFutureDone(fut);
+  }
+}
+
+/** A listener added to a future that is already done: runs on the next iteration. */
+class ListenerCall implements Runnable {
+  constructor(
+    readonly listener: Listener,
+    readonly fut: Future<any>,
+  ) {}
+  _runReady(): void {
+    callListener(this.listener, this.fut);
+  }
+}
+
+/**
+ * @internal One `then()` on an aiots awaitable: delivers the outcome to `onfulfilled` /
+ * `onrejected` and settles the promise `then` returned. When it belongs to a task with a
+ * pending cancel request, it delivers that cancellation instead of the value (CPython's
+ * `__step` with `_must_cancel` set).
+ */
+export class Reaction<T> implements FutureListener, Runnable {
+  #resolve: ((v: any) => void) | undefined;
+  #reject: ((e: unknown) => void) | undefined;
+  #promise: Promise<any> | undefined;
+  /** Value delivered when used directly as a ready-queue entry (sleep(0)). */
+  value: T | undefined;
+
+  constructor(
+    readonly task: Task<any> | null,
+    readonly onfulfilled: ((value: T) => any) | null | undefined,
+    readonly onrejected: ((reason: any) => any) | null | undefined,
+  ) {}
+
+  promise(): Promise<any> {
+    if (this.#promise === undefined) {
+      this.#promise = new Promise((resolve, reject) => {
+        this.#resolve = resolve;
+        this.#reject = reject;
+      });
+    }
+    return this.#promise;
+  }
+
+  _onFutureDone(fut: Future<any>): void {
+    const task = this.task;
+    if (task !== null) {
+      task._doneAwaiting(fut);
+      if (task._mustCancel && task._state === PENDING) {
+        task._mustCancel = false;
+        this.reject(task._newCancelledError());
+        return;
+      }
+    }
+    if (fut._state === FINISHED && !fut._failed) {
+      this.fulfil(fut._result);
+    } else {
+      fut._retrieved();
+      this.reject(fut._state === CANCELLED ? fut._makeCancelledError() : fut._exception);
+    }
+  }
+
+  /** Ready-queue entry point when the reaction is scheduled on its own (sleep(0)). */
+  _runReady(): void {
+    const task = this.task;
+    if (task !== null && task._mustCancel && task._state === PENDING) {
+      task._mustCancel = false;
+      this.reject(task._newCancelledError());
+      return;
+    }
+    this.fulfil(this.value as T);
+  }
+
+  fulfil(value: T): void {
+    const on = this.onfulfilled;
+    if (typeof on === "function") {
+      try {
+        this.#settle(true, on(value));
+      } catch (e) {
+        this.#settle(false, e);
+      }
+    } else {
+      this.#settle(true, value);
+    }
+  }
+
+  reject(reason: unknown): void {
+    const on = this.onrejected;
+    if (typeof on === "function") {
+      try {
+        this.#settle(true, on(reason));
+      } catch (e) {
+        this.#settle(false, e);
+      }
+    } else {
+      this.#settle(false, reason);
+    }
+  }
+
+  #settle(ok: boolean, v: unknown): void {
+    if (this.#promise === undefined) {
+      // Nobody holds the promise yet: create it settled (rare: then() always creates it).
+      this.#promise = ok ? Promise.resolve(v) : Promise.reject(v);
+      return;
+    }
+    if (ok) this.#resolve!(v);
+    else this.#reject!(v);
+  }
+}
+
+/** @internal The creation stack, without the first `skip` frames (debug mode only). */
+export function captureStack(skip: number): string | undefined {
+  const stack = new Error().stack;
+  return stack?.split("\n").slice(skip + 1).join("\n");
+}
+
+/** True for aiots Futures (and Tasks) from any copy of the library. */
+export function isFuture(x: unknown): x is Future<unknown> {
+  return x instanceof Future;
+}
+
+/** True for objects with a callable `then`. */
+export function isThenable(x: unknown): x is PromiseLike<unknown> {
+  return x !== null && (typeof x === "object" || typeof x === "function") && typeof (x as any).then === "function";
+}

@@ -1,0 +1,80 @@
+/**
+ * Process-wide loop state: the current ("default") loop, the loop that is running, and the
+ * `AsyncLocalStorage` that tells async functions which task they belong to.
+ *
+ * Kept apart from `base-events.ts` so that futures and tasks can find "the loop" without
+ * importing the loop class (which imports them): `base-events.ts` registers its factory here.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { EventLoop } from "./base-events.js";
+import { RuntimeError } from "./exceptions.js";
+import type { Task } from "./tasks.js";
+
+/** The task an async function (or a generator step) runs on behalf of. */
+export const taskStorage: AsyncLocalStorage<Task<unknown>> = new AsyncLocalStorage();
+
+const state = {
+  factory: null as (() => EventLoop) | null,
+  current: null as EventLoop | null,
+  running: null as EventLoop | null,
+  draining: null as EventLoop | null,
+};
+
+/** @internal Called once by base-events.ts. */
+export function registerLoopFactory(factory: () => EventLoop): void {
+  state.factory = factory;
+}
+
+/** @internal Set while a loop is inside runForever/runUntilComplete. */
+export function setRunningLoop(loop: EventLoop | null): void {
+  state.running = loop;
+}
+
+/** @internal Set while a loop runs a batch of ready callbacks. */
+export function setDrainingLoop(loop: EventLoop | null): EventLoop | null {
+  const prev = state.draining;
+  state.draining = loop;
+  return prev;
+}
+
+/** The running loop if there is one, else `null` (never throws). */
+export function _getRunningLoop(): EventLoop | null {
+  const task = taskStorage.getStore();
+  if (task !== undefined) return task._loop;
+  return state.draining ?? state.running;
+}
+
+/**
+ * The loop running the current task or callback.
+ * @throws {RuntimeError} "no running event loop" outside one.
+ * @see https://docs.python.org/3/library/asyncio-eventloop.html#asyncio.get_running_loop
+ */
+export function getRunningLoop(): EventLoop {
+  const loop = _getRunningLoop();
+  if (loop === null) throw new RuntimeError("no running event loop");
+  return loop;
+}
+
+/**
+ * The running loop, else the current loop of this process, created on first use.
+ *
+ * Differences from Python: never warns; a loop always processes its callbacks when it has any,
+ * so awaitables made from plain Node code (outside `run()`) work on this loop.
+ */
+export function getEventLoop(): EventLoop {
+  const running = _getRunningLoop();
+  if (running !== null) return running;
+  if (state.current === null) state.current = newEventLoop();
+  return state.current;
+}
+
+/** Make `loop` the current loop of the process (`null` forgets it). */
+export function setEventLoop(loop: EventLoop | null): void {
+  state.current = loop;
+}
+
+/** A new, independent event loop. */
+export function newEventLoop(): EventLoop {
+  if (state.factory === null) throw new RuntimeError("aiots: the event loop module is not loaded");
+  return state.factory();
+}

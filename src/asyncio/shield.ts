@@ -1,0 +1,31 @@
+/** `shield()`: protect an awaitable from the cancellation of whoever awaits it (CPython's `tasks.shield`). */
+import { Future } from "./futures.js";
+import { type AwaitableLike, ensureFuture } from "./tasks.js";
+
+/**
+ * Await `aw` without letting a cancellation of the awaiting task cancel it.
+ *
+ * If the awaiting task is cancelled, the `await shield(x)` throws CancelledError but `x` keeps
+ * running. If `x` itself is cancelled, so is the shield.
+ * @see https://docs.python.org/3/library/asyncio-task.html#asyncio.shield
+ */
+export function shield<T>(aw: AwaitableLike<T>): Future<T> {
+  const inner = ensureFuture(aw);
+  if (inner.done()) return inner;
+  const outer = new Future<T>({ loop: inner._loop });
+  const onInnerDone = (f: Future<T>): void => {
+    if (outer.cancelled()) {
+      if (!f.cancelled()) f.exception(); // mark retrieved
+      return;
+    }
+    if (f.cancelled()) outer.cancel();
+    else if (f._failed) outer.setException(f.exception());
+    else outer.setResult(f._result as T);
+  };
+  const onOuterDone = (): void => {
+    if (!inner.done()) inner.removeDoneCallback(onInnerDone);
+  };
+  inner.addDoneCallback(onInnerDone);
+  outer.addDoneCallback(onOuterDone);
+  return outer;
+}

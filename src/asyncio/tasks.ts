@@ -1,0 +1,458 @@
+/**
+ * `Task`: a coroutine scheduled on the loop (CPython's `asyncio/tasks.py` `Task`), for both
+ * coroutine forms.
+ *
+ * - Generator coroutines are stepped exactly like CPython's `Task.__step`: `gen.next(value)` or
+ *   `gen.throw(exc)`; a yielded Future gets the task as its wake-up listener; a yielded thenable
+ *   is wrapped in a Future; a bare `yield` re-queues the task for the next loop iteration.
+ * - Async functions run inside `taskStorage.run(task, …)`. Every aiots awaitable they await
+ *   registers itself as one of the task's waiters (see `Future.then`), so `task.cancel()` cancels
+ *   the awaits the task is suspended on; with none, the next aiots await throws.
+ */
+import { inspect } from "node:util";
+import type { EventLoop } from "./base-events.js";
+import { type Coroutine, coroutineHooks, isGenerator } from "./coroutines.js";
+import { ArgumentTypeError, CancelledError, InvalidStateError, RuntimeError } from "./exceptions.js";
+import { captureStack, Future, type FutureListener, isThenable, PENDING } from "./futures.js";
+import { logger } from "./log.js";
+import { _getRunningLoop, getEventLoop, taskStorage } from "./loop-registry.js";
+
+/** Anything a task can run: a coroutine, a generator object, a promise, or a function returning one. */
+export type TaskBody<T> =
+  | Coroutine<T>
+  | Generator<unknown, T, any>
+  | PromiseLike<T>
+  | (() => Coroutine<T> | Generator<unknown, T, any> | PromiseLike<T>);
+
+/** Options of {@link createTask}. */
+export interface TaskOptions {
+  /** Task name, shown in reprs and logs (default `Task-N`). */
+  name?: string;
+  /** Loop to run on (default: the running loop, else the current one). */
+  loop?: EventLoop;
+}
+
+let taskCounter = 0;
+
+const FutureProto = Future.prototype;
+
+/**
+ * A coroutine wrapped for concurrent execution on the loop.
+ *
+ * Cancellation is delivered at the await point: `task.cancel()` makes the `await` / `yield*` the
+ * task is suspended on throw {@link CancelledError}; `finally` blocks run; the task may catch it
+ * and go on. `task.signal` is aborted on the first cancel request, for foreign APIs.
+ * @see https://docs.python.org/3/library/asyncio-task.html#asyncio.Task
+ */
+export class Task<T = unknown> extends Future<T> implements FutureListener {
+  /** @internal */ _coro: TaskBody<T>;
+  /** @internal */ _gen: Generator<unknown, T, unknown> | null = null;
+  /** @internal */ _started = false;
+  /** @internal */ _mustCancel = false;
+  /** @internal */ _numCancelsRequested = 0;
+  /** @internal */ _futWaiter: Future<any> | null = null;
+  /** @internal */ _extraWaiters: Set<Future<any>> | null = null;
+  /** @internal */ _name: string;
+  /** @internal */ _abort: AbortController | null = null;
+  /** @internal */ _stepValue: unknown = undefined;
+  /** @internal */ _stepExc: unknown = undefined;
+  /** @internal */ _stepHasExc = false;
+  /** @internal The task `currentTask()` reports during steps: itself, or the owner of an inline runner. */
+  _ctx: Task<any>;
+  /** @internal */ _inline: boolean;
+  /** @internal */ _foreignPromise = false;
+
+  /** @internal Use {@link createTask}. */
+  constructor(coro: TaskBody<T>, options?: TaskOptions & { _owner?: Task<any> }) {
+    super({ loop: options?.loop ?? options?._owner?._loop ?? getEventLoop() });
+    this._coro = coro;
+    const owner = options?._owner;
+    this._inline = owner !== undefined;
+    this._ctx = owner ?? this;
+    this._name = options?.name === undefined ? `Task-${++taskCounter}` : String(options.name);
+    if (this._inline) return;
+    const loop = this._loop;
+    loop._checkClosed();
+    loop._tasks.add(this);
+    if (isThenable(coro) && !(coro as any)[Symbol.iterator]) {
+      this._foreignPromise = true;
+      if (loop._debug)
+        logger.warning(
+          `${this} was created from a promise that already started: its awaits belong to the caller's ` +
+            `task and it cannot be cancelled on its own; pass a function or a coroutine()\n${captureStack(2) ?? ""}`,
+        );
+    }
+    loop._schedule(this);
+  }
+
+  /** The task's name. */
+  getName(): string {
+    return this._name;
+  }
+
+  /** Rename the task. */
+  setName(name: unknown): void {
+    this._name = String(name);
+  }
+
+  /** The coroutine (or function, generator, promise) the task runs. */
+  getCoro(): TaskBody<T> {
+    return this._coro;
+  }
+
+  /** An `AbortSignal` aborted (with a CancelledError) on the first cancel request. */
+  get signal(): AbortSignal {
+    if (this._abort === null) {
+      this._abort = new AbortController();
+      if (this._numCancelsRequested > 0 || this._state !== PENDING && this.cancelled())
+        this._abort.abort(new CancelledError(this._cancelMessage));
+    }
+    return this._abort.signal;
+  }
+
+  /**
+   * Request cancellation: the await the task is suspended on throws CancelledError (or, if it is
+   * not suspended on an aiots awaitable, the next one does).
+   * @returns false when the task is already done.
+   */
+  override cancel(msg?: string): boolean {
+    this._retrieved();
+    if (this._state !== PENDING) return false;
+    this._numCancelsRequested++;
+    if (this._abort !== null && !this._abort.signal.aborted) this._abort.abort(new CancelledError(msg));
+    let delivered = false;
+    const w = this._futWaiter;
+    if (w !== null && w.cancel(msg)) delivered = true;
+    const extra = this._extraWaiters;
+    if (extra !== null) {
+      for (const f of [...extra]) if (f.cancel(msg)) delivered = true;
+    }
+    if (delivered) return true;
+    this._mustCancel = true;
+    this._cancelMessage = msg;
+    return true;
+  }
+
+  /** How many cancel requests are pending (`cancel()` calls minus `uncancel()` calls). */
+  cancelling(): number {
+    return this._numCancelsRequested;
+  }
+
+  /** Withdraw one cancel request; returns the number still pending. */
+  uncancel(): number {
+    if (this._numCancelsRequested > 0) {
+      this._numCancelsRequested--;
+      if (this._numCancelsRequested === 0) this._mustCancel = false;
+    }
+    return this._numCancelsRequested;
+  }
+
+  /** @throws {RuntimeError} Tasks are completed by their coroutine only. */
+  override setResult(_result: T): void {
+    throw new RuntimeError("Task does not support set_result operation");
+  }
+
+  /** @throws {RuntimeError} Tasks are completed by their coroutine only. */
+  override setException(_exception: unknown): void {
+    throw new RuntimeError("Task does not support set_exception operation");
+  }
+
+  /** @internal Ready-queue entry: step while pending, fire callbacks once done. */
+  override _runReady(): void {
+    if (this._state === PENDING) this._step();
+    else FutureProto._runReady.call(this);
+  }
+
+  /** @internal Wake-up: the future the task waited on is done. */
+  _onFutureDone(fut: Future<any>): void {
+    if (this._state !== PENDING) return;
+    if (fut._state === 2 && !fut._failed) {
+      this._stepValue = fut._result;
+    } else {
+      fut._retrieved();
+      this._stepHasExc = true;
+      this._stepExc = fut._state === 1 ? fut._makeCancelledError() : fut._exception;
+    }
+    this._step();
+  }
+
+  /** @internal Future.then() inside this task: remember what the task is suspended on. */
+  _awaiting(fut: Future<any>): void {
+    if (this._futWaiter === null) this._futWaiter = fut;
+    else if (this._futWaiter !== fut) (this._extraWaiters ??= new Set()).add(fut);
+    if (this._mustCancel && fut._state === PENDING && fut.cancel(this._cancelMessage)) this._mustCancel = false;
+  }
+
+  /** @internal */
+  _doneAwaiting(fut: Future<any>): void {
+    if (this._futWaiter === fut) this._futWaiter = null;
+    else this._extraWaiters?.delete(fut);
+  }
+
+  /** @internal A fresh CancelledError for a pending cancel request. */
+  _newCancelledError(): CancelledError {
+    return new CancelledError(this._cancelMessage);
+  }
+
+  /** @internal */
+  _step(): void {
+    if (this._state !== PENDING) throw new InvalidStateError(`_step(): already done: ${this}`);
+    taskStorage.run(this._ctx, runStep, this);
+  }
+
+  /** @internal Schedule a step that throws `exc` into the coroutine. */
+  _scheduleThrow(exc: unknown): void {
+    this._stepHasExc = true;
+    this._stepExc = exc;
+    this._loop._schedule(this);
+  }
+
+  /** @internal The body returned. */
+  _bodyReturned(value: T): void {
+    if (this._state !== PENDING) return;
+    this._clearWaiters();
+    if (this._mustCancel) {
+      this._mustCancel = false;
+      this._finish(FutureProto.cancel, this._cancelMessage);
+    } else {
+      this._finish(FutureProto.setResult, value);
+    }
+  }
+
+  /** @internal The body threw. */
+  _bodyFailed(exc: unknown): void {
+    if (this._state !== PENDING) return;
+    this._clearWaiters();
+    if (exc instanceof CancelledError) {
+      this._cancelledExc = exc;
+      this._finish(FutureProto.cancel, undefined);
+    } else {
+      this._finish(FutureProto.setException, exc);
+    }
+  }
+
+  #onResolved = (value: T): void => this._bodyReturned(value);
+  #onRejected = (exc: unknown): void => this._bodyFailed(exc);
+
+  /** @internal Start an async body: subscribe to its promise. */
+  _follow(p: PromiseLike<T>): void {
+    p.then(this.#onResolved, this.#onRejected);
+  }
+
+  _finish(method: (this: Future<T>, arg: any) => unknown, arg: unknown): void {
+    method.call(this, arg);
+    if (!this._inline) this._loop._tasks.delete(this);
+  }
+
+  _clearWaiters(): void {
+    this._futWaiter = null;
+    this._extraWaiters = null;
+  }
+
+  /** @internal */
+  override _kind(): string {
+    return "Task";
+  }
+
+  /** @internal */
+  override _reprInfo(): string[] {
+    const info = super._reprInfo();
+    if (this._mustCancel) info[0] = "cancelling";
+    info.splice(1, 0, `name='${this._name}'`);
+    const coro = this._coro as any;
+    const coroName = coro?.name ?? (typeof coro === "function" ? coro.name : undefined);
+    if (coroName) info.splice(2, 0, `coro=<${coroName}>`);
+    if (this._futWaiter !== null) info.push(`wait_for=${this._futWaiter}`);
+    return info;
+  }
+}
+
+/** One step of a task, run inside `taskStorage.run(task._ctx, …)`. */
+function runStep(task: Task<any>): void {
+  let exc = task._stepExc;
+  let hasExc = task._stepHasExc;
+  const value = task._stepValue;
+  task._stepExc = undefined;
+  task._stepHasExc = false;
+  task._stepValue = undefined;
+  if (task._mustCancel) {
+    if (!(hasExc && exc instanceof CancelledError)) exc = task._newCancelledError();
+    hasExc = true;
+    task._mustCancel = false;
+  }
+  task._futWaiter = null;
+  let gen = task._gen;
+  if (gen === null) {
+    if (task._started) return; // an async body resumes through its promise, not through steps
+    task._started = true;
+    let body: unknown = task._coro;
+    if (hasExc) {
+      // Cancelled (or failed) before it started: the body never runs.
+      if (typeof (body as any)?.close === "function" && !isGenerator(body)) (body as Coroutine<any>).close();
+      task._bodyFailed(exc);
+      return;
+    }
+    try {
+      if (typeof body === "function") body = (body as () => unknown)();
+      if (body !== null && typeof body === "object" && typeof (body as any)._start === "function") {
+        body = (body as Coroutine<any>)._start();
+      }
+    } catch (e) {
+      task._bodyFailed(e);
+      return;
+    }
+    if (isGenerator(body)) {
+      gen = task._gen = body;
+    } else if (isThenable(body)) {
+      task._follow(body as PromiseLike<any>);
+      return;
+    } else {
+      task._bodyFailed(
+        new ArgumentTypeError(`a coroutine, generator or awaitable was expected, got ${inspect(body, { depth: 0 })}`),
+      );
+      return;
+    }
+  }
+  let r: IteratorResult<unknown, unknown>;
+  try {
+    r = hasExc ? gen.throw(exc) : gen.next(value);
+  } catch (e) {
+    task._bodyFailed(e);
+    return;
+  }
+  if (r.done) {
+    task._bodyReturned(r.value);
+    return;
+  }
+  handleYield(task, r.value);
+}
+
+/** What a generator task does with the value it yielded. */
+function handleYield(task: Task<any>, y: unknown): void {
+  let fut: Future<any>;
+  if (y instanceof Future) {
+    if (y._loop !== task._loop) {
+      task._scheduleThrow(new RuntimeError(`Task ${task} got Future ${y} attached to a different loop`));
+      return;
+    }
+    if (y === task) {
+      task._scheduleThrow(new RuntimeError(`Task cannot await on itself: ${task}`));
+      return;
+    }
+    fut = y;
+  } else if (y === undefined) {
+    task._loop._schedule(task);
+    return;
+  } else if (isThenable(y)) {
+    fut = wrapThenable(y, task._loop);
+  } else if (isGenerator(y)) {
+    task._scheduleThrow(new RuntimeError(`yield was used instead of yield* for generator in task ${task} with ${y}`));
+    return;
+  } else {
+    task._scheduleThrow(new RuntimeError(`Task got bad yield: ${inspect(y, { depth: 0 })}`));
+    return;
+  }
+  fut._addListener(task);
+  task._futWaiter = fut;
+  if (task._mustCancel && fut.cancel(task._cancelMessage)) task._mustCancel = false;
+}
+
+/**
+ * A Future that follows a promise or thenable. A rejection with CancelledError cancels it.
+ * @internal
+ */
+export function wrapThenable<T>(p: PromiseLike<T>, loop: EventLoop): Future<T> {
+  const fut = new Future<T>({ loop });
+  p.then(
+    (v) => {
+      if (fut._state === PENDING) fut.setResult(v);
+    },
+    (e) => {
+      if (fut._state !== PENDING) return;
+      if (e instanceof CancelledError) {
+        fut._cancelledExc = e;
+        fut.cancel(e.message);
+      } else {
+        fut.setException(e);
+      }
+    },
+  );
+  return fut;
+}
+
+/** Drive a generator inline for the task awaiting it (used by `await coroutine(function*…)()`). */
+coroutineHooks.runInline = (gen) => {
+  const owner = taskStorage.getStore();
+  if (owner === undefined || owner._state !== PENDING) return createTask(gen);
+  const runner = new Task(gen, { _owner: owner });
+  runner._step();
+  return runner;
+};
+
+function pickLoop(options?: TaskOptions): EventLoop {
+  return options?.loop ?? _getRunningLoop() ?? getEventLoop();
+}
+
+/**
+ * Schedule `coro` to run as a task, concurrently with the caller.
+ *
+ * Accepts a `coroutine()` call, a generator object, or a zero-argument function returning one of
+ * these or a promise — the function is called inside the new task, so everything it awaits belongs
+ * to it. A promise that already started is accepted but cannot be cancelled on its own.
+ *
+ * Differences from Python: works without a running loop (uses the current loop).
+ * @see https://docs.python.org/3/library/asyncio-task.html#asyncio.create_task
+ */
+export function createTask<T>(coro: TaskBody<T>, options?: TaskOptions): Task<T> {
+  if (coro instanceof Future) throw new ArgumentTypeError(`a coroutine was expected, got ${coro}`);
+  if (
+    typeof coro !== "function" &&
+    !isGenerator(coro) &&
+    !isThenable(coro) &&
+    !(coro !== null && typeof coro === "object" && typeof (coro as any)._start === "function")
+  ) {
+    throw new ArgumentTypeError(`a coroutine was expected, got ${inspect(coro, { depth: 0 })}`);
+  }
+  return new Task(coro, { ...options, loop: pickLoop(options) });
+}
+
+/** The task running the current code, or `null` outside any task. */
+export function currentTask(): Task<unknown> | null {
+  return taskStorage.getStore() ?? null;
+}
+
+/** The tasks of `loop` (default: the running or current loop) that are not done. */
+export function allTasks(loop?: EventLoop): Set<Task<unknown>> {
+  const l = loop ?? getEventLoop();
+  const out = new Set<Task<unknown>>();
+  for (const t of l._tasks) if (!t.done()) out.add(t);
+  return out;
+}
+
+/** Anything {@link ensureFuture} accepts. */
+export type AwaitableLike<T> = Future<T> | TaskBody<T>;
+
+/**
+ * A Future for `aw`: a Future is returned as is, a coroutine (or function, generator) becomes a
+ * Task, a promise or thenable is wrapped.
+ * @throws {ArgumentTypeError} for anything else.
+ * @see https://docs.python.org/3/library/asyncio-future.html#asyncio.ensure_future
+ */
+export function ensureFuture<T>(aw: AwaitableLike<T>, options?: { loop?: EventLoop }): Future<T> {
+  if (aw instanceof Future) {
+    if (options?.loop !== undefined && aw._loop !== options.loop)
+      throw new ArgumentTypeError(
+        "The future belongs to a different loop than the one specified as the loop argument",
+      );
+    return aw;
+  }
+  if (
+    typeof aw === "function" ||
+    isGenerator(aw) ||
+    (aw !== null && typeof aw === "object" && typeof (aw as any)._start === "function")
+  ) {
+    return createTask(aw as TaskBody<T>, options);
+  }
+  if (isThenable(aw)) return wrapThenable(aw as PromiseLike<T>, pickLoop(options));
+  throw new ArgumentTypeError("An asyncio.Future, a coroutine or an awaitable is required");
+}

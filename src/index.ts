@@ -1,0 +1,66 @@
+/**
+ * aiots — Python's asyncio, done right in TypeScript on Node.js.
+ *
+ * ```ts
+ * import * as asyncio from "aiots";
+ * await asyncio.run(async () => {
+ *   await asyncio.sleep(1);
+ * });
+ * ```
+ * @packageDocumentation
+ */
+export { type ExceptionContext, type ExceptionHandler, EventLoop } from "./asyncio/base-events.js";
+export {
+  Coroutine,
+  type CoroutineGenerator,
+  coroutine,
+  iscoroutine,
+  iscoroutinefunction,
+} from "./asyncio/coroutines.js";
+export {
+  ArgumentTypeError,
+  BrokenBarrierError,
+  CancelledError,
+  ExceptionGroup,
+  IncompleteReadError,
+  InvalidStateError,
+  isCancelledError,
+  LimitOverrunError,
+  QueueEmpty,
+  QueueFull,
+  QueueShutDown,
+  RuntimeError,
+  TimeoutError,
+  ValueError,
+} from "./asyncio/exceptions.js";
+export { type Awaitable, type DoneCallback, Future, isFuture } from "./asyncio/futures.js";
+export { type GatherOptions, GatheringFuture, gather } from "./asyncio/gather.js";
+export { Handle, TimerHandle } from "./asyncio/handles.js";
+export { type LogLevel, logger } from "./asyncio/log.js";
+export { getEventLoop, getRunningLoop, newEventLoop, setEventLoop } from "./asyncio/loop-registry.js";
+export { type RunOptions, run } from "./asyncio/runners.js";
+export { shield } from "./asyncio/shield.js";
+export { sleep } from "./asyncio/sleep.js";
+export { TaskGroup, taskGroup } from "./asyncio/taskgroups.js";
+export {
+  type AwaitableLike,
+  allTasks,
+  createTask,
+  currentTask,
+  ensureFuture,
+  Task,
+  type TaskBody,
+  type TaskOptions,
+} from "./asyncio/tasks.js";
+export { Timeout, timeout, timeoutAt } from "./asyncio/timeouts.js";
+export {
+  ALL_COMPLETED,
+  AsCompletedIterator,
+  asCompleted,
+  FIRST_COMPLETED,
+  FIRST_EXCEPTION,
+  type ReturnWhen,
+  type WaitOptions,
+  wait,
+  waitFor,
+} from "./asyncio/wait.js";

@@ -1,0 +1,97 @@
+/**
+ * A growable ring buffer: O(1) push at the back and shift from the front without the
+ * O(n) cost of `Array.prototype.shift` on large arrays. The loop's ready queue and the
+ * waiter lists of the primitives live in these.
+ */
+export class Deque<T> {
+  #buf: (T | undefined)[];
+  #head = 0;
+  #size = 0;
+  #mask: number;
+
+  constructor(capacityPow2 = 16) {
+    this.#buf = new Array(capacityPow2);
+    this.#mask = capacityPow2 - 1;
+  }
+
+  get length(): number {
+    return this.#size;
+  }
+
+  push(item: T): void {
+    if (this.#size === this.#buf.length) this.#grow();
+    this.#buf[(this.#head + this.#size) & this.#mask] = item;
+    this.#size++;
+  }
+
+  unshift(item: T): void {
+    if (this.#size === this.#buf.length) this.#grow();
+    this.#head = (this.#head - 1) & this.#mask;
+    this.#buf[this.#head] = item;
+    this.#size++;
+  }
+
+  shift(): T | undefined {
+    if (this.#size === 0) return undefined;
+    const item = this.#buf[this.#head];
+    this.#buf[this.#head] = undefined;
+    this.#head = (this.#head + 1) & this.#mask;
+    this.#size--;
+    return item;
+  }
+
+  pop(): T | undefined {
+    if (this.#size === 0) return undefined;
+    const i = (this.#head + this.#size - 1) & this.#mask;
+    const item = this.#buf[i];
+    this.#buf[i] = undefined;
+    this.#size--;
+    return item;
+  }
+
+  peekFront(): T | undefined {
+    return this.#size === 0 ? undefined : this.#buf[this.#head];
+  }
+
+  peekBack(): T | undefined {
+    return this.#size === 0 ? undefined : this.#buf[(this.#head + this.#size - 1) & this.#mask];
+  }
+
+  /** Remove the first item identical to `item`; O(n). Returns whether one was removed. */
+  remove(item: T): boolean {
+    const n = this.#size;
+    for (let k = 0; k < n; k++) {
+      const i = (this.#head + k) & this.#mask;
+      if (this.#buf[i] === item) {
+        for (let j = k; j < n - 1; j++) {
+          this.#buf[(this.#head + j) & this.#mask] = this.#buf[(this.#head + j + 1) & this.#mask];
+        }
+        this.#buf[(this.#head + n - 1) & this.#mask] = undefined;
+        this.#size--;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  clear(): void {
+    this.#buf = new Array(16);
+    this.#mask = 15;
+    this.#head = 0;
+    this.#size = 0;
+  }
+
+  *[Symbol.iterator](): IterableIterator<T> {
+    for (let k = 0; k < this.#size; k++) yield this.#buf[(this.#head + k) & this.#mask] as T;
+  }
+
+  #grow(): void {
+    const old = this.#buf;
+    const cap = old.length * 2;
+    const buf = new Array<T | undefined>(cap);
+    for (let k = 0; k < this.#size; k++) buf[k] = old[(this.#head + k) & this.#mask];
+    this.#buf = buf;
+    this.#head = 0;
+    this.#mask = cap - 1;
+  }
+}

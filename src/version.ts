@@ -1,0 +1,2 @@
+/** The aiots version. */
+export const VERSION = "0.1.0";
