@@ -9,7 +9,7 @@
  * ```
  * @packageDocumentation
  */
-export { type ExceptionContext, type ExceptionHandler, EventLoop } from "./asyncio/base-events.js";
+export { EventLoop, type ExceptionContext, type ExceptionHandler } from "./asyncio/base-events.js";
 export {
   Coroutine,
   type CoroutineGenerator,
@@ -34,7 +34,7 @@ export {
   ValueError,
 } from "./asyncio/exceptions.js";
 export { type Awaitable, type DoneCallback, Future, isFuture } from "./asyncio/futures.js";
-export { type GatherOptions, GatheringFuture, gather } from "./asyncio/gather.js";
+export { GatheringFuture, type GatherOptions, gather } from "./asyncio/gather.js";
 export { Handle, TimerHandle } from "./asyncio/handles.js";
 export { type LogLevel, logger } from "./asyncio/log.js";
 export { getEventLoop, getRunningLoop, newEventLoop, setEventLoop } from "./asyncio/loop-registry.js";

@@ -26,7 +26,7 @@ import {
   setRunningLoop,
   taskStorage,
 } from "./loop-registry.js";
-import { type Task, type TaskBody, type TaskOptions, createTask, ensureFuture } from "./tasks.js";
+import { createTask, ensureFuture, type Task, type TaskBody, type TaskOptions } from "./tasks.js";
 
 /** What an exception handler receives (CPython's context dict). */
 export interface ExceptionContext {
@@ -48,36 +48,40 @@ const MIN_CANCELLED_TIMER_HANDLES_FRACTION = 0.5;
 const CLOCK_RESOLUTION = 0.001;
 const MAX_NODE_DELAY_MS = 2 ** 31 - 1;
 
-/** The pending tasks of a loop: held strongly, or weakly in debug mode so leaks can be reported. */
+/**
+ * The pending tasks of a loop. Normally an intrusive doubly linked list through the tasks
+ * themselves (no hashing, no allocation); in debug mode weak references, so a task that is
+ * collected while pending can be reported.
+ */
 class TaskRegistry implements Iterable<Task<any>> {
-  #strong = new Set<Task<any>>();
-  #weak: Map<Task<any>, WeakRef<Task<any>>> | null = null;
-  #weakRefs = new Set<WeakRef<Task<any>>>();
-  #finalizer: FinalizationRegistry<{ name: string; repr: string; stack: string | undefined }> | null = null;
+  #head: Task<any> | null = null;
+  #weakRefs: Set<WeakRef<Task<any>>> | null = null;
+  #finalizer: FinalizationRegistry<{ repr: string; stack: string | undefined }> | null = null;
 
   constructor(readonly loop: EventLoop) {}
 
   add(task: Task<any>): void {
-    if (!this.loop._debug) {
-      this.#strong.add(task);
+    if (this.loop._debug) {
+      this.#addWeak(task);
       return;
     }
-    this.#weak ??= new Map();
-    this.#finalizer ??= new FinalizationRegistry((held) => {
-      this.loop.callExceptionHandler({
-        message: "Task was destroyed but it is pending!",
-        task: held.repr,
-        sourceTraceback: held.stack,
-      });
-    });
-    const ref = new WeakRef(task);
-    this.#weakRefs.add(ref);
-    this.#finalizer.register(task, { name: task._name, repr: String(task), stack: task._sourceTraceback }, ref);
+    task._registered = true;
+    task._regNext = this.#head;
+    if (this.#head !== null) this.#head._regPrev = task;
+    this.#head = task;
   }
 
   delete(task: Task<any>): void {
-    if (this.#strong.delete(task)) return;
-    if (this.#weakRefs.size === 0) return;
+    if (task._registered) {
+      task._registered = false;
+      const { _regPrev: prev, _regNext: next } = task;
+      if (prev !== null) prev._regNext = next;
+      else this.#head = next;
+      if (next !== null) next._regPrev = prev;
+      task._regPrev = task._regNext = null;
+      return;
+    }
+    if (this.#weakRefs === null) return;
     for (const ref of this.#weakRefs) {
       if (ref.deref() === task) {
         this.#weakRefs.delete(ref);
@@ -87,8 +91,23 @@ class TaskRegistry implements Iterable<Task<any>> {
     }
   }
 
+  #addWeak(task: Task<any>): void {
+    this.#weakRefs ??= new Set();
+    this.#finalizer ??= new FinalizationRegistry((held) => {
+      this.loop.callExceptionHandler({
+        message: "Task was destroyed but it is pending!",
+        task: held.repr,
+        sourceTraceback: held.stack,
+      });
+    });
+    const ref = new WeakRef(task);
+    this.#weakRefs.add(ref);
+    this.#finalizer.register(task, { repr: String(task), stack: task._sourceTraceback }, ref);
+  }
+
   *[Symbol.iterator](): Iterator<Task<any>> {
-    yield* this.#strong;
+    for (let t = this.#head; t !== null; t = t._regNext) yield t;
+    if (this.#weakRefs === null) return;
     for (const ref of this.#weakRefs) {
       const t = ref.deref();
       if (t === undefined) this.#weakRefs.delete(ref);
@@ -422,7 +441,9 @@ export class EventLoop {
         lines.push(`Object created at (most recent call last):\n${context.sourceTraceback}`);
         continue;
       }
-      lines.push(`${key}: ${typeof context[key] === "string" ? context[key] : inspect(context[key], { depth: 1 })}`);
+      lines.push(
+        `${key}: ${typeof context[key] === "string" ? context[key] : inspect(context[key], { depth: 1 })}`,
+      );
     }
     if ("exception" in context) {
       const e = context.exception;
@@ -480,7 +501,8 @@ export class EventLoop {
 }
 
 function checkCallback(cb: unknown, method: string): void {
-  if (typeof cb !== "function") throw new ArgumentTypeError(`a callable object was expected by ${method}(), got ${inspect(cb)}`);
+  if (typeof cb !== "function")
+    throw new ArgumentTypeError(`a callable object was expected by ${method}(), got ${inspect(cb)}`);
 }
 
 function checkNumber(x: unknown, name: string): void {

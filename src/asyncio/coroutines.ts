@@ -89,7 +89,8 @@ export class Coroutine<T = unknown> implements Awaitable<T> {
     let p: PromiseLike<T>;
     try {
       const body = this._start();
-      if (isGenerator(body)) return coroutineHooks.runInline(body).then(onfulfilled as any, onrejected) as Promise<R1 | R2>;
+      if (isGenerator(body))
+        return coroutineHooks.runInline(body).then(onfulfilled as any, onrejected) as Promise<R1 | R2>;
       else if (isThenable(body)) p = body as PromiseLike<T>;
       else p = Promise.resolve(body as T);
     } catch (e) {
@@ -97,6 +98,29 @@ export class Coroutine<T = unknown> implements Awaitable<T> {
     }
     if (p instanceof Promise) return p.then(onfulfilled, onrejected);
     return Promise.resolve(p).then(onfulfilled, onrejected);
+  }
+
+  /** Promise interoperability: `then(undefined, onrejected)`. */
+  catch<R = never>(onrejected?: ((reason: any) => R | PromiseLike<R>) | null): Promise<T | R> {
+    return this.then(undefined, onrejected);
+  }
+
+  /** Promise interoperability: run `onfinally` however it settles. */
+  finally(onfinally?: (() => void) | null): Promise<T> {
+    return this.then(
+      (v) => {
+        onfinally?.();
+        return v;
+      },
+      (e) => {
+        onfinally?.();
+        throw e;
+      },
+    );
+  }
+
+  get [Symbol.toStringTag](): string {
+    return "Coroutine";
   }
 
   /** `const v = yield* coro` inside a generator coroutine. */
@@ -159,7 +183,9 @@ const GeneratorFunction = Object.getPrototypeOf(function* () {}).constructor;
  */
 export function iscoroutinefunction(f: unknown): boolean {
   if (typeof f !== "function") return false;
-  return f instanceof AsyncFunction || f instanceof GeneratorFunction || (f as any)[COROUTINE_FUNCTION] === true;
+  return (
+    f instanceof AsyncFunction || f instanceof GeneratorFunction || (f as any)[COROUTINE_FUNCTION] === true
+  );
 }
 
 /**

@@ -67,12 +67,16 @@ export class Future<T = unknown> implements PromiseLike<T>, Runnable {
   /** @internal */ _result: T | undefined = undefined;
   /** @internal */ _exception: unknown = undefined;
   /** @internal */ _loop: EventLoop;
-  /** @internal */ _callbacks: Listener[] | null = null;
-  /** @internal */ _firing: Listener[] | null = null;
+  /** @internal One listener is stored bare, more in an array (most futures have exactly one). */
+  _callbacks: Listener | Listener[] | null = null;
+  /** @internal The listeners captured at completion, waiting for their loop iteration. */
+  _firing: Listener | Listener[] | null = null;
   /** @internal */ _cancelMessage: string | undefined = undefined;
   /** @internal */ _cancelledExc: CancelledError | null = null;
   /** @internal */ _logTraceback = false;
   /** @internal */ _sourceTraceback: string | undefined;
+  /** @internal Marks the future as already seen by the gather() being built. */
+  _gatherStamp = 0;
 
   /** Create a pending future bound to `loop` (default: the running or current loop). */
   constructor(options?: { loop?: EventLoop }) {
@@ -175,9 +179,14 @@ export class Future<T = unknown> implements PromiseLike<T>, Runnable {
   removeDoneCallback(fn: DoneCallback<this>): number {
     const cbs = this._callbacks;
     if (cbs === null) return 0;
+    if (!Array.isArray(cbs)) {
+      if (cbs !== fn) return 0;
+      this._callbacks = null;
+      return 1;
+    }
     const kept = cbs.filter((cb) => cb !== fn);
     const removed = cbs.length - kept.length;
-    this._callbacks = kept.length > 0 ? kept : null;
+    this._callbacks = kept.length === 0 ? null : kept.length === 1 ? kept[0]! : kept;
     return removed;
   }
 
@@ -200,6 +209,29 @@ export class Future<T = unknown> implements PromiseLike<T>, Runnable {
     return reaction.promise();
   }
 
+  /** Promise interoperability: `then(undefined, onrejected)`. */
+  catch<R = never>(onrejected?: ((reason: any) => R | PromiseLike<R>) | null): Promise<T | R> {
+    return this.then(undefined, onrejected);
+  }
+
+  /** Promise interoperability: run `onfinally` however it settles. */
+  finally(onfinally?: (() => void) | null): Promise<T> {
+    return this.then(
+      (v) => {
+        onfinally?.();
+        return v;
+      },
+      (e) => {
+        onfinally?.();
+        throw e;
+      },
+    );
+  }
+
+  get [Symbol.toStringTag](): string {
+    return "Future";
+  }
+
   /** `const v = yield* fut` inside a generator coroutine. */
   *[Symbol.iterator](): Generator<unknown, T, unknown> {
     if (this._state === PENDING) yield this;
@@ -213,8 +245,10 @@ export class Future<T = unknown> implements PromiseLike<T>, Runnable {
       this._loop._schedule(new ListenerCall(listener, this));
       return;
     }
-    if (this._callbacks === null) this._callbacks = [listener];
-    else this._callbacks.push(listener);
+    const cbs = this._callbacks;
+    if (cbs === null) this._callbacks = listener;
+    else if (Array.isArray(cbs)) cbs.push(listener);
+    else this._callbacks = [cbs, listener];
   }
 
   /** @internal */
@@ -239,7 +273,8 @@ export class Future<T = unknown> implements PromiseLike<T>, Runnable {
     const cbs = this._firing;
     if (cbs === null) return;
     this._firing = null;
-    for (let i = 0; i < cbs.length; i++) callListener(cbs[i]!, this);
+    if (!Array.isArray(cbs)) callListener(cbs, this);
+    else for (let i = 0; i < cbs.length; i++) callListener(cbs[i]!, this);
   }
 
   /** @internal The CancelledError to raise for this cancelled future (same object every time). */
@@ -257,10 +292,13 @@ export class Future<T = unknown> implements PromiseLike<T>, Runnable {
   _reprInfo(): string[] {
     const info = [STATE_NAMES[this._state]!.toLowerCase()];
     if (this._state === FINISHED) {
-      if (this._failed) info.push(`exception=${inspect(this._exception, { depth: 0, breakLength: Infinity })}`);
+      if (this._failed)
+        info.push(`exception=${inspect(this._exception, { depth: 0, breakLength: Infinity })}`);
       else info.push(`result=${inspect(this._result, { depth: 0, breakLength: Infinity })}`);
     }
-    const n = (this._callbacks?.length ?? 0) + (this._firing?.length ?? 0);
+    const count = (x: Listener | Listener[] | null): number =>
+      x === null ? 0 : Array.isArray(x) ? x.length : 1;
+    const n = count(this._callbacks) + count(this._firing);
     if (n > 0) info.push(`cb=[${n}]`);
     return info;
   }
@@ -401,7 +439,10 @@ export class Reaction<T> implements FutureListener, Runnable {
 /** @internal The creation stack, without the first `skip` frames (debug mode only). */
 export function captureStack(skip: number): string | undefined {
   const stack = new Error().stack;
-  return stack?.split("\n").slice(skip + 1).join("\n");
+  return stack
+    ?.split("\n")
+    .slice(skip + 1)
+    .join("\n");
 }
 
 /** True for aiots Futures (and Tasks) from any copy of the library. */
@@ -411,5 +452,7 @@ export function isFuture(x: unknown): x is Future<unknown> {
 
 /** True for objects with a callable `then`. */
 export function isThenable(x: unknown): x is PromiseLike<unknown> {
-  return x !== null && (typeof x === "object" || typeof x === "function") && typeof (x as any).then === "function";
+  return (
+    x !== null && (typeof x === "object" || typeof x === "function") && typeof (x as any).then === "function"
+  );
 }

@@ -2,11 +2,12 @@
  * `gather()`: run awaitables concurrently and collect their results in argument order
  * (CPython's `tasks.gather`).
  */
+
+import { isGenerator } from "./coroutines.js";
 import { ArgumentTypeError } from "./exceptions.js";
 import { Future, isThenable } from "./futures.js";
 import { getEventLoop } from "./loop-registry.js";
 import { type AwaitableLike, ensureFuture } from "./tasks.js";
-import { isGenerator } from "./coroutines.js";
 
 /** Options of {@link gather}. */
 export interface GatherOptions {
@@ -57,11 +58,16 @@ function isOptions(x: unknown): x is GatherOptions {
  * fan-outs: spreading 200 000 arguments overflows V8.
  * @see https://docs.python.org/3/library/asyncio-task.html#asyncio.gather
  */
-export function gather<T extends readonly unknown[]>(...aws: { [K in keyof T]: AwaitableLike<T[K]> }): GatheringFuture<Results<T>>;
+export function gather<T extends readonly unknown[]>(
+  ...aws: { [K in keyof T]: AwaitableLike<T[K]> }
+): GatheringFuture<Results<T>>;
 export function gather<T extends readonly unknown[]>(
   ...args: [...{ [K in keyof T]: AwaitableLike<T[K]> }, GatherOptions]
 ): GatheringFuture<Results<T>>;
-export function gather<T>(list: readonly AwaitableLike<T>[], options?: GatherOptions): GatheringFuture<Awaited<T>[]>;
+export function gather<T>(
+  list: readonly AwaitableLike<T>[],
+  options?: GatherOptions,
+): GatheringFuture<Awaited<T>[]>;
 export function gather(...args: unknown[]): GatheringFuture<unknown[]> {
   let options: GatherOptions | undefined;
   let list: unknown[];
@@ -71,14 +77,22 @@ export function gather(...args: unknown[]): GatheringFuture<unknown[]> {
   return gatherList(list as AwaitableLike<unknown>[], options?.returnExceptions === true);
 }
 
-function gatherList(list: readonly AwaitableLike<unknown>[], returnExceptions: boolean): GatheringFuture<unknown[]> {
+let gatherStamp = 0;
+
+function gatherList(
+  list: readonly AwaitableLike<unknown>[],
+  returnExceptions: boolean,
+): GatheringFuture<unknown[]> {
   const n = list.length;
   if (n === 0) {
     const outer = new GatheringFuture<unknown[]>([], getEventLoop());
     outer.setResult([]);
     return outer;
   }
-  const argToFut = new Map<unknown, Future<unknown>>();
+  // Duplicates share one child. Futures are recognised by a per-gather stamp (no hashing of
+  // 100 000 objects); other arguments (promises, coroutines) through a Map made on demand.
+  const stamp = ++gatherStamp;
+  let argToFut: Map<unknown, Future<unknown>> | null = null;
   const children: Future<unknown>[] = new Array(n);
   const doneFuts: Future<unknown>[] = [];
   let nfuts = 0;
@@ -118,14 +132,20 @@ function gatherList(list: readonly AwaitableLike<unknown>[], returnExceptions: b
   let loop: import("./base-events.js").EventLoop | undefined;
   for (let i = 0; i < n; i++) {
     const arg = list[i];
-    let fut = argToFut.get(arg);
+    let fut: Future<unknown> | undefined;
+    if (arg instanceof Future) {
+      if (arg._gatherStamp === stamp) fut = arg;
+    } else if (argToFut !== null) {
+      fut = argToFut.get(arg);
+    }
     if (fut === undefined) {
       if (arg === null || arg === undefined || (typeof arg !== "object" && typeof arg !== "function"))
         throw new ArgumentTypeError(`gather() expects awaitables, got ${String(arg)} at position ${i}`);
       fut = ensureFuture(arg, loop === undefined ? undefined : { loop });
       loop ??= fut._loop;
       nfuts++;
-      argToFut.set(arg, fut);
+      if (arg instanceof Future) arg._gatherStamp = stamp;
+      else (argToFut ??= new Map()).set(arg, fut);
       if (fut.done()) doneFuts.push(fut);
       else fut._addListener(onChildDone);
     }

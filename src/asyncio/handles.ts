@@ -84,7 +84,13 @@ export class TimerHandle extends Handle implements HeapItem {
   /** @internal */ _scheduled = true;
 
   /** @internal */
-  constructor(when: number, seq: number, callback: (...args: any[]) => unknown, args: unknown[], loop: EventLoop) {
+  constructor(
+    when: number,
+    seq: number,
+    callback: (...args: any[]) => unknown,
+    args: unknown[],
+    loop: EventLoop,
+  ) {
     super(callback, args, loop);
     this.heapKey = when;
     this.heapSeq = seq;

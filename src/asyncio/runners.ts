@@ -28,7 +28,8 @@ export interface RunOptions {
  */
 export async function run<T>(main: TaskBody<T>, options?: RunOptions): Promise<T> {
   const running = _getRunningLoop();
-  if (running?.isRunning()) throw new RuntimeError("asyncio.run() cannot be called from a running event loop");
+  if (running?.isRunning())
+    throw new RuntimeError("asyncio.run() cannot be called from a running event loop");
   const loop = options?.loop ?? newEventLoop();
   if (options?.debug !== undefined) loop.setDebug(options.debug);
   setEventLoop(loop);
@@ -53,6 +54,10 @@ async function cancelAllTasks(loop: EventLoop): Promise<void> {
     if (t.cancelled()) continue;
     const exc = t.exception();
     if (exc !== null)
-      loop.callExceptionHandler({ message: "unhandled exception during asyncio.run() shutdown", exception: exc, task: t });
+      loop.callExceptionHandler({
+        message: "unhandled exception during asyncio.run() shutdown",
+        exception: exc,
+        task: t,
+      });
   }
 }

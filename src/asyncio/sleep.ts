@@ -37,7 +37,11 @@ class YieldOnce<T> implements Awaitable<T> {
     onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
     const task = taskStorage.getStore();
-    const r = new Reaction<T>(task !== undefined && task._state === PENDING ? task : null, onfulfilled, onrejected);
+    const r = new Reaction<T>(
+      task !== undefined && task._state === PENDING ? task : null,
+      onfulfilled,
+      onrejected,
+    );
     r.value = this.result;
     const p = r.promise();
     const loop: EventLoop = task !== undefined ? task._loop : getEventLoop();

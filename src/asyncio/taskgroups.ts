@@ -177,13 +177,19 @@ export class TaskGroup {
    * @see {@link taskGroup}
    */
   run<T>(body: (tg: TaskGroup) => PromiseLike<T> | Generator<unknown, T, any> | T): Coroutine<T | undefined> {
-    if (typeof body !== "function") throw new ArgumentTypeError(`TaskGroup body must be a function, got ${inspect(body)}`);
+    if (typeof body !== "function")
+      throw new ArgumentTypeError(`TaskGroup body must be a function, got ${inspect(body)}`);
     return runGroupCoro(this, body) as Coroutine<T | undefined>;
   }
 }
 
 function closeCoro(coro: unknown): void {
-  if (coro !== null && typeof coro === "object" && typeof (coro as any).close === "function" && typeof (coro as any)._start === "function")
+  if (
+    coro !== null &&
+    typeof coro === "object" &&
+    typeof (coro as any).close === "function" &&
+    typeof (coro as any)._start === "function"
+  )
     (coro as { close(): void }).close();
 }
 
@@ -219,6 +225,8 @@ const runGroupCoro = coroutine(runGroup);
  * Resolves with the body's result (`undefined` when `tg.cancel()` stopped the body).
  * @see https://docs.python.org/3/library/asyncio-task.html#task-groups
  */
-export function taskGroup<T>(body: (tg: TaskGroup) => PromiseLike<T> | Generator<unknown, T, any> | T): Coroutine<T | undefined> {
+export function taskGroup<T>(
+  body: (tg: TaskGroup) => PromiseLike<T> | Generator<unknown, T, any> | T,
+): Coroutine<T | undefined> {
   return new TaskGroup().run(body);
 }

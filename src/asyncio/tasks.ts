@@ -52,7 +52,12 @@ export class Task<T = unknown> extends Future<T> implements FutureListener {
   /** @internal */ _numCancelsRequested = 0;
   /** @internal */ _futWaiter: Future<any> | null = null;
   /** @internal */ _extraWaiters: Set<Future<any>> | null = null;
-  /** @internal */ _name: string;
+  /** @internal A string, or the number N of the default name `Task-N` (built lazily). */
+  _name: string | number;
+  /** @internal Intrusive list of the loop's pending tasks (see TaskRegistry). */
+  _regPrev: Task<any> | null = null;
+  /** @internal */ _regNext: Task<any> | null = null;
+  /** @internal */ _registered = false;
   /** @internal */ _abort: AbortController | null = null;
   /** @internal */ _stepValue: unknown = undefined;
   /** @internal */ _stepExc: unknown = undefined;
@@ -62,14 +67,15 @@ export class Task<T = unknown> extends Future<T> implements FutureListener {
   /** @internal */ _inline: boolean;
   /** @internal */ _foreignPromise = false;
 
-  /** @internal Use {@link createTask}. */
-  constructor(coro: TaskBody<T>, options?: TaskOptions & { _owner?: Task<any> }) {
-    super({ loop: options?.loop ?? options?._owner?._loop ?? getEventLoop() });
+  /**
+   * Prefer {@link createTask}. `owner` is internal: the task an inline generator runner works for.
+   */
+  constructor(coro: TaskBody<T>, options?: TaskOptions, owner?: Task<any>) {
+    super(options ?? (owner !== undefined ? { loop: owner._loop } : undefined));
     this._coro = coro;
-    const owner = options?._owner;
     this._inline = owner !== undefined;
     this._ctx = owner ?? this;
-    this._name = options?.name === undefined ? `Task-${++taskCounter}` : String(options.name);
+    this._name = options?.name === undefined ? ++taskCounter : String(options.name);
     if (this._inline) return;
     const loop = this._loop;
     loop._checkClosed();
@@ -87,6 +93,7 @@ export class Task<T = unknown> extends Future<T> implements FutureListener {
 
   /** The task's name. */
   getName(): string {
+    if (typeof this._name === "number") this._name = `Task-${this._name}`;
     return this._name;
   }
 
@@ -104,7 +111,7 @@ export class Task<T = unknown> extends Future<T> implements FutureListener {
   get signal(): AbortSignal {
     if (this._abort === null) {
       this._abort = new AbortController();
-      if (this._numCancelsRequested > 0 || this._state !== PENDING && this.cancelled())
+      if (this._numCancelsRequested > 0 || (this._state !== PENDING && this.cancelled()))
         this._abort.abort(new CancelledError(this._cancelMessage));
     }
     return this._abort.signal;
@@ -180,7 +187,8 @@ export class Task<T = unknown> extends Future<T> implements FutureListener {
   _awaiting(fut: Future<any>): void {
     if (this._futWaiter === null) this._futWaiter = fut;
     else if (this._futWaiter !== fut) (this._extraWaiters ??= new Set()).add(fut);
-    if (this._mustCancel && fut._state === PENDING && fut.cancel(this._cancelMessage)) this._mustCancel = false;
+    if (this._mustCancel && fut._state === PENDING && fut.cancel(this._cancelMessage))
+      this._mustCancel = false;
   }
 
   /** @internal */
@@ -231,12 +239,12 @@ export class Task<T = unknown> extends Future<T> implements FutureListener {
     }
   }
 
-  #onResolved = (value: T): void => this._bodyReturned(value);
-  #onRejected = (exc: unknown): void => this._bodyFailed(exc);
-
-  /** @internal Start an async body: subscribe to its promise. */
+  /**
+   * @internal Start an async body: subscribe to its promise. Called inside the task's async
+   * context, so the (shared, allocation-free) callbacks find the task with `getStore()`.
+   */
   _follow(p: PromiseLike<T>): void {
-    p.then(this.#onResolved, this.#onRejected);
+    p.then(onBodyResolved, onBodyRejected);
   }
 
   _finish(method: (this: Future<T>, arg: any) => unknown, arg: unknown): void {
@@ -258,13 +266,21 @@ export class Task<T = unknown> extends Future<T> implements FutureListener {
   override _reprInfo(): string[] {
     const info = super._reprInfo();
     if (this._mustCancel) info[0] = "cancelling";
-    info.splice(1, 0, `name='${this._name}'`);
+    info.splice(1, 0, `name='${this.getName()}'`);
     const coro = this._coro as any;
     const coroName = coro?.name ?? (typeof coro === "function" ? coro.name : undefined);
     if (coroName) info.splice(2, 0, `coro=<${coroName}>`);
     if (this._futWaiter !== null) info.push(`wait_for=${this._futWaiter}`);
     return info;
   }
+}
+
+function onBodyResolved(value: unknown): void {
+  taskStorage.getStore()!._bodyReturned(value);
+}
+
+function onBodyRejected(exc: unknown): void {
+  taskStorage.getStore()!._bodyFailed(exc);
 }
 
 /** One step of a task, run inside `taskStorage.run(task._ctx, …)`. */
@@ -308,7 +324,9 @@ function runStep(task: Task<any>): void {
       return;
     } else {
       task._bodyFailed(
-        new ArgumentTypeError(`a coroutine, generator or awaitable was expected, got ${inspect(body, { depth: 0 })}`),
+        new ArgumentTypeError(
+          `a coroutine, generator or awaitable was expected, got ${inspect(body, { depth: 0 })}`,
+        ),
       );
       return;
     }
@@ -346,7 +364,9 @@ function handleYield(task: Task<any>, y: unknown): void {
   } else if (isThenable(y)) {
     fut = wrapThenable(y, task._loop);
   } else if (isGenerator(y)) {
-    task._scheduleThrow(new RuntimeError(`yield was used instead of yield* for generator in task ${task} with ${y}`));
+    task._scheduleThrow(
+      new RuntimeError(`yield was used instead of yield* for generator in task ${task} with ${y}`),
+    );
     return;
   } else {
     task._scheduleThrow(new RuntimeError(`Task got bad yield: ${inspect(y, { depth: 0 })}`));
@@ -384,7 +404,7 @@ export function wrapThenable<T>(p: PromiseLike<T>, loop: EventLoop): Future<T> {
 coroutineHooks.runInline = (gen) => {
   const owner = taskStorage.getStore();
   if (owner === undefined || owner._state !== PENDING) return createTask(gen);
-  const runner = new Task(gen, { _owner: owner });
+  const runner = new Task(gen, undefined, owner);
   runner._step();
   return runner;
 };
@@ -413,7 +433,10 @@ export function createTask<T>(coro: TaskBody<T>, options?: TaskOptions): Task<T>
   ) {
     throw new ArgumentTypeError(`a coroutine was expected, got ${inspect(coro, { depth: 0 })}`);
   }
-  return new Task(coro, { ...options, loop: pickLoop(options) });
+  if (options?.loop !== undefined) return new Task(coro, options);
+  const loop = _getRunningLoop();
+  if (loop === null) return new Task(coro, options);
+  return new Task(coro, options === undefined ? { loop } : { name: options.name, loop });
 }
 
 /** The task running the current code, or `null` outside any task. */

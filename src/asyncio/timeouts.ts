@@ -51,7 +51,8 @@ export class Timeout {
       this.#handle = null;
     } else {
       const loop = this.#task!._loop;
-      this.#handle = when <= loop.time() ? loop.callSoon(this.#onTimeout) : loop.callAt(when, this.#onTimeout);
+      this.#handle =
+        when <= loop.time() ? loop.callSoon(this.#onTimeout) : loop.callAt(when, this.#onTimeout);
     }
   }
 
@@ -121,7 +122,8 @@ async function runWithTimeout<T>(whenFn: () => number | null, body: (cm: Timeout
 const timeoutCoro = coroutine(runWithTimeout);
 
 function checkBody(body: unknown): void {
-  if (typeof body !== "function") throw new ArgumentTypeError(`timeout body must be a function, got ${inspect(body)}`);
+  if (typeof body !== "function")
+    throw new ArgumentTypeError(`timeout body must be a function, got ${inspect(body)}`);
 }
 
 /**
@@ -134,7 +136,10 @@ function checkBody(body: unknown): void {
  * Differences from Python: a callback instead of `async with`; usable outside a task.
  * @see https://docs.python.org/3/library/asyncio-task.html#asyncio.timeout
  */
-export function timeout<T>(delay: number | null, body: (cm: Timeout) => PromiseLike<T> | Generator<unknown, T, any> | T): Coroutine<T> {
+export function timeout<T>(
+  delay: number | null,
+  body: (cm: Timeout) => PromiseLike<T> | Generator<unknown, T, any> | T,
+): Coroutine<T> {
   if (delay !== null && typeof delay !== "number")
     throw new ArgumentTypeError(`delay must be a number or null, got ${inspect(delay)}`);
   checkBody(body);
@@ -145,7 +150,10 @@ export function timeout<T>(delay: number | null, body: (cm: Timeout) => PromiseL
  * Like {@link timeout} with an absolute deadline in loop time (`loop.time()` clock).
  * @see https://docs.python.org/3/library/asyncio-task.html#asyncio.timeout_at
  */
-export function timeoutAt<T>(when: number | null, body: (cm: Timeout) => PromiseLike<T> | Generator<unknown, T, any> | T): Coroutine<T> {
+export function timeoutAt<T>(
+  when: number | null,
+  body: (cm: Timeout) => PromiseLike<T> | Generator<unknown, T, any> | T,
+): Coroutine<T> {
   if (when !== null && typeof when !== "number")
     throw new ArgumentTypeError(`when must be a number or null, got ${inspect(when)}`);
   checkBody(body);

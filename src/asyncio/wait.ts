@@ -36,7 +36,11 @@ function checkTimeout(t: unknown): void {
     throw new ArgumentTypeError(`timeout must be a number or null, got ${inspect(t)}`);
 }
 
-function toFutures(fs: Iterable<AwaitableLike<unknown>>, what: string, loop?: EventLoop): Set<Future<unknown>> {
+function toFutures(
+  fs: Iterable<AwaitableLike<unknown>>,
+  what: string,
+  loop?: EventLoop,
+): Set<Future<unknown>> {
   if (fs instanceof Future || isGenerator(fs) || (fs !== null && typeof (fs as any)?._start === "function"))
     throw new ArgumentTypeError(`expect a list of futures, not ${(fs as object).constructor.name}`);
   if (fs === null || typeof (fs as any)?.[Symbol.iterator] !== "function")
@@ -104,7 +108,9 @@ export function wait<T>(
   options?: WaitOptions,
 ): Coroutine<[Set<Future<T>>, Set<Future<T>>]> {
   checkTimeout(options?.timeout);
-  return waitCoro(fs as Iterable<AwaitableLike<unknown>>, options) as Coroutine<[Set<Future<T>>, Set<Future<T>>]>;
+  return waitCoro(fs as Iterable<AwaitableLike<unknown>>, options) as Coroutine<
+    [Set<Future<T>>, Set<Future<T>>]
+  >;
 }
 
 async function cancelAndWait(fut: Future<unknown>): Promise<void> {
@@ -178,7 +184,9 @@ export class AsCompletedIterator<T> implements Iterable<Coroutine<T>>, AsyncIter
   /** @internal */
   constructor(aws: Iterable<AwaitableLike<T>>, to: number | null) {
     this.#loop = taskStorage.getStore()?._loop ?? getEventLoop();
-    this.#todo = toFutures(aws as Iterable<AwaitableLike<unknown>>, "asCompleted()", this.#loop) as Set<Future<T>>;
+    this.#todo = toFutures(aws as Iterable<AwaitableLike<unknown>>, "asCompleted()", this.#loop) as Set<
+      Future<T>
+    >;
     for (const f of this.#todo) f.addDoneCallback(this.#onCompletion);
     if (this.#todo.size > 0 && to !== null) this.#timeoutHandle = this.#loop.callLater(to, this.#onTimeout);
     this.#todoLeft = this.#todo.size;

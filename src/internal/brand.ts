@@ -10,6 +10,8 @@ export function brand(cls: abstract new (...args: any[]) => object, key: string)
   Object.defineProperty(cls.prototype, sym, { value: true });
   Object.defineProperty(cls, Symbol.hasInstance, {
     value: (value: unknown): boolean =>
-      value !== null && (typeof value === "object" || typeof value === "function") && (value as any)[sym] === true,
+      value !== null &&
+      (typeof value === "object" || typeof value === "function") &&
+      (value as any)[sym] === true,
   });
 }

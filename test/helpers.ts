@@ -1,0 +1,45 @@
+/**
+ * Shared test helpers. Tests assert order and outcome, never wall-clock durations.
+ */
+import { test } from "node:test";
+import * as asyncio from "../src/index.js";
+
+/** Run `main` on a fresh loop with `asyncio.run`, in debug mode off unless asked. */
+export function runMain<T>(
+  main: () => PromiseLike<T> | Generator<unknown, T, any>,
+  debug = false,
+): Promise<T> {
+  return asyncio.run(main as asyncio.TaskBody<T>, { debug });
+}
+
+/** Collect what the core logs (slow callbacks, never-retrieved exceptions …) while `fn` runs. */
+export async function captureLogs<T>(fn: () => Promise<T>): Promise<{ result: T; logs: string[] }> {
+  const logs: string[] = [];
+  const prev = asyncio.logger.handler;
+  asyncio.logger.handler = (level, message) => {
+    logs.push(`${level}: ${message}`);
+  };
+  try {
+    const result = await fn();
+    return { result, logs };
+  } finally {
+    asyncio.logger.handler = prev;
+  }
+}
+
+/**
+ * Define the same test twice: once with async functions, once with generator coroutines.
+ * `make` receives the form and returns the test body. Used for every cancellation case.
+ */
+export function bothForms(
+  name: string,
+  body: { async: () => Promise<void>; gen: () => Promise<void> },
+): void {
+  test(`${name} [async function]`, body.async);
+  test(`${name} [generator coroutine]`, body.gen);
+}
+
+/** Spin the loop `n` iterations (CPython's test_utils.run_briefly). */
+export async function runBriefly(n = 1): Promise<void> {
+  for (let i = 0; i < n; i++) await asyncio.sleep(0);
+}
