@@ -206,7 +206,8 @@ export class Future<T = unknown> implements PromiseLike<T>, Runnable {
     );
     if (reaction.task !== null) reaction.task._awaiting(this);
     this._addListener(reaction);
-    return reaction.promise();
+    // The Reaction is the thenable `then` returns (structurally a Promise; see Reaction).
+    return reaction as unknown as Promise<R1 | R2>;
   }
 
   /** Promise interoperability: `then(undefined, onrejected)`. */
@@ -347,12 +348,15 @@ class ListenerCall implements Runnable {
  * pending cancel request, it delivers that cancellation instead of the value (CPython's
  * `__step` with `_must_cancel` set).
  */
-export class Reaction<T> implements FutureListener, Runnable {
-  #resolve: ((v: any) => void) | undefined;
-  #reject: ((e: unknown) => void) | undefined;
-  #promise: Promise<any> | undefined;
+export class Reaction<T> implements FutureListener, Runnable, PromiseLike<any> {
+  /** 0 pending, 1 fulfilled, 2 rejected: the outcome of the derived promise. */
+  #state = 0;
+  #outcome: unknown = undefined;
+  #promise: Promise<any> | undefined = undefined;
+  #resolve: ((v: any) => void) | undefined = undefined;
+  #reject: ((e: unknown) => void) | undefined = undefined;
   /** Value delivered when used directly as a ready-queue entry (sleep(0)). */
-  value: T | undefined;
+  value: T | undefined = undefined;
 
   constructor(
     readonly task: Task<any> | null,
@@ -360,14 +364,40 @@ export class Reaction<T> implements FutureListener, Runnable {
     readonly onrejected: ((reason: any) => any) | null | undefined,
   ) {}
 
-  promise(): Promise<any> {
+  /**
+   * The promise `then()` returns, made only when someone chains on it: `await` ignores what
+   * `then` returns, so the common case allocates no native promise at all.
+   */
+  #materialize(): Promise<any> {
     if (this.#promise === undefined) {
-      this.#promise = new Promise((resolve, reject) => {
-        this.#resolve = resolve;
-        this.#reject = reject;
-      });
+      if (this.#state === 1) this.#promise = Promise.resolve(this.#outcome);
+      else if (this.#state === 2) this.#promise = Promise.reject(this.#outcome);
+      else
+        this.#promise = new Promise((resolve, reject) => {
+          this.#resolve = resolve;
+          this.#reject = reject;
+        });
     }
     return this.#promise;
+  }
+
+  then<R1 = any, R2 = never>(
+    onfulfilled?: ((value: any) => R1 | PromiseLike<R1>) | null,
+    onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return this.#materialize().then(onfulfilled, onrejected);
+  }
+
+  catch<R = never>(onrejected?: ((reason: any) => R | PromiseLike<R>) | null): Promise<any> {
+    return this.#materialize().catch(onrejected);
+  }
+
+  finally(onfinally?: (() => void) | null): Promise<any> {
+    return this.#materialize().finally(onfinally);
+  }
+
+  get [Symbol.toStringTag](): string {
+    return "Promise";
   }
 
   _onFutureDone(fut: Future<any>): void {
@@ -403,12 +433,12 @@ export class Reaction<T> implements FutureListener, Runnable {
     const on = this.onfulfilled;
     if (typeof on === "function") {
       try {
-        this.#settle(true, on(value));
+        this.#settle(1, on(value));
       } catch (e) {
-        this.#settle(false, e);
+        this.#settle(2, e);
       }
     } else {
-      this.#settle(true, value);
+      this.#settle(1, value);
     }
   }
 
@@ -416,23 +446,25 @@ export class Reaction<T> implements FutureListener, Runnable {
     const on = this.onrejected;
     if (typeof on === "function") {
       try {
-        this.#settle(true, on(reason));
+        this.#settle(1, on(reason));
       } catch (e) {
-        this.#settle(false, e);
+        this.#settle(2, e);
       }
     } else {
-      this.#settle(false, reason);
+      this.#settle(2, reason);
     }
   }
 
-  #settle(ok: boolean, v: unknown): void {
-    if (this.#promise === undefined) {
-      // Nobody holds the promise yet: create it settled (rare: then() always creates it).
-      this.#promise = ok ? Promise.resolve(v) : Promise.reject(v);
+  #settle(state: 1 | 2, v: unknown): void {
+    if (this.#promise !== undefined) {
+      if (state === 1) this.#resolve!(v);
+      else this.#reject!(v);
       return;
     }
-    if (ok) this.#resolve!(v);
-    else this.#reject!(v);
+    this.#state = state;
+    this.#outcome = v;
+    // A rejection nobody chained on is still reported as an unhandled rejection, as native then() would.
+    if (state === 2) this.#materialize();
   }
 }
 

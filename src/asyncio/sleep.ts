@@ -43,10 +43,9 @@ class YieldOnce<T> implements Awaitable<T> {
       onrejected,
     );
     r.value = this.result;
-    const p = r.promise();
     const loop: EventLoop = task !== undefined ? task._loop : getEventLoop();
     loop._schedule(r);
-    return p;
+    return r as unknown as Promise<R1 | R2>;
   }
 
   *[Symbol.iterator](): Generator<unknown, T, unknown> {
@@ -59,6 +58,8 @@ class YieldOnce<T> implements Awaitable<T> {
   }
 }
 
+const YIELD_ONCE = new YieldOnce<unknown>(undefined);
+
 /**
  * Suspend the current task for `delay` seconds, then resolve with `result`.
  *
@@ -70,7 +71,7 @@ class YieldOnce<T> implements Awaitable<T> {
 export function sleep<T = void>(delay: number, result?: T): Awaitable<T> {
   if (typeof delay !== "number") throw new ArgumentTypeError(`delay must be a number, got ${inspect(delay)}`);
   if (Number.isNaN(delay)) throw new ValueError("Invalid delay: NaN (not a number)");
-  if (delay <= 0) return new YieldOnce(result as T);
+  if (delay <= 0) return result === undefined ? (YIELD_ONCE as YieldOnce<T>) : new YieldOnce(result as T);
   const task = taskStorage.getStore();
   const loop = task !== undefined ? task._loop : getEventLoop();
   const fut = new SleepFuture<T>({ loop });

@@ -9,6 +9,7 @@
  *   registers itself as one of the task's waiters (see `Future.then`), so `task.cancel()` cancels
  *   the awaits the task is suspended on; with none, the next aiots await throws.
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { inspect } from "node:util";
 import type { EventLoop } from "./base-events.js";
 import { type Coroutine, coroutineHooks, isGenerator } from "./coroutines.js";
@@ -202,10 +203,22 @@ export class Task<T = unknown> extends Future<T> implements FutureListener {
     return new CancelledError(this._cancelMessage);
   }
 
+  /** @internal Runs a function inside this task's async context (made on the second step). */
+  _enterCtx: ((fn: (task: Task<any>) => void, task: Task<any>) => void) | null = null;
+
   /** @internal */
   _step(): void {
     if (this._state !== PENDING) throw new InvalidStateError(`_step(): already done: ${this}`);
-    taskStorage.run(this._ctx, runStep, this);
+    if (this._enterCtx !== null) {
+      this._enterCtx(runStep, this);
+    } else if (!this._started) {
+      // First step: most tasks (async bodies) have only this one, so no snapshot is kept.
+      taskStorage.run(this._ctx, runStep, this);
+    } else {
+      // A generator steps many times: capture the context once instead of building it per step.
+      this._enterCtx = taskStorage.run(this._ctx, AsyncLocalStorage.snapshot) as Task<any>["_enterCtx"];
+      this._enterCtx!(runStep, this);
+    }
   }
 
   /** @internal Schedule a step that throws `exc` into the coroutine. */
