@@ -64,3 +64,20 @@ export {
   wait,
   waitFor,
 } from "./asyncio/wait.js";
+export {
+  Barrier,
+  BoundedSemaphore,
+  Condition,
+  Event,
+  type Held,
+  Lock,
+  Semaphore,
+} from "./asyncio/locks.js";
+export {
+  LifoQueue,
+  PriorityQueue,
+  type PriorityQueueOptions,
+  pythonCompare,
+  Queue,
+  type QueueOptions,
+} from "./asyncio/queues.js";

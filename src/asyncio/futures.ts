@@ -204,8 +204,13 @@ export class Future<T = unknown> implements PromiseLike<T>, Runnable {
       onfulfilled,
       onrejected,
     );
-    if (reaction.task !== null) reaction.task._awaiting(this);
-    this._addListener(reaction);
+    if (this._state !== PENDING) {
+      // Awaiting a done future does not suspend (as in CPython): deliver on a microtask.
+      queueMicrotask(() => reaction._onFutureDone(this));
+    } else {
+      if (reaction.task !== null) reaction.task._awaiting(this);
+      this._addListener(reaction);
+    }
     // The Reaction is the thenable `then` returns (structurally a Promise; see Reaction).
     return reaction as unknown as Promise<R1 | R2>;
   }

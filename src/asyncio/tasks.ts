@@ -257,7 +257,14 @@ export class Task<T = unknown> extends Future<T> implements FutureListener {
    * context, so the (shared, allocation-free) callbacks find the task with `getStore()`.
    */
   _follow(p: PromiseLike<T>): void {
-    p.then(onBodyResolved, onBodyRejected);
+    // Native promises run their callbacks in the context `then` was called in (this task's);
+    // other thenables (an aiots awaitable, a user thenable) may not, so they get closures.
+    if (p instanceof Promise) p.then(onBodyResolved, onBodyRejected);
+    else
+      p.then(
+        (v) => this._bodyReturned(v),
+        (e) => this._bodyFailed(e),
+      );
   }
 
   _finish(method: (this: Future<T>, arg: any) => unknown, arg: unknown): void {

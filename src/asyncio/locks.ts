@@ -1,0 +1,539 @@
+/**
+ * Synchronisation primitives (CPython's `asyncio/locks.py`): Lock, Event, Condition, Semaphore,
+ * BoundedSemaphore, Barrier. FIFO fairness as in CPython; a waiter cancelled while queued leaves
+ * without losing a wake-up meant for another.
+ *
+ * Every blocking method returns an awaitable usable as `await x.acquire()` from async functions and
+ * `yield* x.acquire()` from generator coroutines. Where Python has `async with`, the objects are
+ * `AsyncDisposable` handles: `await using _ = await lock.lock()`.
+ */
+import { inspect } from "node:util";
+import { Deque } from "../internal/deque.js";
+import { GenOp, Ready } from "../internal/gen-op.js";
+import type { EventLoop } from "./base-events.js";
+import { ArgumentTypeError, BrokenBarrierError, CancelledError, RuntimeError, ValueError } from "./exceptions.js";
+import { type Awaitable, Future, PENDING } from "./futures.js";
+import { getEventLoop, taskStorage } from "./loop-registry.js";
+
+const TRUE = new Ready<true>(true);
+
+/** The loop waiters are created on: the awaiting task's, else the current one. */
+function waiterLoop(): EventLoop {
+  return taskStorage.getStore()?._loop ?? getEventLoop();
+}
+
+function anyLive(waiters: Deque<Future<unknown>> | null, pred: (f: Future<unknown>) => boolean): boolean {
+  if (waiters === null) return false;
+  for (const w of waiters) if (pred(w)) return true;
+  return false;
+}
+
+/** What `lock()` / `hold()` return: releases the primitive when disposed (`await using`). */
+export interface Held extends AsyncDisposable, Disposable {
+  /** Release now (idempotent). */
+  release(): void;
+}
+
+function heldBy(release: () => void): Held {
+  let done = false;
+  const rel = (): void => {
+    if (!done) {
+      done = true;
+      release();
+    }
+  };
+  return { release: rel, [Symbol.dispose]: rel, [Symbol.asyncDispose]: async () => rel() };
+}
+
+/**
+ * A mutual-exclusion lock. `acquire()` waits until the lock is free and takes it; `release()`
+ * frees it and wakes the first waiter.
+ *
+ * ```ts
+ * await using _ = await lock.lock();   // Python: async with lock:
+ * // or: await lock.acquire(); try { … } finally { lock.release(); }
+ * ```
+ * @see https://docs.python.org/3/library/asyncio-sync.html#asyncio.Lock
+ */
+export class Lock {
+  /** @internal */ _waiters: Deque<Future<unknown>> | null = null;
+  /** @internal */ _locked = false;
+
+  /** True when the lock is held. */
+  locked(): boolean {
+    return this._locked;
+  }
+
+  /** Take the lock, waiting while another task holds it. Resolves to `true`. */
+  acquire(): Awaitable<true> {
+    if (!this._locked && !anyLive(this._waiters, (w) => !w.cancelled())) {
+      this._locked = true;
+      return TRUE;
+    }
+    return new GenOp(() => this.#acquireSlow());
+  }
+
+  *#acquireSlow(): Generator<unknown, true, unknown> {
+    this._waiters ??= new Deque();
+    const fut = new Future<boolean>({ loop: waiterLoop() });
+    this._waiters.push(fut);
+    try {
+      try {
+        yield* fut;
+      } finally {
+        this._waiters.remove(fut);
+      }
+    } catch (e) {
+      if (e instanceof CancelledError && !this._locked) this.#wakeUpFirst();
+      throw e;
+    }
+    this._locked = true;
+    return true;
+  }
+
+  /** Acquire and return a handle that releases on dispose: `await using _ = await lock.lock()`. */
+  lock(): Awaitable<Held> {
+    return mapAwaitable(this.acquire(), () => heldBy(() => this.release()));
+  }
+
+  /**
+   * Release the lock and wake the first waiter.
+   * @throws {RuntimeError} "Lock is not acquired." when it is not held.
+   */
+  release(): void {
+    if (!this._locked) throw new RuntimeError("Lock is not acquired.");
+    this._locked = false;
+    this.#wakeUpFirst();
+  }
+
+  #wakeUpFirst(): void {
+    const fut = this._waiters?.peekFront();
+    if (fut !== undefined && fut._state === PENDING) fut.setResult(true);
+  }
+
+  /** @internal */
+  [inspect.custom](): string {
+    const n = this._waiters?.length ?? 0;
+    return `<Lock [${this._locked ? "locked" : "unlocked"}${n > 0 ? `, waiters:${n}` : ""}]>`;
+  }
+
+  toString(): string {
+    return this[inspect.custom]();
+  }
+}
+
+/**
+ * An event: `wait()` blocks until `set()` is called; `clear()` resets it.
+ * @see https://docs.python.org/3/library/asyncio-sync.html#asyncio.Event
+ */
+export class Event {
+  #waiters = new Deque<Future<unknown>>();
+  #value = false;
+
+  /** True once `set()` was called (and not cleared since). */
+  isSet(): boolean {
+    return this.#value;
+  }
+
+  /** Set the event and wake every waiter. */
+  set(): void {
+    if (this.#value) return;
+    this.#value = true;
+    for (const fut of this.#waiters) if (fut._state === PENDING) fut.setResult(true);
+  }
+
+  /** Reset the event: later `wait()` calls block again. */
+  clear(): void {
+    this.#value = false;
+  }
+
+  /** Wait until the event is set. Resolves to `true`. */
+  wait(): Awaitable<true> {
+    if (this.#value) return TRUE;
+    return new GenOp(() => this.#waitSlow());
+  }
+
+  *#waitSlow(): Generator<unknown, true, unknown> {
+    const fut = new Future<boolean>({ loop: waiterLoop() });
+    this.#waiters.push(fut);
+    try {
+      yield* fut;
+      return true;
+    } finally {
+      this.#waiters.remove(fut);
+    }
+  }
+
+  /** @internal */
+  [inspect.custom](): string {
+    const n = this.#waiters.length;
+    return `<Event [${this.#value ? "set" : "unset"}${n > 0 ? `, waiters:${n}` : ""}]>`;
+  }
+
+  toString(): string {
+    return this[inspect.custom]();
+  }
+}
+
+/**
+ * A condition variable: tasks `wait()` (releasing the lock) until another task `notify()`s.
+ * @see https://docs.python.org/3/library/asyncio-sync.html#asyncio.Condition
+ */
+export class Condition {
+  readonly #lock: Lock;
+  #waiters = new Deque<Future<unknown>>();
+
+  /** Use `lock` (default: a new Lock) as the underlying lock. */
+  constructor(lock?: Lock) {
+    if (lock !== undefined && !(lock instanceof Lock))
+      throw new ArgumentTypeError(`Condition() expects a Lock, got ${inspect(lock)}`);
+    this.#lock = lock ?? new Lock();
+  }
+
+  /** True when the underlying lock is held. */
+  locked(): boolean {
+    return this.#lock.locked();
+  }
+
+  /** Acquire the underlying lock. */
+  acquire(): Awaitable<true> {
+    return this.#lock.acquire();
+  }
+
+  /** Release the underlying lock. */
+  release(): void {
+    this.#lock.release();
+  }
+
+  /** Acquire and return a handle that releases on dispose: `await using _ = await cond.lock()`. */
+  lock(): Awaitable<Held> {
+    return this.#lock.lock();
+  }
+
+  /**
+   * Release the lock, wait to be notified, re-acquire the lock (even when cancelled). Resolves to `true`.
+   * @throws {RuntimeError} when the lock is not held.
+   */
+  wait(): Awaitable<true> {
+    if (!this.locked()) throw new RuntimeError("cannot wait on un-acquired lock");
+    return new GenOp(() => this.#waitSlow());
+  }
+
+  *#waitSlow(): Generator<unknown, true, unknown> {
+    this.release();
+    try {
+      try {
+        const fut = new Future<boolean>({ loop: waiterLoop() });
+        this.#waiters.push(fut);
+        try {
+          yield* fut;
+          return true;
+        } finally {
+          this.#waiters.remove(fut);
+        }
+      } finally {
+        // Re-acquire the lock even if the wait was cancelled; keep the latest cancellation.
+        let err: unknown = null;
+        for (;;) {
+          try {
+            yield* this.#lock.acquire();
+            break;
+          } catch (e) {
+            if (!(e instanceof CancelledError)) throw e;
+            err = e;
+          }
+        }
+        if (err !== null) throw err;
+      }
+    } catch (e) {
+      // We may have been notified before the error: pass the notification on (a spurious wake-up is allowed).
+      this.#notify(1);
+      throw e;
+    }
+  }
+
+  /** Wait until `predicate()` is truthy (checked before each wait); resolves to its value. */
+  waitFor<T>(predicate: () => T): Awaitable<T> {
+    if (typeof predicate !== "function") throw new ArgumentTypeError("waitFor() expects a predicate function");
+    const self = this;
+    return new GenOp(function* () {
+      let result = predicate();
+      while (!result) {
+        yield* self.wait();
+        result = predicate();
+      }
+      return result;
+    });
+  }
+
+  /**
+   * Wake up to `n` waiting tasks. @throws {RuntimeError} when the lock is not held.
+   */
+  notify(n = 1): void {
+    if (!this.locked()) throw new RuntimeError("cannot notify on un-acquired lock");
+    this.#notify(n);
+  }
+
+  #notify(n: number): void {
+    let idx = 0;
+    for (const fut of this.#waiters) {
+      if (idx >= n) break;
+      if (fut._state === PENDING) {
+        idx++;
+        fut.setResult(false);
+      }
+    }
+  }
+
+  /** Wake up every waiting task. @throws {RuntimeError} when the lock is not held. */
+  notifyAll(): void {
+    this.notify(this.#waiters.length);
+  }
+
+  /** @internal */
+  [inspect.custom](): string {
+    const n = this.#waiters.length;
+    return `<Condition [${this.locked() ? "locked" : "unlocked"}${n > 0 ? `, waiters:${n}` : ""}]>`;
+  }
+
+  toString(): string {
+    return this[inspect.custom]();
+  }
+}
+
+/**
+ * A semaphore: a counter decremented by `acquire()` (which waits at zero) and incremented by
+ * `release()`. FIFO: a new arrival waits behind earlier waiters even if the counter is positive.
+ * @see https://docs.python.org/3/library/asyncio-sync.html#asyncio.Semaphore
+ */
+export class Semaphore {
+  /** @internal */ _value: number;
+  #waiters: Deque<Future<unknown>> | null = null;
+
+  /** @throws {ValueError} when `value < 0`. */
+  constructor(value = 1) {
+    if (typeof value !== "number" || !Number.isInteger(value))
+      throw new ArgumentTypeError(`Semaphore value must be an integer, got ${inspect(value)}`);
+    if (value < 0) throw new ValueError("Semaphore initial value must be >= 0");
+    this._value = value;
+  }
+
+  /** True when `acquire()` would wait (counter at zero, or earlier waiters still queued). */
+  locked(): boolean {
+    return this._value === 0 || anyLive(this.#waiters, (w) => !w.cancelled());
+  }
+
+  /** Decrement the counter, waiting while it is zero. Resolves to `true`. */
+  acquire(): Awaitable<true> {
+    if (!this.locked()) {
+      this._value--;
+      return TRUE;
+    }
+    return new GenOp(() => this.#acquireSlow());
+  }
+
+  *#acquireSlow(): Generator<unknown, true, unknown> {
+    this.#waiters ??= new Deque();
+    const fut = new Future<boolean>({ loop: waiterLoop() });
+    this.#waiters.push(fut);
+    try {
+      try {
+        yield* fut;
+      } finally {
+        this.#waiters.remove(fut);
+      }
+    } catch (e) {
+      // Woken by release() but cancelled before running: give the unit back.
+      if (e instanceof CancelledError && fut.done() && !fut.cancelled()) this._value++;
+      throw e;
+    } finally {
+      // Others may have queued behind us while the counter was positive: wake as many as allowed.
+      while (this._value > 0) if (!this.#wakeUpNext()) break;
+    }
+    return true;
+  }
+
+  /** Acquire and return a handle that releases on dispose: `await using _ = await sem.hold()`. */
+  hold(): Awaitable<Held> {
+    return mapAwaitable(this.acquire(), () => heldBy(() => this.release()));
+  }
+
+  /** Increment the counter, waking the first waiter. */
+  release(): void {
+    this._value++;
+    this.#wakeUpNext();
+  }
+
+  #wakeUpNext(): boolean {
+    if (this.#waiters === null) return false;
+    for (const fut of this.#waiters) {
+      if (fut._state === PENDING) {
+        this._value--;
+        fut.setResult(true);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** @internal */
+  [inspect.custom](): string {
+    const n = this.#waiters?.length ?? 0;
+    return `<${this.constructor.name} [${this.locked() ? "locked" : `unlocked, value:${this._value}`}${n > 0 ? `, waiters:${n}` : ""}]>`;
+  }
+
+  toString(): string {
+    return this[inspect.custom]();
+  }
+}
+
+/**
+ * A semaphore that refuses to be released above its initial value.
+ * @see https://docs.python.org/3/library/asyncio-sync.html#asyncio.BoundedSemaphore
+ */
+export class BoundedSemaphore extends Semaphore {
+  readonly #bound: number;
+
+  constructor(value = 1) {
+    super(value);
+    this.#bound = value;
+  }
+
+  /** @throws {ValueError} "BoundedSemaphore released too many times". */
+  override release(): void {
+    if (this._value >= this.#bound) throw new ValueError("BoundedSemaphore released too many times");
+    super.release();
+  }
+}
+
+type BarrierState = "filling" | "draining" | "resetting" | "broken";
+
+/**
+ * A barrier: `wait()` blocks until `parties` tasks are waiting, then releases them all; each gets
+ * its arrival index (0 … parties-1).
+ * @see https://docs.python.org/3/library/asyncio-sync.html#asyncio.Barrier
+ */
+export class Barrier {
+  readonly #cond = new Condition();
+  readonly #parties: number;
+  #state: BarrierState = "filling";
+  #count = 0;
+
+  /** @throws {ValueError} when `parties < 1`. */
+  constructor(parties: number) {
+    if (typeof parties !== "number" || !Number.isInteger(parties))
+      throw new ArgumentTypeError(`parties must be an integer, got ${inspect(parties)}`);
+    if (parties < 1) throw new ValueError("parties must be >= 1");
+    this.#parties = parties;
+  }
+
+  /**
+   * Wait for the other parties; resolves to this task's arrival index.
+   * @throws {BrokenBarrierError} when the barrier is broken (aborted) or reset while waiting.
+   */
+  wait(): Awaitable<number> {
+    return new GenOp(() => this.#wait());
+  }
+
+  *#wait(): Generator<unknown, number, unknown> {
+    yield* this.#cond.acquire();
+    try {
+      yield* this.#block();
+      const index = this.#count;
+      this.#count++;
+      try {
+        if (index + 1 === this.#parties) {
+          this.#state = "draining";
+          this.#cond.notifyAll();
+        } else {
+          yield* this.#cond.waitFor(() => this.#state !== "filling");
+          if (this.#state === "broken" || this.#state === "resetting")
+            throw new BrokenBarrierError("Abort or reset of barrier");
+        }
+        return index;
+      } finally {
+        this.#count--;
+        this.#exit();
+      }
+    } finally {
+      this.#cond.release();
+    }
+  }
+
+  *#block(): Generator<unknown, void, unknown> {
+    yield* this.#cond.waitFor(() => this.#state !== "draining" && this.#state !== "resetting");
+    if (this.#state === "broken") throw new BrokenBarrierError("Barrier aborted");
+  }
+
+  #exit(): void {
+    if (this.#count === 0) {
+      if (this.#state === "resetting" || this.#state === "draining") this.#state = "filling";
+      this.#cond.notifyAll();
+    }
+  }
+
+  /** Return the barrier to its initial state; tasks waiting on it get BrokenBarrierError. */
+  reset(): Awaitable<void> {
+    const self = this;
+    return new GenOp(function* () {
+      yield* self.#cond.acquire();
+      try {
+        if (self.#count > 0) {
+          if (self.#state !== "resetting") self.#state = "resetting";
+        } else {
+          self.#state = "filling";
+        }
+        self.#cond.notifyAll();
+      } finally {
+        self.#cond.release();
+      }
+    });
+  }
+
+  /** Break the barrier: current and future `wait()` calls throw BrokenBarrierError. */
+  abort(): Awaitable<void> {
+    const self = this;
+    return new GenOp(function* () {
+      yield* self.#cond.acquire();
+      try {
+        self.#state = "broken";
+        self.#cond.notifyAll();
+      } finally {
+        self.#cond.release();
+      }
+    });
+  }
+
+  /** The number of tasks needed to pass the barrier. */
+  get parties(): number {
+    return this.#parties;
+  }
+
+  /** The number of tasks waiting while the barrier fills. */
+  get nWaiting(): number {
+    return this.#state === "filling" ? this.#count : 0;
+  }
+
+  /** True once the barrier is broken. */
+  get broken(): boolean {
+    return this.#state === "broken";
+  }
+
+  /** @internal */
+  [inspect.custom](): string {
+    const info: string[] = [this.#state];
+    if (!this.broken) info.push(`waiters:${this.nWaiting}/${this.#parties}`);
+    return `<Barrier [${info.join(", ")}]>`;
+  }
+
+  toString(): string {
+    return this[inspect.custom]();
+  }
+}
+
+/** An awaitable of `f(await aw)`, in both coroutine forms. */
+function mapAwaitable<A, B>(aw: Awaitable<A>, f: (a: A) => B): Awaitable<B> {
+  return new GenOp(function* () {
+    return f(yield* aw);
+  });
+}

@@ -1,0 +1,366 @@
+/**
+ * Queues (CPython's `asyncio/queues.py`): `Queue` (FIFO), `PriorityQueue` (smallest first),
+ * `LifoQueue` (last in, first out), with `shutdown()` (Python 3.13).
+ *
+ * `put()`/`get()` return awaitables usable with `await` and `yield*`; when they need not wait they
+ * allocate no Future. A cancelled `get()`/`put()` leaves the queue without losing a wake-up meant
+ * for another waiter.
+ */
+import { inspect } from "node:util";
+import { Deque } from "../internal/deque.js";
+import { GenOp, Ready } from "../internal/gen-op.js";
+import { ArgumentTypeError, QueueEmpty, QueueFull, QueueShutDown, ValueError } from "./exceptions.js";
+import { type Awaitable, Future, PENDING } from "./futures.js";
+import { Event } from "./locks.js";
+import { getEventLoop, taskStorage } from "./loop-registry.js";
+
+const DONE = new Ready<void>(undefined);
+
+/** Options of the queue constructors. */
+export interface QueueOptions {
+  /** Maximum number of items; `<= 0` (default) means unbounded. */
+  maxsize?: number;
+}
+
+function newWaiter(): Future<void> {
+  return new Future<void>({ loop: taskStorage.getStore()?._loop ?? getEventLoop() });
+}
+
+function wakeupNext(waiters: Deque<Future<void>>): void {
+  while (waiters.length > 0) {
+    const w = waiters.shift()!;
+    if (w._state === PENDING) {
+      w.setResult();
+      break;
+    }
+  }
+}
+
+/**
+ * A FIFO queue for producer/consumer tasks.
+ *
+ * ```ts
+ * const q = new asyncio.Queue<number>({ maxsize: 100 });
+ * await q.put(1);
+ * const item = await q.get(); q.taskDone();
+ * for await (const item of q) { … }   // until shutdown()
+ * ```
+ * @see https://docs.python.org/3/library/asyncio-queue.html#asyncio.Queue
+ */
+export class Queue<T> implements AsyncIterable<T> {
+  readonly #maxsize: number;
+  readonly #getters = new Deque<Future<void>>();
+  readonly #putters = new Deque<Future<void>>();
+  #unfinishedTasks = 0;
+  readonly #finished = new Event();
+  #isShutdown = false;
+
+  constructor(options?: QueueOptions) {
+    const maxsize = options?.maxsize ?? 0;
+    if (typeof maxsize !== "number" || Number.isNaN(maxsize))
+      throw new ArgumentTypeError(`maxsize must be a number, got ${inspect(maxsize)}`);
+    this.#maxsize = maxsize;
+    this.#finished.set();
+  }
+
+  /** @internal Storage hooks, overridden by PriorityQueue and LifoQueue. */
+  protected _put(item: T): void {
+    this.#items.push(item);
+  }
+
+  /** @internal */
+  protected _get(): T {
+    return this.#items.shift() as T;
+  }
+
+  /** @internal */
+  protected _size(): number {
+    return this.#items.length;
+  }
+
+  #items = new Deque<T>(64);
+
+  /** Number of items in the queue. */
+  qsize(): number {
+    return this._size();
+  }
+
+  /** The maximum size (`0` = unbounded). */
+  get maxsize(): number {
+    return this.#maxsize;
+  }
+
+  /** True when the queue holds no item. */
+  empty(): boolean {
+    return this._size() === 0;
+  }
+
+  /** True when the queue holds `maxsize` items (never for an unbounded queue). */
+  full(): boolean {
+    return this.#maxsize > 0 && this._size() >= this.#maxsize;
+  }
+
+  /**
+   * Put an item, waiting while the queue is full.
+   * @throws {QueueShutDown} when the queue is shut down.
+   */
+  put(item: T): Awaitable<void> {
+    if (!this.full()) {
+      this.putNowait(item);
+      return DONE;
+    }
+    return new GenOp(() => this.#putSlow(item));
+  }
+
+  *#putSlow(item: T): Generator<unknown, void, unknown> {
+    while (this.full()) {
+      if (this.#isShutdown) throw new QueueShutDown();
+      const putter = newWaiter();
+      this.#putters.push(putter);
+      try {
+        yield* putter;
+      } catch (e) {
+        putter.cancel();
+        this.#putters.remove(putter);
+        // Woken by a get() but cannot take the slot: pass the wake-up on.
+        if (!this.full() && !putter.cancelled()) wakeupNext(this.#putters);
+        throw e;
+      }
+    }
+    this.putNowait(item);
+  }
+
+  /**
+   * Put an item without waiting.
+   * @throws {QueueFull} when full. @throws {QueueShutDown} when shut down.
+   */
+  putNowait(item: T): void {
+    if (this.#isShutdown) throw new QueueShutDown();
+    if (this.full()) throw new QueueFull();
+    this._put(item);
+    this.#unfinishedTasks++;
+    this.#finished.clear();
+    wakeupNext(this.#getters);
+  }
+
+  /**
+   * Remove and return an item, waiting while the queue is empty.
+   * @throws {QueueShutDown} when the queue is shut down and empty (or shut down immediately).
+   */
+  get(): Awaitable<T> {
+    if (!this.empty()) return new Ready(this.getNowait());
+    return new GenOp(() => this.#getSlow());
+  }
+
+  *#getSlow(): Generator<unknown, T, unknown> {
+    while (this.empty()) {
+      if (this.#isShutdown) throw new QueueShutDown();
+      const getter = newWaiter();
+      this.#getters.push(getter);
+      try {
+        yield* getter;
+      } catch (e) {
+        getter.cancel();
+        this.#getters.remove(getter);
+        // Woken by a put() but cannot take the item: pass the wake-up on.
+        if (!this.empty() && !getter.cancelled()) wakeupNext(this.#getters);
+        throw e;
+      }
+    }
+    return this.getNowait();
+  }
+
+  /**
+   * Remove and return an item without waiting.
+   * @throws {QueueEmpty} when empty. @throws {QueueShutDown} when empty and shut down.
+   */
+  getNowait(): T {
+    if (this.empty()) {
+      if (this.#isShutdown) throw new QueueShutDown();
+      throw new QueueEmpty();
+    }
+    const item = this._get();
+    wakeupNext(this.#putters);
+    return item;
+  }
+
+  /**
+   * Mark one item taken with `get()` as processed (for `join()`).
+   * @throws {ValueError} when called more times than items were put.
+   */
+  taskDone(): void {
+    if (this.#unfinishedTasks <= 0) throw new ValueError("task_done() called too many times");
+    this.#unfinishedTasks--;
+    if (this.#unfinishedTasks === 0) this.#finished.set();
+  }
+
+  /** Wait until every item put has been marked done with `taskDone()`. */
+  join(): Awaitable<void> {
+    if (this.#unfinishedTasks === 0) return DONE;
+    const finished = this.#finished;
+    return new GenOp(function* () {
+      yield* finished.wait();
+    });
+  }
+
+  /**
+   * Shut the queue down: `put()` throws QueueShutDown at once, `get()` once the queue is empty.
+   * With `immediate`, the items left are dropped (and counted done) and blocked getters throw too.
+   */
+  shutdown(immediate = false): void {
+    this.#isShutdown = true;
+    if (immediate) {
+      while (!this.empty()) {
+        this._get();
+        if (this.#unfinishedTasks > 0) this.#unfinishedTasks--;
+      }
+      if (this.#unfinishedTasks === 0) this.#finished.set();
+    }
+    while (this.#getters.length > 0) {
+      const g = this.#getters.shift()!;
+      if (g._state === PENDING) g.setResult();
+    }
+    while (this.#putters.length > 0) {
+      const p = this.#putters.shift()!;
+      if (p._state === PENDING) p.setResult();
+    }
+  }
+
+  /** Items until the queue is shut down and drained: `for await (const item of q)`. */
+  async *[Symbol.asyncIterator](): AsyncIterator<T> {
+    for (;;) {
+      let item: T;
+      try {
+        item = await this.get();
+      } catch (e) {
+        if (e instanceof QueueShutDown) return;
+        throw e;
+      }
+      yield item;
+    }
+  }
+
+  /** @internal */
+  [inspect.custom](): string {
+    const info = [`maxsize=${this.#maxsize}`, `qsize=${this._size()}`];
+    if (this.#getters.length > 0) info.push(`_getters[${this.#getters.length}]`);
+    if (this.#putters.length > 0) info.push(`_putters[${this.#putters.length}]`);
+    if (this.#unfinishedTasks > 0) info.push(`tasks=${this.#unfinishedTasks}`);
+    if (this.#isShutdown) info.push("shutdown");
+    return `<${this.constructor.name} ${info.join(" ")}>`;
+  }
+
+  toString(): string {
+    return this[inspect.custom]();
+  }
+}
+
+/** Compare two keys like Python compares numbers, strings and tuples (arrays, element-wise). */
+export function pythonCompare(a: unknown, b: unknown): number {
+  if (Array.isArray(a) && Array.isArray(b)) {
+    const n = Math.min(a.length, b.length);
+    for (let i = 0; i < n; i++) {
+      const c = pythonCompare(a[i], b[i]);
+      if (c !== 0) return c;
+    }
+    return a.length - b.length;
+  }
+  const ta = typeof a;
+  const tb = typeof b;
+  if ((ta === "number" || ta === "bigint") && (tb === "number" || tb === "bigint"))
+    return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0;
+  if (ta === "string" && tb === "string") return (a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0;
+  if (ta === "boolean" && tb === "boolean") return Number(a) - Number(b);
+  throw new ArgumentTypeError(
+    `'<' not supported between ${Array.isArray(a) ? "array" : ta} and ${Array.isArray(b) ? "array" : tb} (pass a compare function)`,
+  );
+}
+
+/** Options of {@link PriorityQueue}. */
+export interface PriorityQueueOptions<T> extends QueueOptions {
+  /** Order of the items (negative: `a` first). Default: Python's ordering of numbers, strings and arrays. */
+  compare?: (a: T, b: T) => number;
+}
+
+/**
+ * A queue that returns the smallest item first (Python's `heapq` order: numbers, strings and arrays
+ * compared like tuples, or `compare`). Equal items come out in insertion order.
+ * @see https://docs.python.org/3/library/asyncio-queue.html#asyncio.PriorityQueue
+ */
+export class PriorityQueue<T> extends Queue<T> {
+  readonly #heap: { item: T; seq: number }[] = [];
+  readonly #compare: (a: T, b: T) => number;
+  #seq = 0;
+
+  constructor(options?: PriorityQueueOptions<T>) {
+    super(options);
+    if (options?.compare !== undefined && typeof options.compare !== "function")
+      throw new ArgumentTypeError("compare must be a function");
+    this.#compare = options?.compare ?? (pythonCompare as (a: T, b: T) => number);
+  }
+
+  #less(x: { item: T; seq: number }, y: { item: T; seq: number }): boolean {
+    const c = this.#compare(x.item, y.item);
+    return c < 0 || (c === 0 && x.seq < y.seq);
+  }
+
+  protected override _put(item: T): void {
+    const h = this.#heap;
+    const node = { item, seq: this.#seq++ };
+    if (h.length > 0) this.#compare(item, h[0]!.item); // validate comparability before inserting
+    h.push(node);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.#less(node, h[p]!)) break;
+      h[i] = h[p]!;
+      i = p;
+    }
+    h[i] = node;
+  }
+
+  protected override _get(): T {
+    const h = this.#heap;
+    const top = h[0]!;
+    const last = h.pop()!;
+    if (h.length > 0) {
+      let i = 0;
+      const n = h.length;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= n) break;
+        const r = l + 1;
+        const c = r < n && this.#less(h[r]!, h[l]!) ? r : l;
+        if (!this.#less(h[c]!, last)) break;
+        h[i] = h[c]!;
+        i = c;
+      }
+      h[i] = last;
+    }
+    return top.item;
+  }
+
+  protected override _size(): number {
+    return this.#heap.length;
+  }
+}
+
+/**
+ * A queue that returns the most recently added item first.
+ * @see https://docs.python.org/3/library/asyncio-queue.html#asyncio.LifoQueue
+ */
+export class LifoQueue<T> extends Queue<T> {
+  readonly #stack: T[] = [];
+
+  protected override _put(item: T): void {
+    this.#stack.push(item);
+  }
+
+  protected override _get(): T {
+    return this.#stack.pop() as T;
+  }
+
+  protected override _size(): number {
+    return this.#stack.length;
+  }
+}
