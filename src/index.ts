@@ -81,3 +81,13 @@ export {
   Queue,
   type QueueOptions,
 } from "./asyncio/queues.js";
+export {
+  BrokenProcessPool,
+  type Executor,
+  ProcessPoolExecutor,
+  type ShutdownOptions,
+  ThreadPoolExecutor,
+  toThread,
+  type WorkerFunction,
+  workerFunction,
+} from "./asyncio/executors.js";

@@ -16,6 +16,7 @@ import { Deque } from "../internal/deque.js";
 import { MinHeap } from "../internal/heap.js";
 import { envDebug } from "./coroutines.js";
 import { ArgumentTypeError, RuntimeError, ValueError } from "./exceptions.js";
+import { type Executor, submitToExecutor, ThreadPoolExecutor, type WorkerFunction } from "./executors.js";
 import { Future } from "./futures.js";
 import { Handle, type Runnable, TimerHandle } from "./handles.js";
 import { logger } from "./log.js";
@@ -416,6 +417,41 @@ export class EventLoop {
   createTask<T>(coro: TaskBody<T>, options?: { name?: string }): Task<T> {
     this._checkClosed();
     return createTask(coro, { ...(options as TaskOptions), loop: this });
+  }
+
+  // ---- executors ---------------------------------------------------------------------------
+
+  #defaultExecutor: Executor | null = null;
+
+  /**
+   * Run `fn(...args)` in `executor` (`null`: the loop's default thread pool, created on first use)
+   * and return a Future of the result. Cancelling the Future drops a queued job or stops a running one.
+   * `fn` is a {@link workerFunction} reference: functions cannot be sent to workers.
+   */
+  runInExecutor<A extends unknown[], R>(executor: Executor | null, fn: WorkerFunction<A, R>, ...args: A): Future<R> {
+    this._checkClosed();
+    if (executor === null || executor === undefined) {
+      if (this.#defaultExecutor === null) {
+        this.#defaultExecutor = new ThreadPoolExecutor();
+        this._closeHooks.push(() => void this.#defaultExecutor?.shutdown({ wait: false }));
+      }
+      executor = this.#defaultExecutor;
+    }
+    return submitToExecutor(executor, fn, args, this);
+  }
+
+  /** Use `executor` for `runInExecutor(null, …)` and `toThread`. */
+  setDefaultExecutor(executor: Executor): void {
+    if (executor === null || typeof executor !== "object" || typeof executor.submit !== "function")
+      throw new ArgumentTypeError(`executor must be an Executor, got ${inspect(executor)}`);
+    this.#defaultExecutor = executor;
+  }
+
+  /** Shut the default executor down and wait for its jobs (CPython's `shutdown_default_executor`). */
+  async shutdownDefaultExecutor(): Promise<void> {
+    const ex = this.#defaultExecutor;
+    this.#defaultExecutor = null;
+    await ex?.shutdown({ wait: true });
   }
 
   // ---- errors ------------------------------------------------------------------------------

@@ -1,0 +1,562 @@
+#!/usr/bin/env node
+// Benchmark runner for aiots' core runtime. Plain ESM JavaScript: it runs on the built dist/.
+// Each measurement is a fresh child process pinned to one core; contenders are interleaved A B C A B C …
+// over several rounds and the median is reported. See bench/README.md.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(HERE, "..");
+const DEFAULT_PYTHON = "/usr/bin/python3"; // Debian's CPython, not whatever pyenv puts first on PATH
+let PYTHON = DEFAULT_PYTHON;
+const APT_HINT = "apt-get install python3-uvloop";
+
+const USAGE = `Usage: npm run bench -- [options]      (or: node bench/run.mjs [options])
+
+Runs the core-runtime benchmarks (gather, sleep0, waitfor), each contender in its own pinned child
+process, interleaved over several rounds; prints medians and ratios to the raw-Node baseline and writes
+bench/results/latest.json.
+
+Options:
+  --rounds N        rounds per case (default 3; 1 with --quick)
+  --quick           short smoke run: 1/10 of the sizes, 1 round, Effection only at the small size
+  --case LIST       comma-separated cases to run: gather,sleep0,waitfor (default: all)
+  --skip LIST       comma-separated contender ids to leave out (e.g. effection,effection-10k)
+  --cpu N           core to pin the measured process to with taskset (default 0)
+  --node PATH       Node binary for the Node cases (default: the project's pinned node in
+                    node_modules/.bin, else the one running this script)
+  --python PATH     CPython for the Python peers (default ${DEFAULT_PYTHON})
+  --timeout S       per-process time limit in seconds (default 300)
+  --no-build        do not (re)build dist/ even if it looks stale
+  --help            this text
+
+Python contenders use ${DEFAULT_PYTHON} (stdlib asyncio) and uvloop: ${APT_HINT}`;
+
+// ---------------------------------------------------------------------------------------------- options
+
+function parseOptions(argv) {
+  const o = {
+    rounds: null,
+    quick: false,
+    cases: null,
+    skip: new Set(),
+    cpu: 0,
+    node: null,
+    timeout: 300,
+    build: true,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const [flag, inline] = a.includes("=") ? a.split(/=(.*)/s, 2) : [a, undefined];
+    const value = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) fail(`${flag} needs a value`);
+      return v;
+    };
+    const int = (v) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) fail(`${flag}: not a whole number: ${v}`);
+      return n;
+    };
+    switch (flag) {
+      case "--help":
+      case "-h":
+        console.log(USAGE);
+        process.exit(0);
+        break;
+      case "--rounds":
+        o.rounds = int(value());
+        if (o.rounds < 1) fail("--rounds must be at least 1");
+        break;
+      case "--quick":
+        o.quick = true;
+        break;
+      case "--case":
+      case "--cases":
+        o.cases = value().split(",").filter(Boolean);
+        break;
+      case "--skip":
+        for (const s of value().split(",")) if (s) o.skip.add(s);
+        break;
+      case "--cpu":
+        o.cpu = int(value());
+        break;
+      case "--node":
+        o.node = resolve(value());
+        break;
+      case "--python":
+        PYTHON = value();
+        break;
+      case "--timeout":
+        o.timeout = int(value());
+        break;
+      case "--no-build":
+        o.build = false;
+        break;
+      default:
+        fail(`unknown option ${a}\n\n${USAGE}`);
+    }
+  }
+  if (o.rounds === null) o.rounds = o.quick ? 1 : 3;
+  return o;
+}
+
+function fail(msg) {
+  console.error(`bench: ${msg}`);
+  process.exit(2);
+}
+
+// ------------------------------------------------------------------------------------------ preparation
+
+function run(cmd, args, cwd) {
+  console.log(`$ (cd ${relative(process.cwd(), cwd) || "."} && ${cmd} ${args.join(" ")})`);
+  const r = spawnSync(cmd, args, { cwd, stdio: "inherit" });
+  return r.status === 0;
+}
+
+function installBenchDeps() {
+  if (existsSync(join(HERE, "node_modules"))) return;
+  const ok = existsSync(join(HERE, "package-lock.json"))
+    ? run("npm", ["ci", "--no-audit", "--no-fund"], HERE)
+    : run("npm", ["install", "--no-audit", "--no-fund"], HERE);
+  if (!ok) console.warn("bench: installing bench/ dependencies failed; peers that need them are skipped");
+}
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(p));
+    else if (entry.name.endsWith(".ts")) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+function buildLibrary(opts) {
+  const distIndex = join(ROOT, "dist", "index.js");
+  if (!opts.build) {
+    if (!existsSync(distIndex)) fail("dist/index.js is missing and --no-build was given");
+    return "not rebuilt (--no-build)";
+  }
+  let reason = null;
+  if (!existsSync(distIndex)) reason = "dist/ is missing";
+  else {
+    const built = statSync(distIndex).mtimeMs;
+    const inputs = [newestMtime(join(ROOT, "src"))];
+    for (const f of ["tsconfig.json", "tsconfig.build.json", "package.json"])
+      if (existsSync(join(ROOT, f))) inputs.push(statSync(join(ROOT, f)).mtimeMs);
+    if (Math.max(...inputs) > built) reason = "dist/ is older than src/";
+  }
+  if (reason === null) return "up to date";
+  console.log(`bench: building the library (${reason})`);
+  if (!run("npm", ["run", "build"], ROOT))
+    fail("`npm run build` failed; fix the build or pass --no-build to measure the existing dist/");
+  return `rebuilt (${reason})`;
+}
+
+function probe(cmd, args) {
+  try {
+    const r = spawnSync(cmd, args, { encoding: "utf8", timeout: 30_000 });
+    return r.status === 0 ? r.stdout.trim() : null;
+  } catch {
+    return null;
+  }
+}
+
+function detectEnvironment(opts) {
+  const pinned = join(ROOT, "node_modules", ".bin", "node");
+  const node = opts.node ?? (existsSync(pinned) ? pinned : process.execPath);
+  const nodeVersion = probe(node, ["--version"]);
+  if (nodeVersion === null) fail(`cannot run node binary ${node}`);
+  const python = existsSync(PYTHON)
+    ? probe(PYTHON, ["-c", "import platform; print(platform.python_version())"])
+    : null;
+  const uvloop = python === null ? null : probe(PYTHON, ["-c", "import uvloop; print(uvloop.__version__)"]);
+  let effection = null;
+  try {
+    effection = JSON.parse(
+      readFileSync(join(HERE, "node_modules", "effection", "package.json"), "utf8"),
+    ).version;
+  } catch {}
+  const taskset = probe("taskset", ["-c", String(opts.cpu), "true"]) !== null;
+  if (!taskset)
+    console.warn("bench: taskset is unavailable (or the core does not exist): processes run unpinned");
+  return {
+    node,
+    nodeVersion,
+    python,
+    uvloop,
+    effection,
+    taskset,
+    cpu: opts.cpu,
+    cpuModel: os.cpus()[0]?.model ?? "?",
+    cores: os.cpus().length,
+    platform: `${os.type()} ${os.release()} ${os.arch()}`,
+    loadavg: os.loadavg(),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------- cases
+
+const FULL = { gather: 100_000, sleep0: 250_000, waitfor: 100_000 };
+
+function defineCases(opts, env) {
+  const scale = opts.quick ? 0.1 : 1;
+  const size = (k) => Math.round(FULL[k] * scale);
+  const noPython = `skipped (not installed: apt-get install python3 python3-uvloop — needs ${PYTHON})`;
+  const pyAvailable = env.python === null ? noPython : null;
+  const uvAvailable = pyAvailable ?? (env.uvloop === null ? `skipped (not installed: ${APT_HINT})` : null);
+  const effAvailable = env.effection === null ? "skipped (effection not installed: npm ci in bench/)" : null;
+  const nodeC = (script, id, label, n, extra = {}) => ({
+    id,
+    label,
+    n,
+    cmd: env.node,
+    args: ["--expose-gc", `cases/${script}.mjs`, id.replace(/-\d+k$/, ""), String(n)],
+    ...extra,
+  });
+  const pyC = (script, id, label, n, unavailable) => ({
+    id,
+    label,
+    n,
+    cmd: PYTHON,
+    args: [`cases/${script}.py`, id === "cpython" ? "asyncio" : "uvloop", String(n)],
+    unavailable,
+  });
+
+  const gN = size("gather");
+  const gather = {
+    id: "gather",
+    title: `gather: ${fmtInt(gN)} trivial tasks`,
+    unit: "tasks/s",
+    contenders: [
+      nodeC("gather", "promise", "Promise.all (raw Node)", gN, { baseline: true }),
+      nodeC("gather", "aiots", "aiots gather(createTask)", gN),
+      nodeC("gather", "effection", `Effection ${env.effection ?? "4"} spawn/all ×${fmtK(gN)}`, gN, {
+        unavailable: effAvailable,
+        // 100 000 Effection tasks take ~1 min and GBs of memory: one sample is plenty for a peer that slow.
+        maxRounds: 1,
+      }),
+      ...(gN > 10_000
+        ? [
+            nodeC("gather", "effection-10k", `Effection ${env.effection ?? "4"} spawn/all ×10k`, 10_000, {
+              unavailable: effAvailable,
+            }),
+          ]
+        : []),
+      pyC("gather", "cpython", "CPython asyncio", gN, pyAvailable),
+      pyC("gather", "uvloop", "CPython + uvloop", gN, uvAvailable),
+    ],
+    targets: [
+      { contender: "aiots", vs: "promise", min: 0.5 },
+      { contender: "aiots", vs: "cpython", min: 10 },
+    ],
+  };
+
+  const sN = size("sleep0");
+  const sleep0 = {
+    id: "sleep0",
+    title: `sleep(0) ping-pong: 2 tasks × ${fmtInt(sN)} yields`,
+    unit: "yields/s",
+    contenders: [
+      nodeC("sleep0", "setimmediate", "await setImmediate (raw Node)", sN, { baseline: true }),
+      nodeC("sleep0", "aiots", "aiots async fn, sleep(0)", sN),
+      nodeC("sleep0", "aiots-gen", "aiots generator, bare yield", sN),
+      pyC("sleep0", "cpython", "CPython asyncio", sN, pyAvailable),
+      pyC("sleep0", "uvloop", "CPython + uvloop", sN, uvAvailable),
+    ],
+    targets: [
+      { contender: "aiots", vs: "setimmediate", min: 1.0 },
+      { contender: "aiots", vs: "uvloop", min: 2 },
+      { contender: "aiots-gen", vs: "setimmediate", min: 1.0 },
+      { contender: "aiots-gen", vs: "uvloop", min: 2 },
+    ],
+  };
+
+  const wN = size("waitfor");
+  const waitfor = {
+    id: "waitfor",
+    title: `waitFor timeouts: ${fmtInt(wN)} × waitFor(sleep(10), 0.05), all time out`,
+    unit: "timeouts/s",
+    memory: true,
+    contenders: [
+      nodeC("waitfor", "node", "setTimeout race (raw Node)", wN, { baseline: true }),
+      nodeC("waitfor", "aiots", "aiots waitFor", wN),
+      pyC("waitfor", "cpython", "CPython asyncio.wait_for", wN, pyAvailable),
+      pyC("waitfor", "uvloop", "CPython + uvloop wait_for", wN, uvAvailable),
+    ],
+    targets: [],
+  };
+
+  let cases = [gather, sleep0, waitfor];
+  if (opts.cases !== null) {
+    for (const c of opts.cases)
+      if (!cases.some((k) => k.id === c))
+        fail(`unknown case ${c} (known: ${cases.map((k) => k.id).join(", ")})`);
+    cases = cases.filter((k) => opts.cases.includes(k.id));
+  }
+  for (const c of cases) {
+    c.contenders = c.contenders.filter((k) => !opts.skip.has(k.id));
+    c.targets = c.targets.filter((t) => !opts.skip.has(t.contender) && !opts.skip.has(t.vs));
+  }
+  return cases;
+}
+
+// -------------------------------------------------------------------------------------------- running
+
+function runChild(contender, opts, env) {
+  const [cmd, args] = env.taskset
+    ? ["taskset", ["-c", String(opts.cpu), contender.cmd, ...contender.args]]
+    : [contender.cmd, contender.args];
+  return new Promise((resolvePromise) => {
+    const child = spawn(cmd, args, { cwd: HERE, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    let timedOut = false;
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr = (stderr + d).slice(-20_000);
+    });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGKILL");
+    }, opts.timeout * 1000);
+    child.on("error", (err) => {
+      clearTimeout(timer);
+      resolvePromise({ ok: false, status: `failed (${err.message})` });
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      const line = stdout
+        .trim()
+        .split("\n")
+        .reverse()
+        .find((l) => l.startsWith("{"));
+      if (code === 0 && line !== undefined) {
+        try {
+          resolvePromise({ ok: true, result: JSON.parse(line) });
+          return;
+        } catch {}
+      }
+      resolvePromise({ ok: false, status: classifyFailure({ code, signal, stderr, timedOut, opts }) });
+    });
+  });
+}
+
+function classifyFailure({ code, signal, stderr, timedOut, opts }) {
+  if (timedOut) return `timeout (> ${opts.timeout} s)`;
+  if (
+    /heap out of memory|Allocation failed|invalid array length|MemoryError|Cannot allocate memory/i.test(
+      stderr,
+    )
+  )
+    return "OOM";
+  if (signal === "SIGKILL") return "OOM (killed by SIGKILL)";
+  const last = stderr.trim().split("\n").filter(Boolean).pop() ?? "";
+  return `failed (${signal ?? `exit ${code}`}${last ? `: ${last.slice(0, 120)}` : ""})`;
+}
+
+async function runCase(kase, opts, env) {
+  const state = kase.contenders.map((c) => ({ ...c, samples: [], status: c.unavailable ?? null }));
+  for (let round = 1; round <= opts.rounds; round++) {
+    for (const c of state) {
+      if (c.status !== null) continue; // skipped, or failed in an earlier round
+      if (c.maxRounds !== undefined && c.samples.length >= c.maxRounds) continue;
+      process.stdout.write(`round ${round}/${opts.rounds}: ${kase.id} ${c.id} (n=${fmtInt(c.n)}) … `);
+      const r = await runChild(c, opts, env);
+      if (r.ok) {
+        c.samples.push(r.result);
+        const mem = kase.memory ? `, peak RSS ${fmtMB(r.result.peakRss)}` : "";
+        console.log(`${fmtRate(r.result.opsPerSec)} ${kase.unit} (${fmtMs(r.result.ms)}${mem})`);
+      } else {
+        c.status = r.status;
+        console.log(r.status);
+      }
+    }
+  }
+  return summarise(kase, state);
+}
+
+function summarise(kase, state) {
+  const contenders = state.map((c) => {
+    const ok = c.samples.length > 0;
+    const rates = c.samples.map((s) => s.opsPerSec);
+    const med = (key) => (ok && c.samples[0][key] != null ? median(c.samples.map((s) => s[key])) : null);
+    return {
+      id: c.id,
+      label: c.label,
+      n: c.n,
+      baseline: c.baseline === true,
+      status: ok ? (c.status === null ? "ok" : `ok (then ${c.status})`) : (c.status ?? "no samples"),
+      runtime: ok ? c.samples[0].runtime : null,
+      samples: c.samples,
+      median: ok ? median(rates) : null,
+      min: ok ? Math.min(...rates) : null,
+      max: ok ? Math.max(...rates) : null,
+      medianMs: med("ms"),
+      peakRss: med("peakRss"),
+      deltaRss:
+        ok && c.samples[0].startRss != null ? median(c.samples.map((s) => s.peakRss - s.startRss)) : null,
+      peakHeapUsed: med("peakHeapUsed"),
+    };
+  });
+  const base = contenders.find((c) => c.baseline);
+  for (const c of contenders) c.ratio = c.median !== null && base?.median ? c.median / base.median : null;
+  const targets = kase.targets.map((t) => {
+    const a = contenders.find((c) => c.id === t.contender);
+    const b = contenders.find((c) => c.id === t.vs);
+    const ratio = a?.median && b?.median ? a.median / b.median : null;
+    return {
+      text: `${t.contender} ≥ ${t.min}× ${b?.label ?? t.vs}`,
+      contender: t.contender,
+      vs: t.vs,
+      min: t.min,
+      ratio,
+      met: ratio === null ? null : ratio >= t.min,
+    };
+  });
+  return {
+    id: kase.id,
+    title: kase.title,
+    unit: kase.unit,
+    memory: kase.memory === true,
+    contenders,
+    targets,
+  };
+}
+
+// ------------------------------------------------------------------------------------------- printing
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function fmtInt(n) {
+  return n.toLocaleString("en-US").replace(/,/g, " ");
+}
+function fmtK(n) {
+  return n % 1000 === 0 ? `${n / 1000}k` : String(n);
+}
+function fmtRate(x) {
+  if (x == null) return "—";
+  if (x >= 1e6) return `${(x / 1e6).toFixed(2)} M`;
+  if (x >= 1e3) return `${(x / 1e3).toFixed(x >= 1e5 ? 0 : 1)} k`;
+  return x.toFixed(0);
+}
+function fmtMs(ms) {
+  return ms == null ? "—" : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`;
+}
+function fmtMB(b) {
+  return b == null ? "—" : `${(b / 2 ** 20).toFixed(0)} MB`;
+}
+function fmtRatio(r) {
+  if (r == null) return "—";
+  return `${r >= 10 ? r.toFixed(1) : r >= 0.1 ? r.toFixed(2) : r.toPrecision(2)}×`;
+}
+
+function table(headers, rows, alignRight = []) {
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells) =>
+    cells
+      .map((c, i) => (alignRight.includes(i) ? String(c).padStart(widths[i]) : String(c).padEnd(widths[i])))
+      .join("  ")
+      .trimEnd();
+  return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+function printCase(r, opts) {
+  const base = r.contenders.find((c) => c.baseline);
+  console.log(`\n== ${r.title} — ${r.unit}, median of ${opts.rounds} round(s) ==`);
+  const headers = ["contender", `median ${r.unit}`, "min–max", "time", `vs ${base?.label ?? "baseline"}`];
+  if (r.memory) headers.push("peak RSS", "Δ RSS", "peak heap");
+  headers.push("status");
+  const rows = r.contenders.map((c) => {
+    const row = [
+      c.baseline ? `${c.label} [baseline]` : c.label,
+      fmtRate(c.median),
+      c.median === null ? "—" : `${fmtRate(c.min)}–${fmtRate(c.max)}`,
+      fmtMs(c.medianMs),
+      fmtRatio(c.ratio),
+    ];
+    if (r.memory) row.push(fmtMB(c.peakRss), fmtMB(c.deltaRss), fmtMB(c.peakHeapUsed));
+    row.push(c.status);
+    return row;
+  });
+  console.log(table(headers, rows, r.memory ? [1, 3, 4, 5, 6, 7] : [1, 3, 4]));
+  for (const t of r.targets) console.log(`target: ${t.text}: ${fmtTarget(t)}`);
+}
+
+function fmtTarget(t) {
+  if (t.ratio === null) return "n/a (a contender has no figure)";
+  return `${fmtRatio(t.ratio)} ${t.met ? "✓ met" : "✗ missed"}`;
+}
+
+function printSummary(results, env, opts) {
+  console.log(`\n==== summary (${opts.quick ? "QUICK smoke run, " : ""}${opts.rounds} round(s)) ====`);
+  const rows = [];
+  for (const r of results)
+    for (const c of r.contenders)
+      rows.push([
+        r.id,
+        c.label,
+        fmtInt(c.n),
+        c.median === null ? "—" : `${fmtRate(c.median)} ${r.unit}`,
+        c.baseline ? "1.00× (baseline)" : fmtRatio(c.ratio),
+        c.status,
+      ]);
+  console.log(table(["case", "contender", "n", "median", "vs baseline", "status"], rows, [2, 3]));
+  const targets = results.flatMap((r) => r.targets.map((t) => [r.id, t.text, fmtTarget(t)]));
+  if (targets.length) console.log(`\n${table(["case", "target", "result"], targets)}`);
+  console.log(
+    `\nnode ${env.nodeVersion}, CPython ${env.python ?? "absent"}, uvloop ${env.uvloop ?? "absent"}, ` +
+      `effection ${env.effection ?? "absent"}; ${env.taskset ? `pinned to core ${env.cpu}` : "unpinned"}; ` +
+      `${env.cores} × ${env.cpuModel}; load average at start ${env.loadavg.map((x) => x.toFixed(2)).join(" ")}`,
+  );
+}
+
+// ----------------------------------------------------------------------------------------------- main
+
+async function main() {
+  const opts = parseOptions(process.argv.slice(2));
+  installBenchDeps();
+  const build = buildLibrary(opts);
+  const env = detectEnvironment(opts);
+  const cases = defineCases(opts, env);
+  console.log(
+    `bench: node ${env.nodeVersion} (${relative(ROOT, env.node) || env.node}), ` +
+      `${env.python ? `CPython ${env.python}` : "no /usr/bin/python3"}, ` +
+      `${env.uvloop ? `uvloop ${env.uvloop}` : "no uvloop"}, ` +
+      `${env.effection ? `effection ${env.effection}` : "no effection"}; dist ${build}; ` +
+      `${opts.rounds} round(s)${opts.quick ? ", --quick" : ""}`,
+  );
+  if (env.loadavg[0] > 0.5 * env.cores)
+    console.warn(
+      `bench: the machine is busy (load ${env.loadavg[0].toFixed(2)}): trust ratios, not absolutes`,
+    );
+  const started = new Date();
+  const results = [];
+  for (const kase of cases) {
+    const r = await runCase(kase, opts, env);
+    printCase(r, opts);
+    results.push(r);
+  }
+  printSummary(results, env, opts);
+  const outDir = join(HERE, "results");
+  mkdirSync(outDir, { recursive: true });
+  const out = join(outDir, "latest.json");
+  const options = { ...opts, skip: [...opts.skip] };
+  writeFileSync(
+    out,
+    `${JSON.stringify({ started: started.toISOString(), finished: new Date().toISOString(), options, env, results }, null, 2)}\n`,
+  );
+  console.log(`\nwrote ${relative(process.cwd(), out)}`);
+}
+
+await main();

@@ -1,0 +1,357 @@
+/**
+ * Executors: CPU-bound work off the event loop, on worker threads or worker processes
+ * (Python's `concurrent.futures` executors as used by `loop.run_in_executor` and `asyncio.to_thread`).
+ *
+ * **How a function reaches a worker.** JavaScript cannot send a function to another thread, so a
+ * job names a module and one of its exports: `workerFunction(import.meta.url, "fib")` refers to
+ * `export function fib(n)` in the calling module (any module URL works). The worker imports the
+ * module once and calls the export with structured-cloned arguments; the result (or the thrown
+ * error, with the worker's stack) comes back the same way.
+ *
+ * - {@link ThreadPoolExecutor}: worker threads through `piscina` (measured against, and preferred
+ *   to, a hand-written pool).
+ * - {@link ProcessPoolExecutor}: forked Node processes with a bounded pool and a queue of pending
+ *   jobs; cancelling a running job kills its process (a new one is forked for the next job).
+ */
+import { type ChildProcess, fork } from "node:child_process";
+import { availableParallelism } from "node:os";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { inspect } from "node:util";
+import { Piscina } from "piscina";
+import { Deque } from "../internal/deque.js";
+import { ArgumentTypeError, CancelledError, RuntimeError, ValueError } from "./exceptions.js";
+import { Future, PENDING } from "./futures.js";
+import { getEventLoop, taskStorage } from "./loop-registry.js";
+import type { WorkerJob } from "./workers/job.js";
+
+const EXT = import.meta.url.endsWith(".ts") ? ".ts" : ".js";
+const THREAD_ENTRY = new URL(`./workers/thread-entry${EXT}`, import.meta.url).href;
+const PROCESS_ENTRY = fileURLToPath(new URL(`./workers/process-entry${EXT}`, import.meta.url));
+
+/** A reference to an exported function that a worker can import and call. */
+export interface WorkerFunction<A extends unknown[] = unknown[], R = unknown> {
+  /** The module's URL. */
+  readonly module: string;
+  /** The export's name. */
+  readonly name: string;
+  /** Phantom: the function's type, for inference only. */
+  readonly __type?: (...args: A) => R;
+}
+
+/**
+ * Refer to `export function name(...)` of the module at `moduleUrl` (usually `import.meta.url`),
+ * so an executor can run it in a worker.
+ *
+ * ```ts
+ * export function fib(n: number): number { return n < 2 ? n : fib(n - 1) + fib(n - 2); }
+ * const fibRef = asyncio.workerFunction<[number], number>(import.meta.url, "fib");
+ * const r = await asyncio.toThread(fibRef, 30);
+ * ```
+ */
+export function workerFunction<A extends unknown[] = unknown[], R = unknown>(
+  moduleUrl: string | URL,
+  name = "default",
+): WorkerFunction<A, Awaited<R>> {
+  if (typeof name !== "string" || name === "") throw new ArgumentTypeError("name must be a non-empty string");
+  let module: string;
+  if (moduleUrl instanceof URL) module = moduleUrl.href;
+  else if (typeof moduleUrl === "string")
+    module = /^[a-z][a-z0-9+.-]*:/i.test(moduleUrl) ? moduleUrl : pathToFileURL(moduleUrl).href;
+  else throw new ArgumentTypeError(`moduleUrl must be a URL or a string, got ${inspect(moduleUrl)}`);
+  return Object.freeze({ module, name });
+}
+
+function checkWorkerFunction(fn: unknown): asserts fn is WorkerFunction<unknown[], unknown> {
+  if (typeof fn === "function")
+    throw new ArgumentTypeError(
+      `a function cannot be sent to a worker; export it and pass workerFunction(import.meta.url, "${fn.name || "name"}")`,
+    );
+  if (fn === null || typeof fn !== "object" || typeof (fn as any).module !== "string" || typeof (fn as any).name !== "string")
+    throw new ArgumentTypeError(`expected a workerFunction(moduleUrl, name), got ${inspect(fn)}`);
+}
+
+/** Options of {@link Executor.shutdown}. */
+export interface ShutdownOptions {
+  /** Resolve only when every submitted job has finished (default true). */
+  wait?: boolean;
+  /** Drop the jobs still queued (they reject with CancelledError) (default false). */
+  cancelFutures?: boolean;
+}
+
+/** A pool that runs {@link WorkerFunction}s. */
+export interface Executor {
+  /** Run `fn(...args)` in a worker; aborting `signal` drops a queued job or stops a running one. */
+  submit<A extends unknown[], R>(fn: WorkerFunction<A, R>, args: A, options?: { signal?: AbortSignal }): Promise<R>;
+  /** Stop accepting jobs; see {@link ShutdownOptions}. */
+  shutdown(options?: ShutdownOptions): Promise<void>;
+}
+
+function checkWorkers(n: unknown): number {
+  if (n === undefined) return Math.max(1, Math.min(32, availableParallelism() + 4));
+  if (typeof n !== "number" || !Number.isInteger(n)) throw new ArgumentTypeError(`maxWorkers must be an integer, got ${inspect(n)}`);
+  if (n <= 0) throw new ValueError("max_workers must be greater than 0");
+  return n;
+}
+
+/**
+ * A pool of worker threads (piscina underneath).
+ * @see https://docs.python.org/3/library/concurrent.futures.html#threadpoolexecutor
+ */
+export class ThreadPoolExecutor implements Executor {
+  readonly #pool: Piscina;
+  #shutdown = false;
+  readonly maxWorkers: number;
+
+  constructor(options?: { maxWorkers?: number; idleTimeout?: number }) {
+    this.maxWorkers = checkWorkers(options?.maxWorkers);
+    this.#pool = new Piscina({
+      filename: THREAD_ENTRY,
+      minThreads: 0,
+      maxThreads: this.maxWorkers,
+      idleTimeout: (options?.idleTimeout ?? 1) * 1000,
+      maxQueue: Number.POSITIVE_INFINITY,
+    });
+  }
+
+  submit<A extends unknown[], R>(fn: WorkerFunction<A, R>, args: A, options?: { signal?: AbortSignal }): Promise<R> {
+    checkWorkerFunction(fn);
+    if (this.#shutdown) return Promise.reject(new RuntimeError("cannot schedule new futures after shutdown"));
+    const job: WorkerJob = { module: fn.module, name: fn.name, args };
+    return this.#pool.run(job, { signal: options?.signal ?? null }) as Promise<R>;
+  }
+
+  async shutdown(options?: ShutdownOptions): Promise<void> {
+    if (this.#shutdown) return;
+    this.#shutdown = true;
+    if (options?.cancelFutures) {
+      await this.#pool.destroy();
+      return;
+    }
+    if (options?.wait ?? true) await this.#pool.close();
+    else void this.#pool.close();
+  }
+
+  /** Jobs waiting for a free thread. */
+  get queueSize(): number {
+    return this.#pool.queueSize;
+  }
+}
+
+interface ProcessJob {
+  job: WorkerJob;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+  worker: ChildProcess | null;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+}
+
+/** A worker process died while running a job (Python's `BrokenProcessPool`). */
+export class BrokenProcessPool extends RuntimeError {
+  override readonly code: string = "AIOTS_ERR_BROKEN_PROCESS_POOL";
+  constructor(message: string) {
+    super(message);
+    this.name = "BrokenProcessPool";
+  }
+}
+
+/**
+ * A pool of worker processes (forked Node processes, one job at a time each).
+ * @see https://docs.python.org/3/library/concurrent.futures.html#processpoolexecutor
+ */
+export class ProcessPoolExecutor implements Executor {
+  readonly maxWorkers: number;
+  readonly #idle: ChildProcess[] = [];
+  readonly #busy = new Map<ChildProcess, ProcessJob>();
+  readonly #all = new Set<ChildProcess>();
+  readonly #queue = new Deque<ProcessJob>();
+  #shutdown = false;
+  #drained: (() => void)[] = [];
+
+  constructor(options?: { maxWorkers?: number }) {
+    this.maxWorkers = checkWorkers(options?.maxWorkers ?? availableParallelism());
+  }
+
+  submit<A extends unknown[], R>(fn: WorkerFunction<A, R>, args: A, options?: { signal?: AbortSignal }): Promise<R> {
+    checkWorkerFunction(fn);
+    if (this.#shutdown) return Promise.reject(new RuntimeError("cannot schedule new futures after shutdown"));
+    return new Promise<R>((resolve, reject) => {
+      const pj: ProcessJob = {
+        job: { module: fn.module, name: fn.name, args },
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        worker: null,
+        signal: options?.signal,
+        onAbort: undefined,
+      };
+      if (pj.signal?.aborted) {
+        reject(pj.signal.reason ?? new CancelledError());
+        return;
+      }
+      if (pj.signal !== undefined) {
+        pj.onAbort = () => this.#abort(pj);
+        pj.signal.addEventListener("abort", pj.onAbort, { once: true });
+      }
+      this.#queue.push(pj);
+      this.#dispatch();
+    });
+  }
+
+  /** Jobs waiting for a free process. */
+  get queueSize(): number {
+    return this.#queue.length;
+  }
+
+  /** Live worker processes. */
+  get processCount(): number {
+    return this.#all.size;
+  }
+
+  #spawn(): ChildProcess {
+    const child = fork(PROCESS_ENTRY, [], { serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    this.#all.add(child);
+    child.on("message", (msg: { ok?: boolean; value?: unknown; error?: unknown; ready?: boolean }) => {
+      if (msg.ready) return;
+      const pj = this.#busy.get(child);
+      if (pj === undefined) return;
+      this.#busy.delete(child);
+      this.#release(pj);
+      this.#idle.push(child);
+      idleRef(child, false);
+      if (msg.ok) pj.resolve(msg.value);
+      else pj.reject(msg.error);
+      this.#dispatch();
+    });
+    child.on("exit", (code, signal) => {
+      this.#all.delete(child);
+      const i = this.#idle.indexOf(child);
+      if (i >= 0) this.#idle.splice(i, 1);
+      const pj = this.#busy.get(child);
+      if (pj !== undefined) {
+        this.#busy.delete(child);
+        this.#release(pj);
+        pj.reject(
+          new BrokenProcessPool(
+            `A process in the process pool was terminated abruptly (${signal ?? `exit code ${code}`}) while running ${pj.job.name}()`,
+          ),
+        );
+      }
+      this.#dispatch();
+    });
+    child.on("error", () => {
+      // Reported through "exit"; an error on a dead process must not crash the parent.
+    });
+    return child;
+  }
+
+  #dispatch(): void {
+    while (this.#queue.length > 0 && (this.#idle.length > 0 || this.#all.size < this.maxWorkers)) {
+      const child = this.#idle.pop() ?? this.#spawn();
+      const pj = this.#queue.shift()!;
+      pj.worker = child;
+      this.#busy.set(child, pj);
+      idleRef(child, true);
+      child.send(pj.job);
+    }
+    if (this.#queue.length === 0 && this.#busy.size === 0) {
+      const waiters = this.#drained;
+      this.#drained = [];
+      for (const w of waiters) w();
+      if (this.#shutdown) for (const c of this.#idle) c.kill();
+    }
+  }
+
+  #release(pj: ProcessJob): void {
+    if (pj.onAbort !== undefined) pj.signal!.removeEventListener("abort", pj.onAbort);
+  }
+
+  #abort(pj: ProcessJob): void {
+    const reason = pj.signal?.reason ?? new CancelledError();
+    if (pj.worker === null) {
+      this.#queue.remove(pj);
+      pj.reject(reason);
+      this.#dispatch();
+      return;
+    }
+    const child = pj.worker;
+    if (this.#busy.get(child) !== pj) return;
+    // Reject at once; the process cannot be interrupted, so it is killed and replaced on demand.
+    this.#busy.delete(child);
+    this.#all.delete(child);
+    child.removeAllListeners("exit");
+    child.on("exit", () => {});
+    child.kill("SIGKILL");
+    pj.reject(reason);
+    this.#dispatch();
+  }
+
+  async shutdown(options?: ShutdownOptions): Promise<void> {
+    this.#shutdown = true;
+    if (options?.cancelFutures) {
+      while (this.#queue.length > 0) {
+        const pj = this.#queue.shift()!;
+        this.#release(pj);
+        pj.reject(new CancelledError("executor shut down"));
+      }
+    }
+    const drained = new Promise<void>((resolve) => this.#drained.push(resolve));
+    this.#dispatch();
+    if (options?.wait ?? true) {
+      await drained;
+      await Promise.all([...this.#all].map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once("exit", r)))));
+    }
+  }
+}
+
+function idleRef(child: ChildProcess, busy: boolean): void {
+  // An idle pool must not keep the program alive; a busy one must.
+  const channel = (child as unknown as { channel?: { ref(): void; unref(): void } }).channel;
+  if (busy) {
+    child.ref();
+    channel?.ref();
+  } else {
+    child.unref();
+    channel?.unref();
+  }
+}
+
+/** The Future `runInExecutor` returns: cancelling it drops or stops the job. */
+class ExecutorFuture<T> extends Future<T> {
+  /** @internal */ _abort = new AbortController();
+
+  override cancel(msg?: string): boolean {
+    const ok = super.cancel(msg);
+    if (ok) this._abort.abort(new CancelledError(msg));
+    return ok;
+  }
+}
+
+/** @internal Used by EventLoop.runInExecutor and toThread. */
+export function submitToExecutor<A extends unknown[], R>(
+  executor: Executor,
+  fn: WorkerFunction<A, R>,
+  args: A,
+  loop: import("./base-events.js").EventLoop,
+): Future<R> {
+  checkWorkerFunction(fn);
+  const fut = new ExecutorFuture<R>({ loop });
+  (executor.submit(fn, args, { signal: fut._abort.signal }) as Promise<R>).then(
+    (v) => {
+      if (fut._state === PENDING) fut.setResult(v);
+    },
+    (e) => {
+      if (fut._state === PENDING) fut.setException(e);
+    },
+  );
+  return fut;
+}
+
+/**
+ * Run `fn(...args)` on the running loop's default thread pool; resolves with its result.
+ * Cancelling the awaiting task cancels the job.
+ * @see https://docs.python.org/3/library/asyncio-task.html#asyncio.to_thread
+ */
+export function toThread<A extends unknown[], R>(fn: WorkerFunction<A, R>, ...args: A): Future<R> {
+  const loop = taskStorage.getStore()?._loop ?? getEventLoop();
+  return loop.runInExecutor(null, fn, ...args);
+}
