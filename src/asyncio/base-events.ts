@@ -25,6 +25,7 @@ import {
   registerLoopFactory,
   setDrainingLoop,
   setRunningLoop,
+  takeFlush,
   taskStorage,
 } from "./loop-registry.js";
 import { createTask, ensureFuture, type Task, type TaskBody, type TaskOptions } from "./tasks.js";
@@ -275,27 +276,46 @@ export class EventLoop {
       }
       this._armTimer();
     }
+    this.#batchLeft = this._ready.length;
+    this.#continueBatch();
+  }
+
+  /** Callbacks of the current iteration not yet run (the batch may pause for microtasks). */
+  #batchLeft = 0;
+
+  /**
+   * Run the rest of the current batch. After a callback that resumed or started a task, the
+   * batch pauses on a microtask so that the task's async code runs *now*, before the next callback
+   * — as CPython runs a task's step inside the callback that woke it.
+   */
+  #continueBatch = (): void => {
     const ready = this._ready;
-    let n = ready.length;
     const prev = setDrainingLoop(this);
     try {
-      if (this._debug) {
-        while (n-- > 0) {
-          const r = ready.shift()!;
-          const t0 = performance.now();
-          r._runReady();
-          const dt = (performance.now() - t0) / 1000;
-          if (dt >= this.slowCallbackDuration)
-            logger.warning(`Executing ${inspect(r, { depth: 0 })} took ${dt.toFixed(3)} seconds`);
+      while (this.#batchLeft > 0) {
+        this.#batchLeft--;
+        const r = ready.shift()!;
+        if (this._debug) this.#runTimed(r);
+        else r._runReady();
+        if (takeFlush() && this.#batchLeft > 0) {
+          queueMicrotask(this.#continueBatch);
+          return;
         }
-      } else {
-        while (n-- > 0) ready.shift()!._runReady();
       }
     } finally {
       setDrainingLoop(prev);
     }
+    if (this.#closed) return;
     if (this.#stopping && this.#running) this.#finishRun();
-    if (ready.length > 0 && !this.#immediatePending && !this.#closed) this.#requestTurn();
+    if (ready.length > 0 && !this.#immediatePending) this.#requestTurn();
+  };
+
+  #runTimed(r: Runnable): void {
+    const t0 = performance.now();
+    r._runReady();
+    const dt = (performance.now() - t0) / 1000;
+    if (dt >= this.slowCallbackDuration)
+      logger.warning(`Executing ${inspect(r, { depth: 0 })} took ${dt.toFixed(3)} seconds`);
   }
 
   // ---- running and stopping ------------------------------------------------------------------
@@ -388,6 +408,7 @@ export class EventLoop {
     if (this.#closed) return;
     if (this._debug) logger.debug(`Close ${this}`);
     this.#closed = true;
+    this.#batchLeft = 0;
     this._ready.clear();
     for (const t of this._timers.items) t._scheduled = false;
     this._timers.clear();

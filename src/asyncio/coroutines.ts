@@ -141,7 +141,15 @@ export class Coroutine<T = unknown> implements Awaitable<T> {
   }
 }
 
+/**
+ * @internal Marks the promise of an aiots coroutine's own async body when a generator task
+ * delegates to it with `yield*`: its awaits belong to the task, so the task's Future wrapping it
+ * becomes a proxy (see `Future._proxy`).
+ */
+export const OWN_BODY = Symbol("aiots.ownBody");
+
 function* awaitThenable<T>(p: PromiseLike<T>): Generator<unknown, T, any> {
+  if (p instanceof Promise) (p as any)[OWN_BODY] = true;
   return (yield p) as T;
 }
 

@@ -11,7 +11,7 @@ import { inspect } from "node:util";
 import type { EventLoop } from "./base-events.js";
 import { CancelledError, InvalidStateError, RuntimeError } from "./exceptions.js";
 import type { Runnable } from "./handles.js";
-import { getEventLoop, taskStorage } from "./loop-registry.js";
+import { getEventLoop, requestFlush, taskStorage } from "./loop-registry.js";
 import type { Task } from "./tasks.js";
 
 /** @internal */ export const PENDING = 0;
@@ -77,6 +77,14 @@ export class Future<T = unknown> implements PromiseLike<T>, Runnable {
   /** @internal */ _sourceTraceback: string | undefined;
   /** @internal Marks the future as already seen by the gather() being built. */
   _gatherStamp = 0;
+  /**
+   * @internal A proxy follows a promise whose awaits belong to the awaiting task, so cancelling
+   * the task must reach those awaits rather than the proxy. 1: the body of an aiots coroutine a
+   * generator delegated to (never cancelled directly: the cancel waits for the body's next aiots
+   * await, as in CPython); 2: a started promise that may be foreign (cancelled only when the task
+   * has no other waiter, so a timeout still fires).
+   */
+  _proxy: 0 | 1 | 2 = 0;
 
   /** Create a pending future bound to `loop` (default: the running or current loop). */
   constructor(options?: { loop?: EventLoop }) {
@@ -435,6 +443,7 @@ export class Reaction<T> implements FutureListener, Runnable, PromiseLike<any> {
   }
 
   fulfil(value: T): void {
+    requestFlush();
     const on = this.onfulfilled;
     if (typeof on === "function") {
       try {
@@ -448,6 +457,7 @@ export class Reaction<T> implements FutureListener, Runnable, PromiseLike<any> {
   }
 
   reject(reason: unknown): void {
+    requestFlush();
     const on = this.onrejected;
     if (typeof on === "function") {
       try {

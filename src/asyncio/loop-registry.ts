@@ -78,3 +78,17 @@ export function newEventLoop(): EventLoop {
   if (state.factory === null) throw new RuntimeError("aiots: the event loop module is not loaded");
   return state.factory();
 }
+
+let flushWanted = false;
+
+/** @internal A task stepped or an await resumed: the running batch should let microtasks run. */
+export function requestFlush(): void {
+  flushWanted = true;
+}
+
+/** @internal Read and clear the flush request. */
+export function takeFlush(): boolean {
+  const f = flushWanted;
+  flushWanted = false;
+  return f;
+}

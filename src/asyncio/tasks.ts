@@ -12,11 +12,11 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { inspect } from "node:util";
 import type { EventLoop } from "./base-events.js";
-import { type Coroutine, coroutineHooks, isGenerator } from "./coroutines.js";
+import { type Coroutine, coroutineHooks, isGenerator, OWN_BODY } from "./coroutines.js";
 import { ArgumentTypeError, CancelledError, InvalidStateError, RuntimeError } from "./exceptions.js";
 import { captureStack, Future, type FutureListener, isThenable, PENDING } from "./futures.js";
 import { logger } from "./log.js";
-import { _getRunningLoop, getEventLoop, taskStorage } from "./loop-registry.js";
+import { _getRunningLoop, getEventLoop, requestFlush, taskStorage } from "./loop-registry.js";
 
 /** Anything a task can run: a coroutine, a generator object, a promise, or a function returning one. */
 export type TaskBody<T> =
@@ -128,12 +128,25 @@ export class Task<T = unknown> extends Future<T> implements FutureListener {
     if (this._state !== PENDING) return false;
     this._numCancelsRequested++;
     if (this._abort !== null && !this._abort.signal.aborted) this._abort.abort(new CancelledError(msg));
+    // Cancel what the task is suspended on. Proxies (promises of the task's own coroutines) come
+    // last: the awaits inside them are the real suspension points.
     let delivered = false;
+    let proxies = false;
     const w = this._futWaiter;
-    if (w !== null && w.cancel(msg)) delivered = true;
+    if (w !== null) {
+      if (w._proxy) proxies = true;
+      else if (w.cancel(msg)) delivered = true;
+    }
     const extra = this._extraWaiters;
     if (extra !== null) {
-      for (const f of [...extra]) if (f.cancel(msg)) delivered = true;
+      for (const f of [...extra]) {
+        if (f._proxy) proxies = true;
+        else if (f.cancel(msg)) delivered = true;
+      }
+    }
+    if (!delivered && proxies) {
+      if (w !== null && w._proxy === 2 && w.cancel(msg)) delivered = true;
+      if (extra !== null) for (const f of [...extra]) if (f._proxy === 2 && f.cancel(msg)) delivered = true;
     }
     if (delivered) return true;
     this._mustCancel = true;
@@ -174,6 +187,7 @@ export class Task<T = unknown> extends Future<T> implements FutureListener {
   /** @internal Wake-up: the future the task waited on is done. */
   _onFutureDone(fut: Future<any>): void {
     if (this._state !== PENDING) return;
+    this._stepFromProxy = fut._proxy === 1;
     if (fut._state === 2 && !fut._failed) {
       this._stepValue = fut._result;
     } else {
@@ -188,9 +202,27 @@ export class Task<T = unknown> extends Future<T> implements FutureListener {
   _awaiting(fut: Future<any>): void {
     if (this._futWaiter === null) this._futWaiter = fut;
     else if (this._futWaiter !== fut) (this._extraWaiters ??= new Set()).add(fut);
-    if (this._mustCancel && fut._state === PENDING && fut.cancel(this._cancelMessage))
+    if (
+      this._mustCancel &&
+      fut._state === PENDING &&
+      fut._proxy !== 1 &&
+      !(fut._proxy === 2 && this._hasOtherWaiters(fut)) &&
+      fut.cancel(this._cancelMessage)
+    )
       this._mustCancel = false;
   }
+
+  /** @internal */
+  _hasOtherWaiters(fut: Future<any>): boolean {
+    if (this._futWaiter !== null && this._futWaiter !== fut) return true;
+    if (this._extraWaiters === null) return false;
+    for (const f of this._extraWaiters) if (f !== fut) return true;
+    return false;
+  }
+
+  /** @internal The next step resumes from a proxy: no suspension point, so no pending cancel is delivered. */
+  _stepFromProxy = false;
+
 
   /** @internal */
   _doneAwaiting(fut: Future<any>): void {
@@ -305,13 +337,16 @@ function onBodyRejected(exc: unknown): void {
 
 /** One step of a task, run inside `taskStorage.run(task._ctx, …)`. */
 function runStep(task: Task<any>): void {
+  requestFlush();
   let exc = task._stepExc;
   let hasExc = task._stepHasExc;
   const value = task._stepValue;
   task._stepExc = undefined;
   task._stepHasExc = false;
   task._stepValue = undefined;
-  if (task._mustCancel) {
+  const fromProxy = task._stepFromProxy;
+  task._stepFromProxy = false;
+  if (task._mustCancel && !fromProxy) {
     if (!(hasExc && exc instanceof CancelledError)) exc = task._newCancelledError();
     hasExc = true;
     task._mustCancel = false;
@@ -383,6 +418,7 @@ function handleYield(task: Task<any>, y: unknown): void {
     return;
   } else if (isThenable(y)) {
     fut = wrapThenable(y, task._loop);
+    if ((y as any)[OWN_BODY] === true) fut._proxy = 1;
   } else if (isGenerator(y)) {
     task._scheduleThrow(
       new RuntimeError(`yield was used instead of yield* for generator in task ${task} with ${y}`),
@@ -394,7 +430,7 @@ function handleYield(task: Task<any>, y: unknown): void {
   }
   fut._addListener(task);
   task._futWaiter = fut;
-  if (task._mustCancel && fut.cancel(task._cancelMessage)) task._mustCancel = false;
+  if (task._mustCancel && fut._proxy !== 1 && fut.cancel(task._cancelMessage)) task._mustCancel = false;
 }
 
 /**

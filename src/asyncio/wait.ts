@@ -125,6 +125,10 @@ async function cancelAndWait(fut: Future<unknown>): Promise<void> {
   }
 }
 
+function isAwaitableArg(x: unknown): boolean {
+  return x !== null && (typeof x === "object" || typeof x === "function");
+}
+
 async function waitForImpl<T>(aw: AwaitableLike<T>, to: number | null): Promise<T> {
   if (to !== null && to <= 0) {
     const fut = ensureFuture(aw);
@@ -137,8 +141,16 @@ async function waitForImpl<T>(aw: AwaitableLike<T>, to: number | null): Promise<
       throw e;
     }
   }
-  // A foreign promise cannot be cancelled: await it through a Future the timeout can cancel.
-  const target = aw instanceof Promise ? ensureFuture(aw) : aw;
+  if (!isAwaitableArg(aw)) throw new ArgumentTypeError(`waitFor() expects an awaitable, got ${inspect(aw)}`);
+  // A started promise is awaited through a proxy Future: if it was started in this task, the
+  // timeout's cancellation reaches its awaits (Python's wait_for(coro())); if it is foreign,
+  // the proxy itself is cancelled so the timeout still fires.
+  let target: unknown = aw;
+  if (aw instanceof Promise) {
+    const f = ensureFuture(aw);
+    f._proxy = 2;
+    target = f;
+  }
   return timeout(to, async () => (await (target as PromiseLike<T>)) as T);
 }
 
