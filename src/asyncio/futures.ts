@@ -212,6 +212,17 @@ export class Future<T = unknown> implements PromiseLike<T>, Runnable {
       onfulfilled,
       onrejected,
     );
+    if (reaction.task !== null && this._state === PENDING) {
+      if ((this as unknown) === reaction.task) {
+        queueMicrotask(() => reaction.reject(new RuntimeError(`Task cannot await on itself: ${this}`)));
+        return reaction as unknown as Promise<R1 | R2>;
+      }
+      if (this._loop !== reaction.task._loop) {
+        const err = new RuntimeError(`Task ${reaction.task} got Future ${this} attached to a different loop`);
+        queueMicrotask(() => reaction.reject(err));
+        return reaction as unknown as Promise<R1 | R2>;
+      }
+    }
     if (this._state !== PENDING) {
       // Awaiting a done future does not suspend (as in CPython): deliver on a microtask.
       queueMicrotask(() => reaction._onFutureDone(this));
@@ -325,6 +336,12 @@ export class Future<T = unknown> implements PromiseLike<T>, Runnable {
   toString(): string {
     return this[inspect.custom]();
   }
+}
+
+/** One-line repr of an error, like Python's `RuntimeError('boom')` (no stack). */
+export function reprError(e: unknown): string {
+  if (e instanceof Error) return `${e.name}(${JSON.stringify(e.message)})`;
+  return inspect(e, { depth: 0, breakLength: Number.POSITIVE_INFINITY });
 }
 
 /** @internal Run one listener, reporting a throwing done callback to the loop. */

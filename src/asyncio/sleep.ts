@@ -72,9 +72,44 @@ export function sleep<T = void>(delay: number, result?: T): Awaitable<T> {
   if (typeof delay !== "number") throw new ArgumentTypeError(`delay must be a number, got ${inspect(delay)}`);
   if (Number.isNaN(delay)) throw new ValueError("Invalid delay: NaN (not a number)");
   if (delay <= 0) return result === undefined ? (YIELD_ONCE as YieldOnce<T>) : new YieldOnce(result as T);
-  const task = taskStorage.getStore();
-  const loop = task !== undefined ? task._loop : getEventLoop();
-  const fut = new SleepFuture<T>({ loop });
-  fut._handle = loop.callLater(delay, wake, fut, result as T);
-  return fut;
+  return new SleepOp(delay, result as T);
+}
+
+/**
+ * `sleep(delay > 0)`: lazy like a Python coroutine — the timer starts when it is awaited, on the
+ * awaiting task's loop (so `otherLoop.runUntilComplete(sleep(1))` runs on `otherLoop`).
+ */
+class SleepOp<T> implements Awaitable<T> {
+  constructor(
+    readonly delay: number,
+    readonly result: T,
+  ) {}
+
+  #start(): SleepFuture<T> {
+    const task = taskStorage.getStore();
+    const loop = task !== undefined ? task._loop : getEventLoop();
+    const fut = new SleepFuture<T>({ loop });
+    fut._handle = loop.callLater(this.delay, wake, fut, this.result);
+    return fut;
+  }
+
+  then<R1 = T, R2 = never>(
+    onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return this.#start().then(onfulfilled, onrejected);
+  }
+
+  [Symbol.iterator](): Iterator<unknown, T, unknown> {
+    return this.#start()[Symbol.iterator]();
+  }
+
+  /** @internal Lets `ensureFuture`/`createTask` run it as a task on a chosen loop. */
+  _start(): Iterator<unknown, T, unknown> {
+    return this[Symbol.iterator]();
+  }
+
+  [inspect.custom](): string {
+    return `<sleep(${this.delay})>`;
+  }
 }

@@ -13,7 +13,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { inspect } from "node:util";
 import type { EventLoop } from "./base-events.js";
 import { type Coroutine, coroutineHooks, isGenerator, OWN_BODY } from "./coroutines.js";
-import { ArgumentTypeError, CancelledError, InvalidStateError, RuntimeError } from "./exceptions.js";
+import { ArgumentTypeError, CancelledError, InvalidStateError, RuntimeError, ValueError } from "./exceptions.js";
 import { captureStack, Future, type FutureListener, isThenable, PENDING } from "./futures.js";
 import { logger } from "./log.js";
 import { _getRunningLoop, getEventLoop, requestFlush, taskStorage } from "./loop-registry.js";
@@ -317,7 +317,7 @@ export class Task<T = unknown> extends Future<T> implements FutureListener {
   /** @internal */
   override _reprInfo(): string[] {
     const info = super._reprInfo();
-    if (this._mustCancel) info[0] = "cancelling";
+    if (this._state === PENDING && this._numCancelsRequested > 0) info[0] = "cancelling";
     info.splice(1, 0, `name='${this.getName()}'`);
     const coro = this._coro as any;
     const coroName = coro?.name ?? (typeof coro === "function" ? coro.name : undefined);
@@ -520,9 +520,7 @@ export type AwaitableLike<T> = Future<T> | TaskBody<T>;
 export function ensureFuture<T>(aw: AwaitableLike<T>, options?: { loop?: EventLoop }): Future<T> {
   if (aw instanceof Future) {
     if (options?.loop !== undefined && aw._loop !== options.loop)
-      throw new ArgumentTypeError(
-        "The future belongs to a different loop than the one specified as the loop argument",
-      );
+      throw new ValueError("The future belongs to a different loop than the one specified as the loop argument");
     return aw;
   }
   if (

@@ -93,10 +93,9 @@ export class Timeout {
 
   /** @internal */
   [inspect.custom](): string {
-    const info: string[] = [this.#state];
-    if (this.#state === "active") info.push(`when=${this.#when}`);
-    return `<Timeout [${info.join(" ")}]>`;
+    return `<Timeout [${this.#state}]${this.#state === "active" ? ` when=${this.#when}` : ""}>`;
   }
+
 }
 
 async function runWithTimeout<T>(whenFn: () => number | null, body: (cm: Timeout) => unknown): Promise<T> {
