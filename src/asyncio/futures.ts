@@ -318,7 +318,7 @@ export class Future<T = unknown> implements PromiseLike<T>, Runnable {
     const info = [STATE_NAMES[this._state]!.toLowerCase()];
     if (this._state === FINISHED) {
       if (this._failed)
-        info.push(`exception=${inspect(this._exception, { depth: 0, breakLength: Infinity })}`);
+        info.push(`exception=${reprError(this._exception)}`);
       else info.push(`result=${inspect(this._result, { depth: 0, breakLength: Infinity })}`);
     }
     const count = (x: Listener | Listener[] | null): number =>

@@ -126,21 +126,32 @@ export class Task<T = unknown> extends Future<T> implements FutureListener {
   override cancel(msg?: string): boolean {
     this._retrieved();
     if (this._state !== PENDING) return false;
+    // An inline runner only passes the cancellation on; its owner keeps the bookkeeping.
+    if (this._inline) return this._cancelWaiters(msg);
     this._numCancelsRequested++;
     if (this._abort !== null && !this._abort.signal.aborted) this._abort.abort(new CancelledError(msg));
-    // Cancel what the task is suspended on. Proxies (promises of the task's own coroutines) come
-    // last: the awaits inside them are the real suspension points.
+    if (this._cancelWaiters(msg)) return true;
+    this._mustCancel = true;
+    this._cancelMessage = msg;
+    return true;
+  }
+
+  /**
+   * @internal Cancel what the task is suspended on. Proxies (promises of the task's own
+   * coroutines) come last: the awaits inside them are the real suspension points.
+   */
+  _cancelWaiters(msg: string | undefined): boolean {
     let delivered = false;
     let proxies = false;
     const w = this._futWaiter;
     if (w !== null) {
-      if (w._proxy) proxies = true;
+      if (w._proxy !== 0) proxies = true;
       else if (w.cancel(msg)) delivered = true;
     }
     const extra = this._extraWaiters;
     if (extra !== null) {
       for (const f of [...extra]) {
-        if (f._proxy) proxies = true;
+        if (f._proxy !== 0) proxies = true;
         else if (f.cancel(msg)) delivered = true;
       }
     }
@@ -148,10 +159,7 @@ export class Task<T = unknown> extends Future<T> implements FutureListener {
       if (w !== null && w._proxy === 2 && w.cancel(msg)) delivered = true;
       if (extra !== null) for (const f of [...extra]) if (f._proxy === 2 && f.cancel(msg)) delivered = true;
     }
-    if (delivered) return true;
-    this._mustCancel = true;
-    this._cancelMessage = msg;
-    return true;
+    return delivered;
   }
 
   /** How many cancel requests are pending (`cancel()` calls minus `uncancel()` calls). */
@@ -346,10 +354,13 @@ function runStep(task: Task<any>): void {
   task._stepValue = undefined;
   const fromProxy = task._stepFromProxy;
   task._stepFromProxy = false;
-  if (task._mustCancel && !fromProxy) {
-    if (!(hasExc && exc instanceof CancelledError)) exc = task._newCancelledError();
+  const owner = task._ctx; // the task itself, or the owner of an inline runner
+  // An inline runner's first step is not a resumption (CPython enters the awaited coroutine
+  // without a step), so a pending cancel waits for its first real suspension.
+  if (owner._mustCancel && !fromProxy && !(task._inline && !task._started)) {
+    if (!(hasExc && exc instanceof CancelledError)) exc = owner._newCancelledError();
     hasExc = true;
-    task._mustCancel = false;
+    owner._mustCancel = false;
   }
   task._futWaiter = null;
   let gen = task._gen;
@@ -430,7 +441,8 @@ function handleYield(task: Task<any>, y: unknown): void {
   }
   fut._addListener(task);
   task._futWaiter = fut;
-  if (task._mustCancel && fut._proxy !== 1 && fut.cancel(task._cancelMessage)) task._mustCancel = false;
+  const owner = task._ctx;
+  if (owner._mustCancel && fut._proxy !== 1 && fut.cancel(owner._cancelMessage)) owner._mustCancel = false;
 }
 
 /**
