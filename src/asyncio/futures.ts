@@ -85,6 +85,11 @@ export class Future<T = unknown> implements PromiseLike<T>, Runnable {
    * has no other waiter, so a timeout still fires).
    */
   _proxy: 0 | 1 | 2 = 0;
+  /**
+   * @internal Completing this future is not a suspension point of the awaiting task (an inline
+   * runner of a generator coroutine the task awaited): a pending cancel is not delivered here.
+   */
+  _transparent = false;
 
   /** Create a pending future bound to `loop` (default: the running or current loop). */
   constructor(options?: { loop?: EventLoop }) {
@@ -434,7 +439,7 @@ export class Reaction<T> implements FutureListener, Runnable, PromiseLike<any> {
     const task = this.task;
     if (task !== null) {
       task._doneAwaiting(fut);
-      if (task._mustCancel && task._state === PENDING) {
+      if (task._mustCancel && task._state === PENDING && !fut._transparent) {
         task._mustCancel = false;
         this.reject(task._newCancelledError());
         return;

@@ -75,6 +75,7 @@ export class Task<T = unknown> extends Future<T> implements FutureListener {
     super(options ?? (owner !== undefined ? { loop: owner._loop } : undefined));
     this._coro = coro;
     this._inline = owner !== undefined;
+    this._transparent = this._inline;
     this._ctx = owner ?? this;
     this._name = options?.name === undefined ? ++taskCounter : String(options.name);
     if (this._inline) return;
