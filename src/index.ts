@@ -33,11 +33,38 @@ export {
   TimeoutError,
   ValueError,
 } from "./asyncio/exceptions.js";
+export {
+  BrokenProcessPool,
+  type Executor,
+  ProcessPoolExecutor,
+  type ShutdownOptions,
+  ThreadPoolExecutor,
+  toThread,
+  type WorkerFunction,
+  workerFunction,
+} from "./asyncio/executors.js";
 export { type Awaitable, type DoneCallback, Future, isFuture } from "./asyncio/futures.js";
 export { GatheringFuture, type GatherOptions, gather } from "./asyncio/gather.js";
 export { Handle, TimerHandle } from "./asyncio/handles.js";
+export {
+  Barrier,
+  BoundedSemaphore,
+  Condition,
+  Event,
+  type Held,
+  Lock,
+  Semaphore,
+} from "./asyncio/locks.js";
 export { type LogLevel, logger } from "./asyncio/log.js";
 export { getEventLoop, getRunningLoop, newEventLoop, setEventLoop } from "./asyncio/loop-registry.js";
+export {
+  LifoQueue,
+  PriorityQueue,
+  type PriorityQueueOptions,
+  pythonCompare,
+  Queue,
+  type QueueOptions,
+} from "./asyncio/queues.js";
 export { type RunOptions, run } from "./asyncio/runners.js";
 export { shield } from "./asyncio/shield.js";
 export { sleep } from "./asyncio/sleep.js";
@@ -64,30 +91,3 @@ export {
   wait,
   waitFor,
 } from "./asyncio/wait.js";
-export {
-  Barrier,
-  BoundedSemaphore,
-  Condition,
-  Event,
-  type Held,
-  Lock,
-  Semaphore,
-} from "./asyncio/locks.js";
-export {
-  LifoQueue,
-  PriorityQueue,
-  type PriorityQueueOptions,
-  pythonCompare,
-  Queue,
-  type QueueOptions,
-} from "./asyncio/queues.js";
-export {
-  BrokenProcessPool,
-  type Executor,
-  ProcessPoolExecutor,
-  type ShutdownOptions,
-  ThreadPoolExecutor,
-  toThread,
-  type WorkerFunction,
-  workerFunction,
-} from "./asyncio/executors.js";

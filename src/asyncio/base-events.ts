@@ -449,7 +449,11 @@ export class EventLoop {
    * and return a Future of the result. Cancelling the Future drops a queued job or stops a running one.
    * `fn` is a {@link workerFunction} reference: functions cannot be sent to workers.
    */
-  runInExecutor<A extends unknown[], R>(executor: Executor | null, fn: WorkerFunction<A, R>, ...args: A): Future<R> {
+  runInExecutor<A extends unknown[], R>(
+    executor: Executor | null,
+    fn: WorkerFunction<A, R>,
+    ...args: A
+  ): Future<R> {
     this._checkClosed();
     if (executor === null || executor === undefined) {
       if (this.#defaultExecutor === null) {

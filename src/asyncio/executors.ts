@@ -66,7 +66,12 @@ function checkWorkerFunction(fn: unknown): asserts fn is WorkerFunction<unknown[
     throw new ArgumentTypeError(
       `a function cannot be sent to a worker; export it and pass workerFunction(import.meta.url, "${fn.name || "name"}")`,
     );
-  if (fn === null || typeof fn !== "object" || typeof (fn as any).module !== "string" || typeof (fn as any).name !== "string")
+  if (
+    fn === null ||
+    typeof fn !== "object" ||
+    typeof (fn as any).module !== "string" ||
+    typeof (fn as any).name !== "string"
+  )
     throw new ArgumentTypeError(`expected a workerFunction(moduleUrl, name), got ${inspect(fn)}`);
 }
 
@@ -81,14 +86,19 @@ export interface ShutdownOptions {
 /** A pool that runs {@link WorkerFunction}s. */
 export interface Executor {
   /** Run `fn(...args)` in a worker; aborting `signal` drops a queued job or stops a running one. */
-  submit<A extends unknown[], R>(fn: WorkerFunction<A, R>, args: A, options?: { signal?: AbortSignal }): Promise<R>;
+  submit<A extends unknown[], R>(
+    fn: WorkerFunction<A, R>,
+    args: A,
+    options?: { signal?: AbortSignal },
+  ): Promise<R>;
   /** Stop accepting jobs; see {@link ShutdownOptions}. */
   shutdown(options?: ShutdownOptions): Promise<void>;
 }
 
 function checkWorkers(n: unknown): number {
   if (n === undefined) return Math.max(1, Math.min(32, availableParallelism() + 4));
-  if (typeof n !== "number" || !Number.isInteger(n)) throw new ArgumentTypeError(`maxWorkers must be an integer, got ${inspect(n)}`);
+  if (typeof n !== "number" || !Number.isInteger(n))
+    throw new ArgumentTypeError(`maxWorkers must be an integer, got ${inspect(n)}`);
   if (n <= 0) throw new ValueError("max_workers must be greater than 0");
   return n;
 }
@@ -113,7 +123,11 @@ export class ThreadPoolExecutor implements Executor {
     });
   }
 
-  submit<A extends unknown[], R>(fn: WorkerFunction<A, R>, args: A, options?: { signal?: AbortSignal }): Promise<R> {
+  submit<A extends unknown[], R>(
+    fn: WorkerFunction<A, R>,
+    args: A,
+    options?: { signal?: AbortSignal },
+  ): Promise<R> {
     checkWorkerFunction(fn);
     if (this.#shutdown) return Promise.reject(new RuntimeError("cannot schedule new futures after shutdown"));
     const job: WorkerJob = { module: fn.module, name: fn.name, args };
@@ -172,7 +186,11 @@ export class ProcessPoolExecutor implements Executor {
     this.maxWorkers = checkWorkers(options?.maxWorkers ?? availableParallelism());
   }
 
-  submit<A extends unknown[], R>(fn: WorkerFunction<A, R>, args: A, options?: { signal?: AbortSignal }): Promise<R> {
+  submit<A extends unknown[], R>(
+    fn: WorkerFunction<A, R>,
+    args: A,
+    options?: { signal?: AbortSignal },
+  ): Promise<R> {
     checkWorkerFunction(fn);
     if (this.#shutdown) return Promise.reject(new RuntimeError("cannot schedule new futures after shutdown"));
     return new Promise<R>((resolve, reject) => {
@@ -208,7 +226,10 @@ export class ProcessPoolExecutor implements Executor {
   }
 
   #spawn(): ChildProcess {
-    const child = fork(PROCESS_ENTRY, [], { serialization: "advanced", stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const child = fork(PROCESS_ENTRY, [], {
+      serialization: "advanced",
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
     this.#all.add(child);
     child.on("message", (msg: { ok?: boolean; value?: unknown; error?: unknown; ready?: boolean }) => {
       if (msg.ready) return;
@@ -298,7 +319,9 @@ export class ProcessPoolExecutor implements Executor {
     this.#dispatch();
     if (options?.wait ?? true) {
       await drained;
-      await Promise.all([...this.#all].map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once("exit", r)))));
+      await Promise.all(
+        [...this.#all].map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once("exit", r)))),
+      );
     }
   }
 }

@@ -322,8 +322,7 @@ export class Future<T = unknown> implements PromiseLike<T>, Runnable {
   _reprInfo(): string[] {
     const info = [STATE_NAMES[this._state]!.toLowerCase()];
     if (this._state === FINISHED) {
-      if (this._failed)
-        info.push(`exception=${reprError(this._exception)}`);
+      if (this._failed) info.push(`exception=${reprError(this._exception)}`);
       else info.push(`result=${inspect(this._result, { depth: 0, breakLength: Infinity })}`);
     }
     const count = (x: Listener | Listener[] | null): number =>

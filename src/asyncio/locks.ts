@@ -11,7 +11,13 @@ import { inspect } from "node:util";
 import { Deque } from "../internal/deque.js";
 import { GenOp, Ready } from "../internal/gen-op.js";
 import type { EventLoop } from "./base-events.js";
-import { ArgumentTypeError, BrokenBarrierError, CancelledError, RuntimeError, ValueError } from "./exceptions.js";
+import {
+  ArgumentTypeError,
+  BrokenBarrierError,
+  CancelledError,
+  RuntimeError,
+  ValueError,
+} from "./exceptions.js";
 import { type Awaitable, Future, PENDING } from "./futures.js";
 import { getEventLoop, taskStorage } from "./loop-registry.js";
 
@@ -239,10 +245,12 @@ export class Condition {
             yield* this.#lock.acquire();
             break;
           } catch (e) {
+            // biome-ignore lint/correctness/noUnsafeFinally: CPython re-raises from this finally too
             if (!(e instanceof CancelledError)) throw e;
             err = e;
           }
         }
+        // biome-ignore lint/correctness/noUnsafeFinally: the latest cancellation wins, as in CPython
         if (err !== null) throw err;
       }
     } catch (e) {
@@ -254,7 +262,8 @@ export class Condition {
 
   /** Wait until `predicate()` is truthy (checked before each wait); resolves to its value. */
   waitFor<T>(predicate: () => T): Awaitable<T> {
-    if (typeof predicate !== "function") throw new ArgumentTypeError("waitFor() expects a predicate function");
+    if (typeof predicate !== "function")
+      throw new ArgumentTypeError("waitFor() expects a predicate function");
     const self = this;
     return new GenOp(function* () {
       let result = predicate();

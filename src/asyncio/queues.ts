@@ -269,7 +269,8 @@ export function pythonCompare(a: unknown, b: unknown): number {
   const tb = typeof b;
   if ((ta === "number" || ta === "bigint") && (tb === "number" || tb === "bigint"))
     return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0;
-  if (ta === "string" && tb === "string") return (a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0;
+  if (ta === "string" && tb === "string")
+    return (a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0;
   if (ta === "boolean" && tb === "boolean") return Number(a) - Number(b);
   throw new ArgumentTypeError(
     `'<' not supported between ${Array.isArray(a) ? "array" : ta} and ${Array.isArray(b) ? "array" : tb} (pass a compare function)`,

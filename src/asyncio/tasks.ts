@@ -13,7 +13,13 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { inspect } from "node:util";
 import type { EventLoop } from "./base-events.js";
 import { type Coroutine, coroutineHooks, isGenerator, OWN_BODY } from "./coroutines.js";
-import { ArgumentTypeError, CancelledError, InvalidStateError, RuntimeError, ValueError } from "./exceptions.js";
+import {
+  ArgumentTypeError,
+  CancelledError,
+  InvalidStateError,
+  RuntimeError,
+  ValueError,
+} from "./exceptions.js";
 import { captureStack, Future, type FutureListener, isThenable, PENDING } from "./futures.js";
 import { logger } from "./log.js";
 import { _getRunningLoop, getEventLoop, requestFlush, taskStorage } from "./loop-registry.js";
@@ -231,7 +237,6 @@ export class Task<T = unknown> extends Future<T> implements FutureListener {
 
   /** @internal The next step resumes from a proxy: no suspension point, so no pending cancel is delivered. */
   _stepFromProxy = false;
-
 
   /** @internal */
   _doneAwaiting(fut: Future<any>): void {
@@ -533,7 +538,9 @@ export type AwaitableLike<T> = Future<T> | TaskBody<T>;
 export function ensureFuture<T>(aw: AwaitableLike<T>, options?: { loop?: EventLoop }): Future<T> {
   if (aw instanceof Future) {
     if (options?.loop !== undefined && aw._loop !== options.loop)
-      throw new ValueError("The future belongs to a different loop than the one specified as the loop argument");
+      throw new ValueError(
+        "The future belongs to a different loop than the one specified as the loop argument",
+      );
     return aw;
   }
   if (

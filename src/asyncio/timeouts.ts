@@ -95,7 +95,6 @@ export class Timeout {
   [inspect.custom](): string {
     return `<Timeout [${this.#state}]${this.#state === "active" ? ` when=${this.#when}` : ""}>`;
   }
-
 }
 
 async function runWithTimeout<T>(whenFn: () => number | null, body: (cm: Timeout) => unknown): Promise<T> {

@@ -100,7 +100,8 @@ export class Ready<T> implements Awaitable<T> {
     return r as unknown as Promise<R1 | R2>;
   }
 
-  *[Symbol.iterator](): Generator<unknown, T, unknown> {
-    return this.value;
+  [Symbol.iterator](): Iterator<unknown, T, unknown> {
+    // Done at once: `yield*` returns the value without suspending.
+    return { next: () => ({ done: true, value: this.value }) };
   }
 }

@@ -478,6 +478,8 @@ describe("TaskGroup: failing children", () => {
         const hydra = async (g: asyncio.TaskGroup): Promise<void> => {
           nhydras++;
           try {
+            // Two iterations per hydra, as in the generator form, so some are mid-wait at the abort.
+            await asyncio.sleep(0);
             await asyncio.sleep(0);
           } catch (e) {
             if (isCancelled(e)) cancelledHydras++;
