@@ -80,6 +80,7 @@ export {
   type TaskOptions,
 } from "./asyncio/tasks.js";
 export { Timeout, timeout, timeoutAt } from "./asyncio/timeouts.js";
+export { VirtualTimeLoop } from "./asyncio/virtual-time.js";
 export {
   ALL_COMPLETED,
   AsCompletedIterator,

@@ -308,7 +308,11 @@ export class EventLoop {
     if (this.#closed) return;
     if (this.#stopping && this.#running) this.#finishRun();
     if (ready.length > 0 && !this.#immediatePending) this.#requestTurn();
+    this._afterBatch();
   };
+
+  /** @internal Called after each batch; the virtual-time loop looks for idleness here. */
+  _afterBatch(): void {}
 
   #runTimed(r: Runnable): void {
     const t0 = performance.now();

@@ -92,3 +92,6 @@ export function takeFlush(): boolean {
   flushWanted = false;
   return f;
 }
+
+/** @internal Count of foreign promises awaited through aiots (wrapThenable) still pending, per loop. */
+export const foreignPending = new WeakMap<EventLoop, number>();

@@ -6,12 +6,15 @@ import { RuntimeError } from "./exceptions.js";
 import { gather } from "./gather.js";
 import { _getRunningLoop, newEventLoop, setEventLoop } from "./loop-registry.js";
 import { allTasks, type TaskBody } from "./tasks.js";
+import { VirtualTimeLoop } from "./virtual-time.js";
 
 /** Options of {@link run}. */
 export interface RunOptions {
   /** Debug mode: slow callbacks, never-awaited coroutines, creation stacks (default `AIOTS_DEBUG`). */
   debug?: boolean;
-  /** @internal A loop to run on instead of a new one (the virtual-time loop uses this). */
+  /** Run on a {@link VirtualTimeLoop}: timers fire at once, in order, when every task waits on time only. */
+  virtualTime?: boolean;
+  /** A loop to run on instead of a new one. */
   loop?: EventLoop;
 }
 
@@ -30,7 +33,7 @@ export async function run<T>(main: TaskBody<T>, options?: RunOptions): Promise<T
   const running = _getRunningLoop();
   if (running?.isRunning())
     throw new RuntimeError("asyncio.run() cannot be called from a running event loop");
-  const loop = options?.loop ?? newEventLoop();
+  const loop = options?.loop ?? (options?.virtualTime ? new VirtualTimeLoop() : newEventLoop());
   if (options?.debug !== undefined) loop.setDebug(options.debug);
   setEventLoop(loop);
   try {

@@ -22,7 +22,7 @@ import {
 } from "./exceptions.js";
 import { captureStack, Future, type FutureListener, isThenable, PENDING } from "./futures.js";
 import { logger } from "./log.js";
-import { _getRunningLoop, getEventLoop, requestFlush, taskStorage } from "./loop-registry.js";
+import { _getRunningLoop, foreignPending, getEventLoop, requestFlush, taskStorage } from "./loop-registry.js";
 
 /** Anything a task can run: a coroutine, a generator object, a promise, or a function returning one. */
 export type TaskBody<T> =
@@ -457,11 +457,17 @@ function handleYield(task: Task<any>, y: unknown): void {
  */
 export function wrapThenable<T>(p: PromiseLike<T>, loop: EventLoop): Future<T> {
   const fut = new Future<T>({ loop });
+  foreignPending.set(loop, (foreignPending.get(loop) ?? 0) + 1);
+  const settled = (): void => {
+    foreignPending.set(loop, foreignPending.get(loop)! - 1);
+  };
   p.then(
     (v) => {
+      settled();
       if (fut._state === PENDING) fut.setResult(v);
     },
     (e) => {
+      settled();
       if (fut._state !== PENDING) return;
       if (e instanceof CancelledError) {
         fut._cancelledExc = e;
