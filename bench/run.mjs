@@ -16,14 +16,16 @@ const APT_HINT = "apt-get install python3-uvloop";
 
 const USAGE = `Usage: npm run bench -- [options]      (or: node bench/run.mjs [options])
 
-Runs the core-runtime benchmarks (gather, sleep0, waitfor), each contender in its own pinned child
-process, interleaved over several rounds; prints medians and ratios to the raw-Node baseline and writes
-bench/results/latest.json.
+Runs the core-runtime benchmarks (gather, sleep0, waitfor, queue, semaphore, lock, executor, tracking),
+each contender in its own pinned child process, interleaved over several rounds; prints medians and
+ratios to the raw-Node baseline and writes bench/results/latest.json.
 
 Options:
   --rounds N        rounds per case (default 3; 1 with --quick)
-  --quick           short smoke run: 1/10 of the sizes, 1 round, Effection only at the small size
-  --case LIST       comma-separated cases to run: gather,sleep0,waitfor (default: all)
+  --quick           short smoke run: 1/10 of the sizes (tracking: full size), 1 round, Effection only
+                    at the small size
+  --case LIST       comma-separated cases to run: gather,sleep0,waitfor,queue,semaphore,lock,executor,
+                    tracking (default: all)
   --skip LIST       comma-separated contender ids to leave out (e.g. effection,effection-10k)
   --cpu N           core to pin the measured process to with taskset (default 0)
   --node PATH       Node binary for the Node cases (default: the project's pinned node in
@@ -117,8 +119,25 @@ function run(cmd, args, cwd) {
   return r.status === 0;
 }
 
+/** The peers bench/package.json lists → their installed version (null when not installed). */
+function peerVersions() {
+  const deps = Object.keys(JSON.parse(readFileSync(join(HERE, "package.json"), "utf8")).dependencies ?? {});
+  const versions = {};
+  for (const name of deps) {
+    try {
+      versions[name] = JSON.parse(
+        readFileSync(join(HERE, "node_modules", name, "package.json"), "utf8"),
+      ).version;
+    } catch {
+      versions[name] = null;
+    }
+  }
+  return versions;
+}
+
 function installBenchDeps() {
-  if (existsSync(join(HERE, "node_modules"))) return;
+  // Also when a peer was added to package.json after bench/node_modules was made.
+  if (Object.values(peerVersions()).every((v) => v !== null)) return;
   const ok = existsSync(join(HERE, "package-lock.json"))
     ? run("npm", ["ci", "--no-audit", "--no-fund"], HERE)
     : run("npm", ["install", "--no-audit", "--no-fund"], HERE);
@@ -175,12 +194,7 @@ function detectEnvironment(opts) {
     ? probe(PYTHON, ["-c", "import platform; print(platform.python_version())"])
     : null;
   const uvloop = python === null ? null : probe(PYTHON, ["-c", "import uvloop; print(uvloop.__version__)"]);
-  let effection = null;
-  try {
-    effection = JSON.parse(
-      readFileSync(join(HERE, "node_modules", "effection", "package.json"), "utf8"),
-    ).version;
-  } catch {}
+  const peers = peerVersions();
   const taskset = probe("taskset", ["-c", String(opts.cpu), "true"]) !== null;
   if (!taskset)
     console.warn("bench: taskset is unavailable (or the core does not exist): processes run unpinned");
@@ -189,7 +203,8 @@ function detectEnvironment(opts) {
     nodeVersion,
     python,
     uvloop,
-    effection,
+    effection: peers.effection,
+    peers,
     taskset,
     cpu: opts.cpu,
     cpuModel: os.cpus()[0]?.model ?? "?",
@@ -201,15 +216,29 @@ function detectEnvironment(opts) {
 
 // ---------------------------------------------------------------------------------------------- cases
 
-const FULL = { gather: 100_000, sleep0: 250_000, waitfor: 100_000 };
+const FULL = {
+  gather: 100_000,
+  sleep0: 250_000,
+  waitfor: 100_000,
+  queue: 1_000_000,
+  semaphore: 100_000,
+  lock: 100_000,
+  executor: 10_000,
+  tracking: 200_000,
+};
+// Too short to measure at 1/10 (200 000 native awaits take ~7 ms): --quick keeps the full size.
+const QUICK_KEEPS_SIZE = new Set(["tracking"]);
 
 function defineCases(opts, env) {
   const scale = opts.quick ? 0.1 : 1;
-  const size = (k) => Math.round(FULL[k] * scale);
+  const size = (k) => Math.round(FULL[k] * (QUICK_KEEPS_SIZE.has(k) ? 1 : scale));
   const noPython = `skipped (not installed: apt-get install python3 python3-uvloop — needs ${PYTHON})`;
   const pyAvailable = env.python === null ? noPython : null;
   const uvAvailable = pyAvailable ?? (env.uvloop === null ? `skipped (not installed: ${APT_HINT})` : null);
-  const effAvailable = env.effection === null ? "skipped (effection not installed: npm ci in bench/)" : null;
+  const peerAvailable = (name) =>
+    env.peers[name] ? null : `skipped (${name} not installed: npm ci in bench/)`;
+  const peerLabel = (name, what) => `${name} ${env.peers[name] ?? "?"} ${what}`;
+  const effAvailable = peerAvailable("effection");
   const nodeC = (script, id, label, n, extra = {}) => ({
     id,
     label,
@@ -291,7 +320,110 @@ function defineCases(opts, env) {
     targets: [],
   };
 
-  let cases = [gather, sleep0, waitfor];
+  const qN = size("queue");
+  const queue = {
+    id: "queue",
+    title: `bounded queue: ${fmtInt(qN)} items through maxsize 100, 1 producer + 1 consumer`,
+    unit: "items/s",
+    contenders: [
+      nodeC("queue", "plain", "plain async queue (raw Node)", qN, { baseline: true }),
+      nodeC("queue", "aiots", "aiots Queue, async fn await", qN),
+      nodeC("queue", "aiots-gen", "aiots Queue, generator yield*", qN),
+      pyC("queues", "cpython", "CPython asyncio.Queue", qN, pyAvailable),
+      pyC("queues", "uvloop", "CPython + uvloop", qN, uvAvailable),
+    ],
+    targets: [
+      { contender: "aiots", vs: "plain", min: 0.6 },
+      { contender: "aiots", vs: "cpython", min: 3 },
+      { contender: "aiots-gen", vs: "plain", min: 0.6 },
+      { contender: "aiots-gen", vs: "cpython", min: 3 },
+    ],
+  };
+
+  const smN = size("semaphore");
+  const semaphore = {
+    id: "semaphore",
+    title: `semaphore: ${fmtInt(smN)} trivial jobs, 10 at a time`,
+    unit: "jobs/s",
+    contenders: [
+      nodeC("semaphore", "plimit", peerLabel("p-limit", "(10)"), smN, {
+        baseline: true,
+        unavailable: peerAvailable("p-limit"),
+      }),
+      nodeC("semaphore", "aiots", "aiots Semaphore acquire/release", smN),
+      nodeC("semaphore", "aiots-hold", "aiots Semaphore await using hold()", smN),
+      pyC("semaphore", "cpython", "CPython asyncio.Semaphore", smN, pyAvailable),
+      pyC("semaphore", "uvloop", "CPython + uvloop", smN, uvAvailable),
+    ],
+    targets: [{ contender: "aiots", vs: "plimit", min: 1.0 }],
+  };
+
+  const lN = size("lock");
+  const lock = {
+    id: "lock",
+    title: `lock: 10 tasks, ${fmtInt(lN)} acquire/release pairs, critical section awaits once`,
+    unit: "pairs/s",
+    contenders: [
+      nodeC("lock", "async-mutex", peerLabel("async-mutex", "runExclusive"), lN, {
+        baseline: true,
+        unavailable: peerAvailable("async-mutex"),
+      }),
+      nodeC("lock", "aiots", "aiots Lock acquire/release", lN),
+      pyC("lock", "cpython", "CPython asyncio.Lock", lN, pyAvailable),
+      pyC("lock", "uvloop", "CPython + uvloop", lN, uvAvailable),
+    ],
+    // "ahead of async-mutex": > 1.0×, checked as ≥ 1.0× like the other targets.
+    targets: [{ contender: "aiots", vs: "async-mutex", min: 1.0 }],
+  };
+
+  const xN = size("executor");
+  const executor = {
+    id: "executor",
+    title: `executor: ${fmtInt(xN)} small jobs (sum of 100 numbers) on 2 worker threads`,
+    unit: "jobs/s",
+    perOp: { label: "µs/job", scale: 1e6 },
+    contenders: [
+      nodeC("executor", "piscina", peerLabel("piscina", "pool.run"), xN, {
+        baseline: true,
+        unavailable: peerAvailable("piscina"),
+      }),
+      nodeC("executor", "aiots", "aiots runInExecutor(ThreadPoolExecutor)", xN),
+    ],
+    targets: [],
+    notes: (contenders) => {
+      const [p, a] = ["piscina", "aiots"].map((id) => contenders.find((c) => c.id === id));
+      if (!p?.median || !a?.median) return [];
+      return [`overhead per job (1/aiots − 1/piscina): ${fmtUs(1e6 / a.median - 1e6 / p.median)} µs`];
+    },
+  };
+
+  const tN = size("tracking");
+  const tracking = {
+    id: "tracking",
+    title: `task tracking: ${fmtInt(tN)} × await of an already-resolved value in one task`,
+    unit: "awaits/s",
+    perOp: { label: "ns/await", scale: 1e9 },
+    contenders: [
+      nodeC("tracking", "promise", "resolved Promise, no loop (raw Node)", tN, { baseline: true }),
+      nodeC("tracking", "promise-task", "resolved Promise in an aiots task", tN),
+      nodeC("tracking", "aiots", "resolved aiots Future in an aiots task", tN),
+    ],
+    targets: [],
+    notes: (contenders) => {
+      const p = contenders.find((c) => c.id === "promise");
+      if (!p?.median) return [];
+      const extra = (id) => {
+        const c = contenders.find((k) => k.id === id);
+        return c?.median ? `${fmtUs(1e9 / c.median - 1e9 / p.median)} ns` : "—";
+      };
+      return [
+        `per await over a native one, node ${env.nodeVersion}: inside a task (AsyncLocalStorage active) ` +
+          `${extra("promise-task")}; aiots Future ${extra("aiots")}`,
+      ];
+    },
+  };
+
+  let cases = [gather, sleep0, waitfor, queue, semaphore, lock, executor, tracking];
   if (opts.cases !== null) {
     for (const c of opts.cases)
       if (!cases.some((k) => k.id === c))
@@ -420,13 +552,16 @@ function summarise(kase, state) {
       met: ratio === null ? null : ratio >= t.min,
     };
   });
+  if (kase.perOp) for (const c of contenders) c.perOp = c.median ? kase.perOp.scale / c.median : null;
   return {
     id: kase.id,
     title: kase.title,
     unit: kase.unit,
     memory: kase.memory === true,
+    perOp: kase.perOp?.label ?? null,
     contenders,
     targets,
+    notes: kase.notes?.(contenders) ?? [],
   };
 }
 
@@ -453,6 +588,12 @@ function fmtRate(x) {
 function fmtMs(ms) {
   return ms == null ? "—" : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(1)} ms`;
 }
+function fmtUs(x) {
+  return `${x >= 0 ? "+" : "−"}${Math.abs(x).toFixed(Math.abs(x) >= 10 ? 1 : 2)}`;
+}
+function fmtPerOp(x) {
+  return x == null ? "—" : x >= 100 ? x.toFixed(0) : x.toFixed(x >= 10 ? 1 : 2);
+}
 function fmtMB(b) {
   return b == null ? "—" : `${(b / 2 ** 20).toFixed(0)} MB`;
 }
@@ -475,6 +616,7 @@ function printCase(r, opts) {
   const base = r.contenders.find((c) => c.baseline);
   console.log(`\n== ${r.title} — ${r.unit}, median of ${opts.rounds} round(s) ==`);
   const headers = ["contender", `median ${r.unit}`, "min–max", "time", `vs ${base?.label ?? "baseline"}`];
+  if (r.perOp) headers.push(r.perOp);
   if (r.memory) headers.push("peak RSS", "Δ RSS", "peak heap");
   headers.push("status");
   const rows = r.contenders.map((c) => {
@@ -485,12 +627,15 @@ function printCase(r, opts) {
       fmtMs(c.medianMs),
       fmtRatio(c.ratio),
     ];
+    if (r.perOp) row.push(fmtPerOp(c.perOp));
     if (r.memory) row.push(fmtMB(c.peakRss), fmtMB(c.deltaRss), fmtMB(c.peakHeapUsed));
     row.push(c.status);
     return row;
   });
-  console.log(table(headers, rows, r.memory ? [1, 3, 4, 5, 6, 7] : [1, 3, 4]));
+  const right = [1, 3, 4, ...Array.from({ length: headers.length - 6 }, (_, i) => 5 + i)];
+  console.log(table(headers, rows, right));
   for (const t of r.targets) console.log(`target: ${t.text}: ${fmtTarget(t)}`);
+  for (const note of r.notes) console.log(note);
 }
 
 function fmtTarget(t) {
@@ -514,9 +659,12 @@ function printSummary(results, env, opts) {
   console.log(table(["case", "contender", "n", "median", "vs baseline", "status"], rows, [2, 3]));
   const targets = results.flatMap((r) => r.targets.map((t) => [r.id, t.text, fmtTarget(t)]));
   if (targets.length) console.log(`\n${table(["case", "target", "result"], targets)}`);
+  for (const r of results) for (const note of r.notes) console.log(`${r.id}: ${note}`);
   console.log(
     `\nnode ${env.nodeVersion}, CPython ${env.python ?? "absent"}, uvloop ${env.uvloop ?? "absent"}, ` +
-      `effection ${env.effection ?? "absent"}; ${env.taskset ? `pinned to core ${env.cpu}` : "unpinned"}; ` +
+      `${Object.entries(env.peers)
+        .map(([k, v]) => `${k} ${v ?? "absent"}`)
+        .join(", ")}; ${env.taskset ? `pinned to core ${env.cpu}` : "unpinned"}; ` +
       `${env.cores} × ${env.cpuModel}; load average at start ${env.loadavg.map((x) => x.toFixed(2)).join(" ")}`,
   );
 }
@@ -533,7 +681,9 @@ async function main() {
     `bench: node ${env.nodeVersion} (${relative(ROOT, env.node) || env.node}), ` +
       `${env.python ? `CPython ${env.python}` : "no /usr/bin/python3"}, ` +
       `${env.uvloop ? `uvloop ${env.uvloop}` : "no uvloop"}, ` +
-      `${env.effection ? `effection ${env.effection}` : "no effection"}; dist ${build}; ` +
+      `${Object.entries(env.peers)
+        .map(([k, v]) => (v ? `${k} ${v}` : `no ${k}`))
+        .join(", ")}; dist ${build}; ` +
       `${opts.rounds} round(s)${opts.quick ? ", --quick" : ""}`,
   );
   if (env.loadavg[0] > 0.5 * env.cores)

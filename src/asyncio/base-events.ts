@@ -50,7 +50,8 @@ export type ExceptionHandler = (loop: EventLoop, context: ExceptionContext) => v
  * the loop schedules run there, so loop callbacks never run "inside" whoever scheduled first,
  * and each task's context is built on an empty frame (cheap to create).
  */
-const runInRoot: <A extends unknown[], R>(fn: (...args: A) => R, ...args: A) => R = AsyncLocalStorage.snapshot();
+const runInRoot: <A extends unknown[], R>(fn: (...args: A) => R, ...args: A) => R =
+  AsyncLocalStorage.snapshot();
 
 const MIN_SCHEDULED_TIMER_HANDLES = 100;
 const MIN_CANCELLED_TIMER_HANDLES_FRACTION = 0.5;
@@ -304,7 +305,8 @@ export class EventLoop {
         if (this._debug) this.#runTimed(r);
         else r._runReady();
         if (takeFlush() && this.#batchLeft > 0) {
-          queueMicrotask(this.#continueBatch);
+          this.#quietHops = 0;
+          queueMicrotask(this.#hop);
           return;
         }
       }
@@ -319,6 +321,22 @@ export class EventLoop {
 
   /** @internal Called after each batch; the virtual-time loop looks for idleness here. */
   _afterBatch(): void {}
+
+  #quietHops = 0;
+
+  /**
+   * One microtask hop while the batch is paused. Async code resumed by the last callback may take
+   * several hops (an await of a thenable, a task's promise settling …); aiots code that runs in a
+   * hop asks for another, and the batch goes on after two quiet hops in a row.
+   */
+  #hop = (): void => {
+    if (takeFlush()) this.#quietHops = 0;
+    else if (++this.#quietHops >= 2) {
+      this.#continueBatch();
+      return;
+    }
+    queueMicrotask(this.#hop);
+  };
 
   #runTimed(r: Runnable): void {
     const t0 = performance.now();

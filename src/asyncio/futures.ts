@@ -211,6 +211,7 @@ export class Future<T = unknown> implements PromiseLike<T>, Runnable {
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
+    requestFlush();
     const task = taskStorage.getStore();
     const reaction = new Reaction<T>(
       task !== undefined && task._state === PENDING ? task : null,

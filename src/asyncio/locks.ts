@@ -9,7 +9,7 @@
  */
 import { inspect } from "node:util";
 import { Deque } from "../internal/deque.js";
-import { GenOp, Ready } from "../internal/gen-op.js";
+import { GenOp, LazyOp, NOT_READY } from "../internal/gen-op.js";
 import type { EventLoop } from "./base-events.js";
 import {
   ArgumentTypeError,
@@ -20,8 +20,6 @@ import {
 } from "./exceptions.js";
 import { type Awaitable, Future, PENDING } from "./futures.js";
 import { getEventLoop, taskStorage } from "./loop-registry.js";
-
-const TRUE = new Ready<true>(true);
 
 /** The loop waiters are created on: the awaiting task's, else the current one. */
 function waiterLoop(): EventLoop {
@@ -70,16 +68,22 @@ export class Lock {
     return this._locked;
   }
 
-  /** Take the lock, waiting while another task holds it. Resolves to `true`. */
+  /** Take the lock, waiting while another task holds it. Resolves to `true`. Lazy, like a coroutine. */
   acquire(): Awaitable<true> {
-    if (!this._locked && !anyLive(this._waiters, (w) => !w.cancelled())) {
-      this._locked = true;
-      return TRUE;
-    }
-    return new GenOp(() => this.#acquireSlow());
+    return new LazyOp(this.#acquireFast, this.#acquireSlow, undefined);
   }
 
-  *#acquireSlow(): Generator<unknown, true, unknown> {
+  readonly #acquireFast = (): true | typeof NOT_READY => {
+    if (!this._locked && !anyLive(this._waiters, (w) => !w.cancelled())) {
+      this._locked = true;
+      return true;
+    }
+    return NOT_READY;
+  };
+
+  readonly #acquireSlow = (): Generator<unknown, true, unknown> => this.#acquireWait();
+
+  *#acquireWait(): Generator<unknown, true, unknown> {
     this._waiters ??= new Deque();
     const fut = new Future<boolean>({ loop: waiterLoop() });
     this._waiters.push(fut);
@@ -155,9 +159,11 @@ export class Event {
 
   /** Wait until the event is set. Resolves to `true`. */
   wait(): Awaitable<true> {
-    if (this.#value) return TRUE;
-    return new GenOp(() => this.#waitSlow());
+    return new LazyOp(this.#waitFast, this.#waitSlowFn, undefined);
   }
+
+  readonly #waitFast = (): true | typeof NOT_READY => (this.#value ? true : NOT_READY);
+  readonly #waitSlowFn = (): Generator<unknown, true, unknown> => this.#waitSlow();
 
   *#waitSlow(): Generator<unknown, true, unknown> {
     const fut = new Future<boolean>({ loop: waiterLoop() });
@@ -221,9 +227,14 @@ export class Condition {
    * @throws {RuntimeError} when the lock is not held.
    */
   wait(): Awaitable<true> {
-    if (!this.locked()) throw new RuntimeError("cannot wait on un-acquired lock");
-    return new GenOp(() => this.#waitSlow());
+    return new LazyOp(this.#waitCheck, this.#waitSlowFn, undefined);
   }
+
+  readonly #waitCheck = (): typeof NOT_READY => {
+    if (!this.locked()) throw new RuntimeError("cannot wait on un-acquired lock");
+    return NOT_READY;
+  };
+  readonly #waitSlowFn = (): Generator<unknown, true, unknown> => this.#waitSlow();
 
   *#waitSlow(): Generator<unknown, true, unknown> {
     this.release();
@@ -332,16 +343,22 @@ export class Semaphore {
     return this._value === 0 || anyLive(this.#waiters, (w) => !w.cancelled());
   }
 
-  /** Decrement the counter, waiting while it is zero. Resolves to `true`. */
+  /** Decrement the counter, waiting while it is zero. Resolves to `true`. Lazy, like a coroutine. */
   acquire(): Awaitable<true> {
-    if (!this.locked()) {
-      this._value--;
-      return TRUE;
-    }
-    return new GenOp(() => this.#acquireSlow());
+    return new LazyOp(this.#acquireFast, this.#acquireSlow, undefined);
   }
 
-  *#acquireSlow(): Generator<unknown, true, unknown> {
+  readonly #acquireFast = (): true | typeof NOT_READY => {
+    if (!this.locked()) {
+      this._value--;
+      return true;
+    }
+    return NOT_READY;
+  };
+
+  readonly #acquireSlow = (): Generator<unknown, true, unknown> => this.#acquireWait();
+
+  *#acquireWait(): Generator<unknown, true, unknown> {
     this.#waiters ??= new Deque();
     const fut = new Future<boolean>({ loop: waiterLoop() });
     this.#waiters.push(fut);

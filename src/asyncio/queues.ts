@@ -8,13 +8,11 @@
  */
 import { inspect } from "node:util";
 import { Deque } from "../internal/deque.js";
-import { GenOp, Ready } from "../internal/gen-op.js";
+import { LazyOp, NOT_READY } from "../internal/gen-op.js";
 import { ArgumentTypeError, QueueEmpty, QueueFull, QueueShutDown, ValueError } from "./exceptions.js";
 import { type Awaitable, Future, PENDING } from "./futures.js";
 import { Event } from "./locks.js";
 import { getEventLoop, taskStorage } from "./loop-registry.js";
-
-const DONE = new Ready<void>(undefined);
 
 /** Options of the queue constructors. */
 export interface QueueOptions {
@@ -105,12 +103,15 @@ export class Queue<T> implements AsyncIterable<T> {
    * @throws {QueueShutDown} when the queue is shut down.
    */
   put(item: T): Awaitable<void> {
-    if (!this.full()) {
-      this.putNowait(item);
-      return DONE;
-    }
-    return new GenOp(() => this.#putSlow(item));
+    return new LazyOp(this.#putFast, this.#putSlowFn, item);
   }
+
+  readonly #putFast = (item: T): undefined | typeof NOT_READY => {
+    if (this.full()) return NOT_READY;
+    this.putNowait(item);
+    return undefined;
+  };
+  readonly #putSlowFn = (item: T): Generator<unknown, void, unknown> => this.#putSlow(item);
 
   *#putSlow(item: T): Generator<unknown, void, unknown> {
     while (this.full()) {
@@ -148,9 +149,11 @@ export class Queue<T> implements AsyncIterable<T> {
    * @throws {QueueShutDown} when the queue is shut down and empty (or shut down immediately).
    */
   get(): Awaitable<T> {
-    if (!this.empty()) return new Ready(this.getNowait());
-    return new GenOp(() => this.#getSlow());
+    return new LazyOp(this.#getFast, this.#getSlowFn, undefined);
   }
+
+  readonly #getFast = (): T | typeof NOT_READY => (this.empty() ? NOT_READY : this.getNowait());
+  readonly #getSlowFn = (): Generator<unknown, T, unknown> => this.#getSlow();
 
   *#getSlow(): Generator<unknown, T, unknown> {
     while (this.empty()) {
@@ -196,11 +199,15 @@ export class Queue<T> implements AsyncIterable<T> {
 
   /** Wait until every item put has been marked done with `taskDone()`. */
   join(): Awaitable<void> {
-    if (this.#unfinishedTasks === 0) return DONE;
-    const finished = this.#finished;
-    return new GenOp(function* () {
-      yield* finished.wait();
-    });
+    return new LazyOp(this.#joinFast, this.#joinSlow, undefined);
+  }
+
+  readonly #joinFast = (): undefined | typeof NOT_READY =>
+    this.#unfinishedTasks === 0 ? undefined : NOT_READY;
+  readonly #joinSlow = (): Generator<unknown, void, unknown> => this.#joinWait();
+
+  *#joinWait(): Generator<unknown, void, unknown> {
+    yield* this.#finished.wait();
   }
 
   /**
@@ -269,12 +276,27 @@ export function pythonCompare(a: unknown, b: unknown): number {
   const tb = typeof b;
   if ((ta === "number" || ta === "bigint") && (tb === "number" || tb === "bigint"))
     return (a as number) < (b as number) ? -1 : (a as number) > (b as number) ? 1 : 0;
-  if (ta === "string" && tb === "string")
-    return (a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0;
+  if (ta === "string" && tb === "string") return compareCodePoints(a as string, b as string);
   if (ta === "boolean" && tb === "boolean") return Number(a) - Number(b);
   throw new ArgumentTypeError(
     `'<' not supported between ${Array.isArray(a) ? "array" : ta} and ${Array.isArray(b) ? "array" : tb} (pass a compare function)`,
   );
+}
+
+/** Compare strings by Unicode code point, as Python does (JS `<` compares UTF-16 code units). */
+function compareCodePoints(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x === y) continue;
+    // Surrogates (astral code points) sort above every BMP character: shift the ranges so that
+    // code-unit order matches code-point order.
+    if (x >= 0xd800) x += x < 0xe000 ? 0x2000 : -0x800;
+    if (y >= 0xd800) y += y < 0xe000 ? 0x2000 : -0x800;
+    return x - y;
+  }
+  return a.length - b.length;
 }
 
 /** Options of {@link PriorityQueue}. */
@@ -308,16 +330,21 @@ export class PriorityQueue<T> extends Queue<T> {
   protected override _put(item: T): void {
     const h = this.#heap;
     const node = { item, seq: this.#seq++ };
-    if (h.length > 0) this.#compare(item, h[0]!.item); // validate comparability before inserting
-    h.push(node);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
+    // Find the slot first, comparing only: a compare that throws leaves the heap untouched.
+    let target = h.length;
+    while (target > 0) {
+      const p = (target - 1) >> 1;
       if (!this.#less(node, h[p]!)) break;
+      target = p;
+    }
+    let i = h.length;
+    h.push(node);
+    while (i > target) {
+      const p = (i - 1) >> 1;
       h[i] = h[p]!;
       i = p;
     }
-    h[i] = node;
+    h[target] = node;
   }
 
   protected override _get(): T {

@@ -276,6 +276,7 @@ export class Task<T = unknown> extends Future<T> implements FutureListener {
 
   /** @internal The body returned. */
   _bodyReturned(value: T): void {
+    requestFlush();
     if (this._state !== PENDING) return;
     this._clearWaiters();
     if (this._mustCancel) {
@@ -288,6 +289,7 @@ export class Task<T = unknown> extends Future<T> implements FutureListener {
 
   /** @internal The body threw. */
   _bodyFailed(exc: unknown): void {
+    requestFlush();
     if (this._state !== PENDING) return;
     this._clearWaiters();
     if (exc instanceof CancelledError) {

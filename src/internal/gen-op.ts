@@ -8,7 +8,7 @@
  * — no Task object, no async-context switch.
  */
 import { type Awaitable, CANCELLED, FINISHED, type Future, PENDING, Reaction } from "../asyncio/futures.js";
-import { taskStorage } from "../asyncio/loop-registry.js";
+import { requestFlush, taskStorage } from "../asyncio/loop-registry.js";
 import type { Task } from "../asyncio/tasks.js";
 
 /** A lazy operation: nothing runs until it is awaited or delegated to. */
@@ -23,6 +23,7 @@ export class GenOp<T> implements Awaitable<T> {
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
+    requestFlush();
     const task = taskStorage.getStore();
     const d = new GenDriver<T>(
       this.#start(),
@@ -104,4 +105,62 @@ export class Ready<T> implements Awaitable<T> {
     // Done at once: `yield*` returns the value without suspending.
     return { next: () => ({ done: true, value: this.value }) };
   }
+}
+
+/** Returned by a fast path that cannot complete without waiting. */
+export const NOT_READY: unique symbol = Symbol("aiots.notReady");
+
+/**
+ * A lazy primitive operation (`lock.acquire()`, `q.get()` …): like a Python coroutine, it does
+ * nothing until it is awaited, `yield*`-ed or run as a task — so a task cancelled before it starts
+ * takes no item and holds no lock. When it runs, `fast(arg)` completes it without waiting if it can
+ * (no Future, a native promise for `await`); otherwise `slow(arg)` — a generator yielding waiter
+ * Futures — does, driven as in {@link GenOp}.
+ */
+export class LazyOp<A, T> implements Awaitable<T> {
+  constructor(
+    readonly fast: (arg: A) => T | typeof NOT_READY,
+    readonly slow: (arg: A) => Generator<unknown, T, unknown>,
+    readonly arg: A,
+  ) {}
+
+  then<R1 = T, R2 = never>(
+    onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    requestFlush();
+    let v: T | typeof NOT_READY;
+    try {
+      v = this.fast(this.arg);
+    } catch (e) {
+      return Promise.reject(e).then(onfulfilled, onrejected);
+    }
+    if (v !== NOT_READY) return Promise.resolve(v).then(onfulfilled, onrejected);
+    const task = taskStorage.getStore();
+    const d = new GenDriver<T>(
+      this.slow(this.arg),
+      task !== undefined && task._state === PENDING ? task : null,
+      onfulfilled,
+      onrejected,
+    );
+    d.step(false, undefined);
+    return d as unknown as Promise<R1 | R2>;
+  }
+
+  [Symbol.iterator](): Iterator<unknown, T, unknown> {
+    const v = this.fast(this.arg);
+    if (v !== NOT_READY) return { next: () => ({ done: true, value: v }) };
+    return this.slow(this.arg);
+  }
+
+  /** @internal Lets `createTask(op)` / `ensureFuture(op)` run it as a task. */
+  _start(): Generator<unknown, T, unknown> {
+    return runLazy(this);
+  }
+}
+
+function* runLazy<A, T>(op: LazyOp<A, T>): Generator<unknown, T, unknown> {
+  const v = op.fast(op.arg);
+  if (v !== NOT_READY) return v;
+  return yield* op.slow(op.arg);
 }
