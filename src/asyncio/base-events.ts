@@ -445,6 +445,10 @@ export class EventLoop {
     this.#nodeTimer = null;
     this.#nodeTimerWhen = Number.POSITIVE_INFINITY;
     for (const hook of this._closeHooks) hook();
+    // CPython's close() shuts the default executor down without waiting.
+    const ex = this.#defaultExecutor;
+    this.#defaultExecutor = null;
+    if (ex !== null) void ex.shutdown({ wait: false });
   }
 
   /** @internal Run by `close()` (executors register here). */
@@ -484,10 +488,7 @@ export class EventLoop {
   ): Future<R> {
     this._checkClosed();
     if (executor === null || executor === undefined) {
-      if (this.#defaultExecutor === null) {
-        this.#defaultExecutor = new ThreadPoolExecutor();
-        this._closeHooks.push(() => void this.#defaultExecutor?.shutdown({ wait: false }));
-      }
+      this.#defaultExecutor ??= new ThreadPoolExecutor();
       executor = this.#defaultExecutor;
     }
     return submitToExecutor(executor, fn, args, this);

@@ -103,13 +103,30 @@ function checkWorkers(n: unknown): number {
   return n;
 }
 
+/** A job waiting in front of a pool, or running in it. */
+interface QueuedJob {
+  job: WorkerJob;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+  signal: AbortSignal | undefined;
+  onAbort: (() => void) | undefined;
+  /** Aborts the job inside piscina once it was handed over. */
+  running: AbortController | null;
+}
+
 /**
- * A pool of worker threads (piscina underneath).
+ * A pool of worker threads. piscina runs the threads; aiots keeps the queue of pending jobs in
+ * front of it (at most `maxWorkers` jobs are handed to piscina at once), so it knows which jobs
+ * have not started: cancelling one removes it, and `shutdown({ cancelFutures })` drops them while
+ * running jobs finish.
  * @see https://docs.python.org/3/library/concurrent.futures.html#threadpoolexecutor
  */
 export class ThreadPoolExecutor implements Executor {
   readonly #pool: Piscina;
+  readonly #queue = new Deque<QueuedJob>();
+  readonly #running = new Set<QueuedJob>();
   #shutdown = false;
+  #drained: (() => void)[] = [];
   readonly maxWorkers: number;
 
   constructor(options?: { maxWorkers?: number; idleTimeout?: number }) {
@@ -119,7 +136,6 @@ export class ThreadPoolExecutor implements Executor {
       minThreads: 0,
       maxThreads: this.maxWorkers,
       idleTimeout: (options?.idleTimeout ?? 1) * 1000,
-      maxQueue: Number.POSITIVE_INFINITY,
     });
   }
 
@@ -130,24 +146,84 @@ export class ThreadPoolExecutor implements Executor {
   ): Promise<R> {
     checkWorkerFunction(fn);
     if (this.#shutdown) return Promise.reject(new RuntimeError("cannot schedule new futures after shutdown"));
-    const job: WorkerJob = { module: fn.module, name: fn.name, args };
-    return this.#pool.run(job, { signal: options?.signal ?? null }) as Promise<R>;
+    return new Promise<R>((resolve, reject) => {
+      const qj: QueuedJob = {
+        job: { module: fn.module, name: fn.name, args },
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        signal: options?.signal,
+        onAbort: undefined,
+        running: null,
+      };
+      if (qj.signal?.aborted) {
+        reject(qj.signal.reason ?? new CancelledError());
+        return;
+      }
+      if (qj.signal !== undefined) {
+        qj.onAbort = () => this.#abort(qj);
+        qj.signal.addEventListener("abort", qj.onAbort, { once: true });
+      }
+      this.#queue.push(qj);
+      this.#dispatch();
+    });
+  }
+
+  #dispatch(): void {
+    while (this.#queue.length > 0 && this.#running.size < this.maxWorkers) {
+      const qj = this.#queue.shift()!;
+      qj.running = new AbortController();
+      this.#running.add(qj);
+      this.#pool.run(qj.job, { signal: qj.running.signal }).then(
+        (v) => this.#settle(qj, true, v),
+        (e) => this.#settle(qj, false, e),
+      );
+    }
+    if (this.#queue.length === 0 && this.#running.size === 0) {
+      const waiters = this.#drained;
+      this.#drained = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  #settle(qj: QueuedJob, ok: boolean, v: unknown): void {
+    if (!this.#running.delete(qj)) return; // already rejected by an abort
+    if (qj.onAbort !== undefined) qj.signal!.removeEventListener("abort", qj.onAbort);
+    if (ok) qj.resolve(v);
+    else qj.reject(reviveError(v));
+    this.#dispatch();
+  }
+
+  #abort(qj: QueuedJob): void {
+    const reason = qj.signal?.reason ?? new CancelledError();
+    if (qj.running === null) {
+      this.#queue.remove(qj);
+    } else {
+      // Reject at once; piscina terminates the thread running it.
+      this.#running.delete(qj);
+      qj.running.abort(reason);
+    }
+    qj.reject(reason);
+    this.#dispatch();
   }
 
   async shutdown(options?: ShutdownOptions): Promise<void> {
-    if (this.#shutdown) return;
     this.#shutdown = true;
     if (options?.cancelFutures) {
-      await this.#pool.destroy();
-      return;
+      while (this.#queue.length > 0) {
+        const qj = this.#queue.shift()!;
+        if (qj.onAbort !== undefined) qj.signal!.removeEventListener("abort", qj.onAbort);
+        qj.reject(new CancelledError("executor shut down"));
+      }
     }
-    if (options?.wait ?? true) await this.#pool.close();
-    else void this.#pool.close();
+    const drained = new Promise<void>((resolve) => this.#drained.push(resolve));
+    this.#dispatch();
+    const finish = drained.then(() => this.#pool.close());
+    if (options?.wait ?? true) await finish;
   }
 
   /** Jobs waiting for a free thread. */
   get queueSize(): number {
-    return this.#pool.queueSize;
+    return this.#queue.length;
   }
 }
 
@@ -240,7 +316,7 @@ export class ProcessPoolExecutor implements Executor {
       this.#idle.push(child);
       idleRef(child, false);
       if (msg.ok) pj.resolve(msg.value);
-      else pj.reject(msg.error);
+      else pj.reject(reviveError(msg.error));
       this.#dispatch();
     });
     child.on("exit", (code, signal) => {
@@ -278,7 +354,11 @@ export class ProcessPoolExecutor implements Executor {
       const waiters = this.#drained;
       this.#drained = [];
       for (const w of waiters) w();
-      if (this.#shutdown) for (const c of this.#idle) c.kill();
+      if (this.#shutdown)
+        for (const c of this.#idle) {
+          idleRef(c, true); // keep the program alive until the process has exited
+          c.kill();
+        }
     }
   }
 
@@ -308,6 +388,7 @@ export class ProcessPoolExecutor implements Executor {
 
   async shutdown(options?: ShutdownOptions): Promise<void> {
     this.#shutdown = true;
+    for (const c of this.#all) idleRef(c, true);
     if (options?.cancelFutures) {
       while (this.#queue.length > 0) {
         const pj = this.#queue.shift()!;
@@ -324,6 +405,26 @@ export class ProcessPoolExecutor implements Executor {
       );
     }
   }
+}
+
+/**
+ * Rebuild an error that crossed a thread or process boundary. Structured cloning keeps only
+ * built-in error classes, so workers send `{ name, message, stack, props }` (see workers/job.ts)
+ * and the caller gets an Error with the worker's class name, message, stack and own properties.
+ */
+function reviveError(e: unknown): unknown {
+  if (e === null || typeof e !== "object" || (e as { __aiotsError?: boolean }).__aiotsError !== true)
+    return e;
+  const w = e as { name: string; message: string; stack?: string; props?: Record<string, unknown> };
+  const Builtin = (globalThis as Record<string, unknown>)[w.name];
+  const err: Error =
+    typeof Builtin === "function" && (Builtin as { prototype?: unknown }).prototype instanceof Error
+      ? new (Builtin as ErrorConstructor)(w.message)
+      : new Error(w.message);
+  Object.defineProperty(err, "name", { value: w.name, configurable: true, writable: true });
+  if (w.stack !== undefined) err.stack = w.stack;
+  if (w.props) Object.assign(err, w.props);
+  return err;
 }
 
 function idleRef(child: ChildProcess, busy: boolean): void {
@@ -360,10 +461,11 @@ export function submitToExecutor<A extends unknown[], R>(
   const fut = new ExecutorFuture<R>({ loop });
   (executor.submit(fn, args, { signal: fut._abort.signal }) as Promise<R>).then(
     (v) => {
-      if (fut._state === PENDING) fut.setResult(v);
+      // A job that outlives its loop is dropped quietly, as CPython's _chain_future does.
+      if (fut._state === PENDING && !loop.isClosed()) fut.setResult(v);
     },
     (e) => {
-      if (fut._state === PENDING) fut.setException(e);
+      if (fut._state === PENDING && !loop.isClosed()) fut.setException(e);
     },
   );
   return fut;
