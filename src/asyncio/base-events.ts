@@ -53,6 +53,12 @@ export type ExceptionHandler = (loop: EventLoop, context: ExceptionContext) => v
 const runInRoot: <A extends unknown[], R>(fn: (...args: A) => R, ...args: A) => R =
   AsyncLocalStorage.snapshot();
 
+/**
+ * Microtask hops go through a resolved native promise: Node's queueMicrotask wraps every callback
+ * in an AsyncResource, several times dearer.
+ */
+const RESOLVED = Promise.resolve();
+
 const MIN_SCHEDULED_TIMER_HANDLES = 100;
 const MIN_CANCELLED_TIMER_HANDLES_FRACTION = 0.5;
 /** Node timers have millisecond resolution: a timer within this much of now is due. */
@@ -306,7 +312,7 @@ export class EventLoop {
         else r._runReady();
         if (takeFlush() && this.#batchLeft > 0) {
           this.#quietHops = 0;
-          queueMicrotask(this.#hop);
+          RESOLVED.then(this.#hop);
           return;
         }
       }
@@ -335,7 +341,7 @@ export class EventLoop {
       this.#continueBatch();
       return;
     }
-    queueMicrotask(this.#hop);
+    RESOLVED.then(this.#hop);
   };
 
   #runTimed(r: Runnable): void {

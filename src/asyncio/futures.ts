@@ -35,6 +35,9 @@ type Listener = DoneCallback<any> | FutureListener;
 
 const STATE_NAMES = ["PENDING", "CANCELLED", "FINISHED"];
 
+/** Microtasks through a native promise: cheaper than Node's queueMicrotask (no AsyncResource). */
+const RESOLVED = Promise.resolve();
+
 interface Unretrieved {
   loop: EventLoop;
   exception: unknown;
@@ -231,7 +234,7 @@ export class Future<T = unknown> implements PromiseLike<T>, Runnable {
     }
     if (this._state !== PENDING) {
       // Awaiting a done future does not suspend (as in CPython): deliver on a microtask.
-      queueMicrotask(() => reaction._onFutureDone(this));
+      RESOLVED.then(() => reaction._onFutureDone(this));
     } else {
       if (reaction.task !== null) reaction.task._awaiting(this);
       this._addListener(reaction);
