@@ -27,7 +27,6 @@ import {
   setDrainingLoop,
   setRunningLoop,
   takeFlush,
-  taskStorage,
 } from "./loop-registry.js";
 import { createTask, ensureFuture, type Task, type TaskBody, type TaskOptions } from "./tasks.js";
 
