@@ -216,6 +216,17 @@ export class Future<T = unknown> implements PromiseLike<T>, Runnable {
   ): Promise<R1 | R2> {
     requestFlush();
     const task = taskStorage.getStore();
+    if (this._state !== PENDING) {
+      // Awaiting a done future does not suspend (as in CPython): settle through a native promise,
+      // the cheapest await there is — unless a cancel request is pending for the task.
+      if (task === undefined || !task._mustCancel || task._state !== PENDING) {
+        if (this._state === FINISHED && !this._failed)
+          return Promise.resolve(this._result as T).then(onfulfilled, onrejected);
+        this._retrieved();
+        const exc = this._state === CANCELLED ? this._makeCancelledError() : this._exception;
+        return Promise.reject(exc).then(onfulfilled, onrejected);
+      }
+    }
     const reaction = new Reaction<T>(
       task !== undefined && task._state === PENDING ? task : null,
       onfulfilled,
@@ -233,7 +244,7 @@ export class Future<T = unknown> implements PromiseLike<T>, Runnable {
       }
     }
     if (this._state !== PENDING) {
-      // Awaiting a done future does not suspend (as in CPython): deliver on a microtask.
+      // Done, with a cancel request pending: the Reaction delivers the cancellation.
       RESOLVED.then(() => reaction._onFutureDone(this));
     } else {
       if (reaction.task !== null) reaction.task._awaiting(this);
