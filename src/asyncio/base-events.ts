@@ -57,6 +57,8 @@ const runInRoot: <A extends unknown[], R>(fn: (...args: A) => R, ...args: A) => 
  * in an AsyncResource, several times dearer.
  */
 const RESOLVED = Promise.resolve();
+/** Quiet microtask hops after which a paused batch goes on (see #hop). */
+const QUIET_HOPS = 2;
 
 const MIN_SCHEDULED_TIMER_HANDLES = 100;
 const MIN_CANCELLED_TIMER_HANDLES_FRACTION = 0.5;
@@ -336,7 +338,7 @@ export class EventLoop {
    */
   #hop = (): void => {
     if (takeFlush()) this.#quietHops = 0;
-    else if (++this.#quietHops >= 2) {
+    else if (++this.#quietHops >= QUIET_HOPS) {
       this.#continueBatch();
       return;
     }
