@@ -1,0 +1,161 @@
+// Architecture guards (STYLE.md): runtime imports inside src/ form no cycle, layers import only
+// downward (asyncio ← web / client; web and client never import each other; internal is private),
+// and the public surface of each entry point is what we mean to publish.
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import * as asyncio from "../src/index.js";
+import * as testUtils from "../src/test-utils/index.js";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const src = join(root, "src");
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    return statSync(p).isDirectory() ? walk(p) : p.endsWith(".ts") ? [p] : [];
+  });
+}
+
+/** Runtime (value) imports of a module: `import type` and `import { type X }`-only lines are skipped. */
+function runtimeImports(file: string): string[] {
+  const text = readFileSync(file, "utf8");
+  const out: string[] = [];
+  const re = /^import\s+(type\s+)?([^;]*?)\s+from\s+"(\.[^"]+)";/gms;
+  for (const m of text.matchAll(re)) {
+    if (m[1]) continue;
+    const names = m[2]!;
+    const braces = names.match(/^\{([^}]*)\}$/s);
+    if (braces && braces[1]!.split(",").every((n) => n.trim() === "" || n.trim().startsWith("type ")))
+      continue;
+    out.push(resolve(dirname(file), m[3]!.replace(/\.js$/, ".ts")));
+  }
+  return out;
+}
+
+const files = walk(src);
+const graph = new Map(files.map((f) => [f, runtimeImports(f)]));
+
+test("src/ has no runtime import cycle", () => {
+  const state = new Map<string, number>(); // 1 visiting, 2 done
+  const stack: string[] = [];
+  const visit = (f: string): void => {
+    if (state.get(f) === 2) return;
+    if (state.get(f) === 1) {
+      const cycle = stack
+        .slice(stack.indexOf(f))
+        .concat(f)
+        .map((p) => relative(src, p));
+      assert.fail(`import cycle: ${cycle.join(" -> ")}`);
+    }
+    state.set(f, 1);
+    stack.push(f);
+    for (const dep of graph.get(f) ?? []) visit(dep);
+    stack.pop();
+    state.set(f, 2);
+  };
+  for (const f of files) visit(f);
+});
+
+test("layers import downward only: asyncio never imports web/client/test-utils; web and client never import each other", () => {
+  const layer = (f: string): string => relative(src, f).split("/")[0]!;
+  for (const [f, deps] of graph) {
+    for (const d of deps) {
+      const from = layer(f);
+      const to = layer(d);
+      if (from === "asyncio" || from === "internal")
+        assert.ok(
+          !["web", "client", "test-utils"].includes(to),
+          `${relative(src, f)} imports ${relative(src, d)}`,
+        );
+      if (from === "web") assert.notEqual(to, "client", `${relative(src, f)} imports ${relative(src, d)}`);
+      if (from === "client") assert.notEqual(to, "web", `${relative(src, f)} imports ${relative(src, d)}`);
+    }
+  }
+});
+
+test("the public surface of 'aiots' (snapshot: update it deliberately)", () => {
+  assert.deepEqual(Object.keys(asyncio).sort(), [
+    "ALL_COMPLETED",
+    "ArgumentTypeError",
+    "AsCompletedIterator",
+    "Barrier",
+    "BoundedSemaphore",
+    "BrokenBarrierError",
+    "BrokenProcessPool",
+    "CancelledError",
+    "Condition",
+    "Coroutine",
+    "Event",
+    "EventLoop",
+    "ExceptionGroup",
+    "FIRST_COMPLETED",
+    "FIRST_EXCEPTION",
+    "Future",
+    "GatheringFuture",
+    "Handle",
+    "IncompleteReadError",
+    "InvalidStateError",
+    "LifoQueue",
+    "LimitOverrunError",
+    "Lock",
+    "PriorityQueue",
+    "ProcessPoolExecutor",
+    "Queue",
+    "QueueEmpty",
+    "QueueFull",
+    "QueueShutDown",
+    "RuntimeError",
+    "Semaphore",
+    "Task",
+    "TaskGroup",
+    "ThreadPoolExecutor",
+    "Timeout",
+    "TimeoutError",
+    "TimerHandle",
+    "ValueError",
+    "VirtualTimeLoop",
+    "allTasks",
+    "asCompleted",
+    "coroutine",
+    "createTask",
+    "currentTask",
+    "ensureFuture",
+    "gather",
+    "getEventLoop",
+    "getRunningLoop",
+    "isCancelledError",
+    "isFuture",
+    "iscoroutine",
+    "iscoroutinefunction",
+    "logger",
+    "newEventLoop",
+    "pythonCompare",
+    "run",
+    "setEventLoop",
+    "shield",
+    "sleep",
+    "taskGroup",
+    "timeout",
+    "timeoutAt",
+    "toThread",
+    "wait",
+    "waitFor",
+    "workerFunction",
+  ]);
+  assert.deepEqual(Object.keys(testUtils).sort(), ["VERSION", "VirtualTimeLoop"]);
+});
+
+test("package.json exports resolve to built entry points for aiots, aiots/web, aiots/client, aiots/test", () => {
+  const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as {
+    exports: Record<string, { types: string; default: string } | string>;
+  };
+  for (const entry of [".", "./web", "./client", "./test"]) {
+    const e = pkg.exports[entry] as { types: string; default: string };
+    assert.ok(e && Object.keys(e)[0] === "types", `${entry}: "types" must come first`);
+    const source = e.default.replace("./dist/", "src/").replace(/\.js$/, ".ts");
+    assert.ok(statSync(join(root, source)).isFile(), `${entry} → ${source} exists`);
+  }
+});
