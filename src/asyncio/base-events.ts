@@ -27,6 +27,7 @@ import {
   setDrainingLoop,
   setRunningLoop,
   takeFlush,
+  takeSuspend,
 } from "./loop-registry.js";
 import { createTask, ensureFuture, type Task, type TaskBody, type TaskOptions } from "./tasks.js";
 
@@ -311,7 +312,8 @@ export class EventLoop {
         const r = ready.shift()!;
         if (this._debug) this.#runTimed(r);
         else r._runReady();
-        if (takeFlush() && this.#batchLeft > 0) {
+        const active = takeFlush();
+        if ((takeSuspend() || active) && this.#batchLeft > 0) {
           this.#quietHops = 0;
           RESOLVED.then(this.#hop);
           return;
@@ -337,8 +339,9 @@ export class EventLoop {
    * hop asks for another, and the batch goes on after two quiet hops in a row.
    */
   #hop = (): void => {
+    const suspended = takeSuspend();
     if (takeFlush()) this.#quietHops = 0;
-    else if (++this.#quietHops >= QUIET_HOPS) {
+    else if (suspended || ++this.#quietHops >= QUIET_HOPS) {
       this.#continueBatch();
       return;
     }

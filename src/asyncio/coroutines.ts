@@ -9,7 +9,7 @@ import { RuntimeError } from "./exceptions.js";
 import type { Awaitable } from "./futures.js";
 import { captureStack, isThenable } from "./futures.js";
 import { logger } from "./log.js";
-import { _getRunningLoop } from "./loop-registry.js";
+import { _getRunningLoop, requestFlush } from "./loop-registry.js";
 
 const COROUTINE_FUNCTION = Symbol.for("aiots.coroutineFunction");
 
@@ -72,6 +72,7 @@ export class Coroutine<T = unknown> implements Awaitable<T> {
     if (this._started) throw new RuntimeError("cannot reuse already awaited coroutine");
     this._started = true;
     neverAwaited.unregister(this);
+    requestFlush(); // an async body leaves work on the microtask queue
     return this.#fn.apply(this.#thisArg, this.#args);
   }
 

@@ -11,7 +11,7 @@ import { inspect } from "node:util";
 import type { EventLoop } from "./base-events.js";
 import { CancelledError, InvalidStateError, RuntimeError } from "./exceptions.js";
 import type { Runnable } from "./handles.js";
-import { getEventLoop, requestFlush, taskStorage } from "./loop-registry.js";
+import { getEventLoop, noteSuspend, requestFlush, taskStorage } from "./loop-registry.js";
 import type { Task } from "./tasks.js";
 
 /** @internal */ export const PENDING = 0;
@@ -214,8 +214,9 @@ export class Future<T = unknown> implements PromiseLike<T>, Runnable {
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
-    requestFlush();
     const task = taskStorage.getStore();
+    if (this._state === PENDING) noteSuspend();
+    else requestFlush();
     if (this._state !== PENDING) {
       // Awaiting a done future does not suspend (as in CPython): settle through a native promise,
       // the cheapest await there is — unless a cancel request is pending for the task.

@@ -86,6 +86,23 @@ export function requestFlush(): void {
   flushWanted = true;
 }
 
+let suspendNoted = false;
+
+/**
+ * @internal Code resumed by the batch reached its next suspension (an aiots awaitable's `then` was
+ * called for a pending operation, or a task finished): the paused batch may go on.
+ */
+export function noteSuspend(): void {
+  suspendNoted = true;
+}
+
+/** @internal Read and clear the suspension note. */
+export function takeSuspend(): boolean {
+  const s = suspendNoted;
+  suspendNoted = false;
+  return s;
+}
+
 /** @internal Read and clear the flush request. */
 export function takeFlush(): boolean {
   const f = flushWanted;

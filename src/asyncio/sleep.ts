@@ -7,7 +7,7 @@ import type { EventLoop } from "./base-events.js";
 import { ArgumentTypeError, ValueError } from "./exceptions.js";
 import { type Awaitable, Future, PENDING, Reaction } from "./futures.js";
 import type { TimerHandle } from "./handles.js";
-import { getEventLoop, requestFlush, taskStorage } from "./loop-registry.js";
+import { getEventLoop, noteSuspend, taskStorage } from "./loop-registry.js";
 
 /** The Future behind `sleep(delay > 0)`: cancelling it cancels its timer. */
 class SleepFuture<T> extends Future<T> {
@@ -36,7 +36,7 @@ class YieldOnce<T> implements Awaitable<T> {
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
-    requestFlush();
+    noteSuspend();
     const task = taskStorage.getStore();
     const r = new Reaction<T>(
       task !== undefined && task._state === PENDING ? task : null,

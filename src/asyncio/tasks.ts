@@ -22,7 +22,14 @@ import {
 } from "./exceptions.js";
 import { captureStack, Future, type FutureListener, isThenable, PENDING } from "./futures.js";
 import { logger } from "./log.js";
-import { _getRunningLoop, foreignPending, getEventLoop, requestFlush, taskStorage } from "./loop-registry.js";
+import {
+  _getRunningLoop,
+  foreignPending,
+  getEventLoop,
+  noteSuspend,
+  requestFlush,
+  taskStorage,
+} from "./loop-registry.js";
 
 /** Anything a task can run: a coroutine, a generator object, a promise, or a function returning one. */
 export type TaskBody<T> =
@@ -276,7 +283,7 @@ export class Task<T = unknown> extends Future<T> implements FutureListener {
 
   /** @internal The body returned. */
   _bodyReturned(value: T): void {
-    requestFlush();
+    noteSuspend();
     if (this._state !== PENDING) return;
     this._clearWaiters();
     if (this._mustCancel) {
@@ -289,7 +296,7 @@ export class Task<T = unknown> extends Future<T> implements FutureListener {
 
   /** @internal The body threw. */
   _bodyFailed(exc: unknown): void {
-    requestFlush();
+    noteSuspend();
     if (this._state !== PENDING) return;
     this._clearWaiters();
     if (exc instanceof CancelledError) {
@@ -353,7 +360,9 @@ function onBodyRejected(exc: unknown): void {
 
 /** One step of a task, run inside `taskStorage.run(task._ctx, …)`. */
 function runStep(task: Task<any>): void {
-  requestFlush();
+  // Starting an async body leaves its first awaits on the microtask queue; a generator step is
+  // synchronous, and any async code it starts asks for a flush itself (Coroutine._start).
+  if (task._gen === null) requestFlush();
   let exc = task._stepExc;
   let hasExc = task._stepHasExc;
   const value = task._stepValue;

@@ -8,7 +8,7 @@
  * — no Task object, no async-context switch.
  */
 import { type Awaitable, CANCELLED, FINISHED, type Future, PENDING, Reaction } from "../asyncio/futures.js";
-import { requestFlush, taskStorage } from "../asyncio/loop-registry.js";
+import { noteSuspend, requestFlush, taskStorage } from "../asyncio/loop-registry.js";
 import type { Task } from "../asyncio/tasks.js";
 
 /** A lazy operation: nothing runs until it is awaited or delegated to. */
@@ -32,6 +32,7 @@ export class GenOp<T> implements Awaitable<T> {
       onrejected,
     );
     d.step(false, undefined);
+    noteSuspend();
     return d as unknown as Promise<R1 | R2>;
   }
 
@@ -136,6 +137,7 @@ export class LazyOp<A, T> implements Awaitable<T> {
       return Promise.reject(e).then(onfulfilled, onrejected);
     }
     if (v !== NOT_READY) return Promise.resolve(v).then(onfulfilled, onrejected);
+    noteSuspend();
     const task = taskStorage.getStore();
     const d = new GenDriver<T>(
       this.slow(this.arg),
