@@ -43,3 +43,34 @@ export function bothForms(
 export async function runBriefly(n = 1): Promise<void> {
   for (let i = 0; i < n; i++) await asyncio.sleep(0);
 }
+
+/** What {@link caught} returns when the awaitable did not throw. */
+export const NO_ERROR = Symbol("no error");
+
+/** Await `aw` and return what it threw, or {@link NO_ERROR}. */
+export async function caught(aw: PromiseLike<unknown>): Promise<unknown> {
+  try {
+    await aw;
+  } catch (e) {
+    return e;
+  }
+  return NO_ERROR;
+}
+
+/** `yield*` to `aw` in a generator coroutine and return what it threw, or {@link NO_ERROR}. */
+export function* caughtGen(aw: Iterable<unknown>): Generator<unknown, unknown, any> {
+  try {
+    yield* aw;
+  } catch (e) {
+    return e;
+  }
+  return NO_ERROR;
+}
+
+/** `n` bare yields: `n` loop iterations from a generator coroutine. */
+export function* runBrieflyGen(n = 1): Generator<unknown, void, any> {
+  for (let i = 0; i < n; i++) yield;
+}
+
+export const isTimeout = (e: unknown): boolean => e instanceof asyncio.TimeoutError;
+export const isCancelled = (e: unknown): boolean => e instanceof asyncio.CancelledError;

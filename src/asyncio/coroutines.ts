@@ -108,16 +108,7 @@ export class Coroutine<T = unknown> implements Awaitable<T> {
 
   /** Promise interoperability: run `onfinally` however it settles. */
   finally(onfinally?: (() => void) | null): Promise<T> {
-    return this.then(
-      (v) => {
-        onfinally?.();
-        return v;
-      },
-      (e) => {
-        onfinally?.();
-        throw e;
-      },
-    );
+    return (this.then() as Promise<T>).finally(onfinally);
   }
 
   get [Symbol.toStringTag](): string {

@@ -103,13 +103,53 @@ function checkWorkers(n: unknown): number {
   return n;
 }
 
-/** A job waiting in front of a pool, or running in it. */
-interface QueuedJob {
+/** What both pools keep for a submitted job. */
+interface PendingJob {
   job: WorkerJob;
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
+}
+
+/**
+ * The common part of `submit`: validate, refuse after shutdown, honour an already-aborted signal,
+ * wire the signal to `abort`, and hand the job to `enqueue`.
+ */
+function submitJob<R, J extends PendingJob>(
+  fn: WorkerFunction<unknown[], R>,
+  args: unknown[],
+  options: { signal?: AbortSignal } | undefined,
+  isShutdown: boolean,
+  extra: Omit<J, keyof PendingJob>,
+  enqueue: (job: J) => void,
+  abort: (job: J) => void,
+): Promise<R> {
+  checkWorkerFunction(fn);
+  if (isShutdown) return Promise.reject(new RuntimeError("cannot schedule new futures after shutdown"));
+  return new Promise<R>((resolve, reject) => {
+    const pj = {
+      ...extra,
+      job: { module: fn.module, name: fn.name, args },
+      resolve: resolve as (v: unknown) => void,
+      reject,
+      signal: options?.signal,
+      onAbort: undefined,
+    } as J;
+    if (pj.signal?.aborted) {
+      reject(pj.signal.reason ?? new CancelledError());
+      return;
+    }
+    if (pj.signal !== undefined) {
+      pj.onAbort = () => abort(pj);
+      pj.signal.addEventListener("abort", pj.onAbort, { once: true });
+    }
+    enqueue(pj);
+  });
+}
+
+/** A job waiting in front of the thread pool, or running in it. */
+interface QueuedJob extends PendingJob {
   /** Aborts the job inside piscina once it was handed over. */
   running: AbortController | null;
 }
@@ -144,28 +184,18 @@ export class ThreadPoolExecutor implements Executor {
     args: A,
     options?: { signal?: AbortSignal },
   ): Promise<R> {
-    checkWorkerFunction(fn);
-    if (this.#shutdown) return Promise.reject(new RuntimeError("cannot schedule new futures after shutdown"));
-    return new Promise<R>((resolve, reject) => {
-      const qj: QueuedJob = {
-        job: { module: fn.module, name: fn.name, args },
-        resolve: resolve as (v: unknown) => void,
-        reject,
-        signal: options?.signal,
-        onAbort: undefined,
-        running: null,
-      };
-      if (qj.signal?.aborted) {
-        reject(qj.signal.reason ?? new CancelledError());
-        return;
-      }
-      if (qj.signal !== undefined) {
-        qj.onAbort = () => this.#abort(qj);
-        qj.signal.addEventListener("abort", qj.onAbort, { once: true });
-      }
-      this.#queue.push(qj);
-      this.#dispatch();
-    });
+    return submitJob<R, QueuedJob>(
+      fn as WorkerFunction<unknown[], R>,
+      args,
+      options,
+      this.#shutdown,
+      { running: null },
+      (qj) => {
+        this.#queue.push(qj);
+        this.#dispatch();
+      },
+      (qj) => this.#abort(qj),
+    );
   }
 
   #dispatch(): void {
@@ -227,13 +257,8 @@ export class ThreadPoolExecutor implements Executor {
   }
 }
 
-interface ProcessJob {
-  job: WorkerJob;
-  resolve: (v: unknown) => void;
-  reject: (e: unknown) => void;
+interface ProcessJob extends PendingJob {
   worker: ChildProcess | null;
-  signal: AbortSignal | undefined;
-  onAbort: (() => void) | undefined;
 }
 
 /** A worker process died while running a job (Python's `BrokenProcessPool`). */
@@ -267,28 +292,18 @@ export class ProcessPoolExecutor implements Executor {
     args: A,
     options?: { signal?: AbortSignal },
   ): Promise<R> {
-    checkWorkerFunction(fn);
-    if (this.#shutdown) return Promise.reject(new RuntimeError("cannot schedule new futures after shutdown"));
-    return new Promise<R>((resolve, reject) => {
-      const pj: ProcessJob = {
-        job: { module: fn.module, name: fn.name, args },
-        resolve: resolve as (v: unknown) => void,
-        reject,
-        worker: null,
-        signal: options?.signal,
-        onAbort: undefined,
-      };
-      if (pj.signal?.aborted) {
-        reject(pj.signal.reason ?? new CancelledError());
-        return;
-      }
-      if (pj.signal !== undefined) {
-        pj.onAbort = () => this.#abort(pj);
-        pj.signal.addEventListener("abort", pj.onAbort, { once: true });
-      }
-      this.#queue.push(pj);
-      this.#dispatch();
-    });
+    return submitJob<R, ProcessJob>(
+      fn as WorkerFunction<unknown[], R>,
+      args,
+      options,
+      this.#shutdown,
+      { worker: null },
+      (pj) => {
+        this.#queue.push(pj);
+        this.#dispatch();
+      },
+      (pj) => this.#abort(pj),
+    );
   }
 
   /** Jobs waiting for a free process. */

@@ -262,16 +262,7 @@ export class Future<T = unknown> implements PromiseLike<T>, Runnable {
 
   /** Promise interoperability: run `onfinally` however it settles. */
   finally(onfinally?: (() => void) | null): Promise<T> {
-    return this.then(
-      (v) => {
-        onfinally?.();
-        return v;
-      },
-      (e) => {
-        onfinally?.();
-        throw e;
-      },
-    );
+    return (this.then() as Promise<T>).finally(onfinally);
   }
 
   get [Symbol.toStringTag](): string {

@@ -89,25 +89,6 @@ class GenDriver<T> extends Reaction<T> {
   }
 }
 
-/** An already-available value, awaitable and `yield*`-able without a Future (the fast paths). */
-export class Ready<T> implements Awaitable<T> {
-  constructor(readonly value: T) {}
-
-  then<R1 = T, R2 = never>(
-    onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
-    onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
-  ): Promise<R1 | R2> {
-    const r = new Reaction<T>(null, onfulfilled, onrejected);
-    queueMicrotask(() => r.fulfil(this.value));
-    return r as unknown as Promise<R1 | R2>;
-  }
-
-  [Symbol.iterator](): Iterator<unknown, T, unknown> {
-    // Done at once: `yield*` returns the value without suspending.
-    return { next: () => ({ done: true, value: this.value }) };
-  }
-}
-
 /** Returned by a fast path that cannot complete without waiting. */
 export const NOT_READY: unique symbol = Symbol("aiots.notReady");
 

@@ -4,33 +4,16 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as asyncio from "../../src/index.js";
-import { bothForms, runBriefly, runMain } from "../helpers.js";
-
-const NO_ERROR = Symbol("no error");
-
-async function caught(aw: PromiseLike<unknown>): Promise<unknown> {
-  try {
-    await aw;
-  } catch (e) {
-    return e;
-  }
-  return NO_ERROR;
-}
-
-function* caughtGen(aw: Iterable<unknown>): Generator<unknown, unknown, any> {
-  try {
-    yield* aw;
-  } catch (e) {
-    return e;
-  }
-  return NO_ERROR;
-}
-
-function* runBrieflyGen(n = 1): Generator<unknown, void, any> {
-  for (let i = 0; i < n; i++) yield;
-}
-
-const isCancelled = (e: unknown): boolean => e instanceof asyncio.CancelledError;
+import {
+  bothForms,
+  caught,
+  caughtGen,
+  isCancelled,
+  NO_ERROR,
+  runBriefly,
+  runBrieflyGen,
+  runMain,
+} from "../helpers.js";
 
 class ZeroDivisionError extends Error {
   override name = "ZeroDivisionError";

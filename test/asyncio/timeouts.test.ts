@@ -5,31 +5,9 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { inspect } from "node:util";
 import * as asyncio from "../../src/index.js";
-import { bothForms, runMain } from "../helpers.js";
+import { bothForms, caught, caughtGen, isCancelled, isTimeout, NO_ERROR, runMain } from "../helpers.js";
 
 /** What an awaited block threw, or NO_ERROR. */
-const NO_ERROR = Symbol("no error");
-
-async function caught(aw: PromiseLike<unknown>): Promise<unknown> {
-  try {
-    await aw;
-  } catch (e) {
-    return e;
-  }
-  return NO_ERROR;
-}
-
-function* caughtGen(aw: Iterable<unknown>): Generator<unknown, unknown, any> {
-  try {
-    yield* aw;
-  } catch (e) {
-    return e;
-  }
-  return NO_ERROR;
-}
-
-const isTimeout = (e: unknown): boolean => e instanceof asyncio.TimeoutError;
-const isCancelled = (e: unknown): boolean => e instanceof asyncio.CancelledError;
 
 class ZeroDivisionError extends Error {
   override name = "ZeroDivisionError";

@@ -3,30 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as asyncio from "../../src/index.js";
-import { bothForms, runMain } from "../helpers.js";
-
-const NO_ERROR = Symbol("no error");
-
-async function caught(aw: PromiseLike<unknown>): Promise<unknown> {
-  try {
-    await aw;
-  } catch (e) {
-    return e;
-  }
-  return NO_ERROR;
-}
-
-function* caughtGen(aw: Iterable<unknown>): Generator<unknown, unknown, any> {
-  try {
-    yield* aw;
-  } catch (e) {
-    return e;
-  }
-  return NO_ERROR;
-}
-
-const isTimeout = (e: unknown): boolean => e instanceof asyncio.TimeoutError;
-const isCancelled = (e: unknown): boolean => e instanceof asyncio.CancelledError;
+import { bothForms, caught, caughtGen, isCancelled, isTimeout, NO_ERROR, runMain } from "../helpers.js";
 
 /** A very small timeout: passes "timeout > 0" but expires at once (CPython's _EPSILON). */
 const EPSILON = 0.0001;
