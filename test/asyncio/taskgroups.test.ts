@@ -4,16 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as asyncio from "../../src/index.js";
-import {
-  bothForms,
-  caught,
-  caughtGen,
-  isCancelled,
-  NO_ERROR,
-  runBriefly,
-  runBrieflyGen,
-  runMain,
-} from "../helpers.js";
+import { bothForms, caught, caughtGen, isCancelled, runBriefly, runBrieflyGen, runMain } from "../helpers.js";
 
 class ZeroDivisionError extends Error {
   override name = "ZeroDivisionError";

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as asyncio from "../../src/index.js";
-import { bothForms, caught, caughtGen, isCancelled, isTimeout, NO_ERROR, runMain } from "../helpers.js";
+import { bothForms, caught, caughtGen, isCancelled, isTimeout, runMain } from "../helpers.js";
 
 /** A very small timeout: passes "timeout > 0" but expires at once (CPython's _EPSILON). */
 const EPSILON = 0.0001;
