@@ -352,10 +352,14 @@ function defineCases(opts, env) {
       }),
       nodeC("semaphore", "aiots", "aiots Semaphore acquire/release", smN),
       nodeC("semaphore", "aiots-hold", "aiots Semaphore await using hold()", smN),
+      nodeC("semaphore", "aiots-coro", "aiots Semaphore, gather(coroutines) (no task/job)", smN),
       pyC("semaphore", "cpython", "CPython asyncio.Semaphore", smN, pyAvailable),
       pyC("semaphore", "uvloop", "CPython + uvloop", smN, uvAvailable),
     ],
-    targets: [{ contender: "aiots", vs: "plimit", min: 1.0 }],
+    targets: [
+      { contender: "aiots", vs: "plimit", min: 1.0 },
+      { contender: "aiots-coro", vs: "plimit", min: 1.0 },
+    ],
   };
 
   const lN = size("lock");

@@ -1,10 +1,12 @@
 // Semaphore: n trivial async jobs, at most 10 running at once. Reports jobs/s.
-// Usage: node --expose-gc cases/semaphore.mjs <plimit|aiots|aiots-hold> [n=100000]
+// Usage: node --expose-gc cases/semaphore.mjs <plimit|aiots|aiots-hold|aiots-coro> [n=100000]
+// aiots / aiots-hold run each job as its own task (CPython's gather of coroutines does); aiots-coro
+// gathers the started coroutines themselves, the p-limit shape (no task per job, one parent task).
 // One warm-up run of the same size in this process, then one measured run. Prints one JSON line.
 import * as asyncio from "../../dist/index.js";
 import { collect, parseArgs, report, timed } from "./_common.mjs";
 
-const { contender, n } = parseArgs(100_000, ["plimit", "aiots", "aiots-hold"]);
+const { contender, n } = parseArgs(100_000, ["plimit", "aiots", "aiots-hold", "aiots-coro"]);
 const LIMIT = 10;
 
 // The trivial job, the same for every contender: an async function that awaits once.
@@ -45,6 +47,13 @@ const impls = {
     });
   },
   aiots: aiotsWith(limited),
+  "aiots-coro": () =>
+    asyncio.run(async () =>
+      timed(() => {
+        const sem = new asyncio.Semaphore(LIMIT);
+        return asyncio.gather(jobs.map((j) => limited(sem, j)));
+      }),
+    ),
   "aiots-hold": aiotsWith(held),
 };
 

@@ -144,6 +144,8 @@ export class EventLoop {
   slowCallbackDuration = 0.1;
 
   /** @internal */ _debug: boolean;
+  /** @internal Foreign promises awaited through aiots (wrapThenable) still pending (virtual time reads it). */
+  _foreignPending = 0;
   /** @internal */ _tasks: TaskRegistry;
   /** @internal */ _exceptionHandler: ExceptionHandler | null = null;
   /** @internal */ readonly _ready = new Deque<Runnable>(1024);

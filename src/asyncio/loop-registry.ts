@@ -109,6 +109,3 @@ export function takeFlush(): boolean {
   flushWanted = false;
   return f;
 }
-
-/** @internal Count of foreign promises awaited through aiots (wrapThenable) still pending, per loop. */
-export const foreignPending = new WeakMap<EventLoop, number>();

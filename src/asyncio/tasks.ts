@@ -22,14 +22,7 @@ import {
 } from "./exceptions.js";
 import { captureStack, Future, type FutureListener, isThenable, PENDING } from "./futures.js";
 import { logger } from "./log.js";
-import {
-  _getRunningLoop,
-  foreignPending,
-  getEventLoop,
-  noteSuspend,
-  requestFlush,
-  taskStorage,
-} from "./loop-registry.js";
+import { _getRunningLoop, getEventLoop, noteSuspend, requestFlush, taskStorage } from "./loop-registry.js";
 
 /** Anything a task can run: a coroutine, a generator object, a promise, or a function returning one. */
 export type TaskBody<T> =
@@ -468,9 +461,9 @@ function handleYield(task: Task<any>, y: unknown): void {
  */
 export function wrapThenable<T>(p: PromiseLike<T>, loop: EventLoop): Future<T> {
   const fut = new Future<T>({ loop });
-  foreignPending.set(loop, (foreignPending.get(loop) ?? 0) + 1);
+  loop._foreignPending++;
   const settled = (): void => {
-    foreignPending.set(loop, foreignPending.get(loop)! - 1);
+    loop._foreignPending--;
   };
   p.then(
     (v) => {

@@ -9,7 +9,6 @@
  * the loop never jumps over an I/O completion.
  */
 import { EventLoop } from "./base-events.js";
-import { foreignPending } from "./loop-registry.js";
 
 /** Node resource types that mean "an operation is in flight" rather than "a resource is open". */
 const IN_FLIGHT =
@@ -60,7 +59,7 @@ export class VirtualTimeLoop extends EventLoop {
   #check2 = (): void => {
     this.#checkScheduled = false;
     if (this._ready.length > 0 || this.isClosed()) return;
-    if ((foreignPending.get(this) ?? 0) > 0 || ioInFlight()) {
+    if (this._foreignPending > 0 || ioInFlight()) {
       // Real work is under way: let time pass for real and look again shortly.
       this.#checkScheduled = true;
       setTimeout(this.#retry, 1).unref();
