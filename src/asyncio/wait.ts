@@ -188,20 +188,21 @@ export function asCompleted<T>(
 export class AsCompletedIterator<T> implements Iterable<Coroutine<T>>, AsyncIterable<Future<T>> {
   #done = new Deque<Future<T> | null>();
   #getters = new Deque<Future<[Future<T> | null]>>(); // boxed: a Future result would be adopted by await
-  #todo: Set<Future<T>>;
-  #todoLeft: number;
+  #unfinished: Set<Future<T>>;
+  #leftToYield: number;
   #timeoutHandle: TimerHandle | null = null;
   #loop: EventLoop;
 
   /** @internal */
   constructor(aws: Iterable<AwaitableLike<T>>, to: number | null) {
     this.#loop = taskStorage.getStore()?._loop ?? getEventLoop();
-    this.#todo = toFutures(aws as Iterable<AwaitableLike<unknown>>, "asCompleted()", this.#loop) as Set<
+    this.#unfinished = toFutures(aws as Iterable<AwaitableLike<unknown>>, "asCompleted()", this.#loop) as Set<
       Future<T>
     >;
-    for (const f of this.#todo) f.addDoneCallback(this.#onCompletion);
-    if (this.#todo.size > 0 && to !== null) this.#timeoutHandle = this.#loop.callLater(to, this.#onTimeout);
-    this.#todoLeft = this.#todo.size;
+    for (const f of this.#unfinished) f.addDoneCallback(this.#onCompletion);
+    if (this.#unfinished.size > 0 && to !== null)
+      this.#timeoutHandle = this.#loop.callLater(to, this.#onTimeout);
+    this.#leftToYield = this.#unfinished.size;
   }
 
   #push(f: Future<T> | null): void {
@@ -211,18 +212,18 @@ export class AsCompletedIterator<T> implements Iterable<Coroutine<T>>, AsyncIter
   }
 
   #onTimeout = (): void => {
-    for (const f of this.#todo) {
+    for (const f of this.#unfinished) {
       f.removeDoneCallback(this.#onCompletion);
       this.#push(null);
     }
-    this.#todo.clear();
+    this.#unfinished.clear();
   };
 
   #onCompletion = (f: Future<T>): void => {
-    if (this.#todo.size === 0) return;
-    this.#todo.delete(f);
+    if (this.#unfinished.size === 0) return;
+    this.#unfinished.delete(f);
     this.#push(f);
-    if (this.#todo.size === 0) this.#timeoutHandle?.cancel();
+    if (this.#unfinished.size === 0) this.#timeoutHandle?.cancel();
   };
 
   /** Boxed in an array: an async function returning a Future would hand back its result instead. */
@@ -245,8 +246,8 @@ export class AsCompletedIterator<T> implements Iterable<Coroutine<T>>, AsyncIter
   }
 
   *[Symbol.iterator](): Iterator<Coroutine<T>> {
-    while (this.#todoLeft > 0) {
-      this.#todoLeft--;
+    while (this.#leftToYield > 0) {
+      this.#leftToYield--;
       yield coroutine(async () => (await this.#waitForOne())[0].result())();
     }
   }
@@ -255,8 +256,8 @@ export class AsCompletedIterator<T> implements Iterable<Coroutine<T>>, AsyncIter
   [Symbol.asyncIterator](): AsyncIterator<Future<T>> {
     return {
       next: async (): Promise<IteratorResult<Future<T>>> => {
-        if (this.#todoLeft <= 0) return { done: true, value: undefined };
-        this.#todoLeft--;
+        if (this.#leftToYield <= 0) return { done: true, value: undefined };
+        this.#leftToYield--;
         const [f] = await this.#waitForOne();
         return { done: false, value: f };
       },
