@@ -141,7 +141,11 @@ export function timeout<T>(
   if (delay !== null && typeof delay !== "number")
     throw new ArgumentTypeError(`delay must be a number or null, got ${inspect(delay)}`);
   checkBody(body);
-  return lazyWhen(() => (delay === null ? null : taskStorage.getStore()!._loop.time() + delay), body);
+  // The deadline is computed when the block is entered (the coroutine is lazy).
+  return timeoutCoro(
+    () => (delay === null ? null : taskStorage.getStore()!._loop.time() + delay),
+    body,
+  ) as Coroutine<T>;
 }
 
 /**
@@ -155,9 +159,5 @@ export function timeoutAt<T>(
   if (when !== null && typeof when !== "number")
     throw new ArgumentTypeError(`when must be a number or null, got ${inspect(when)}`);
   checkBody(body);
-  return lazyWhen(() => when, body);
-}
-
-function lazyWhen<T>(when: () => number | null, body: (cm: Timeout) => unknown): Coroutine<T> {
-  return timeoutCoro(when, body) as Coroutine<T>;
+  return timeoutCoro(() => when, body) as Coroutine<T>;
 }
