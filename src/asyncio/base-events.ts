@@ -46,11 +46,11 @@ export interface ExceptionContext {
 export type ExceptionHandler = (loop: EventLoop, context: ExceptionContext) => void;
 
 /**
- * Runs a function in the root async context (captured when this module loads). Node callbacks
+ * @internal Runs a function in the root async context (captured when this module loads). Node callbacks
  * the loop schedules run there, so loop callbacks never run "inside" whoever scheduled first,
  * and each task's context is built on an empty frame (cheap to create).
  */
-const runInRoot: <A extends unknown[], R>(fn: (...args: A) => R, ...args: A) => R =
+export const runInRoot: <A extends unknown[], R>(fn: (...args: A) => R, ...args: A) => R =
   AsyncLocalStorage.snapshot();
 
 /**

@@ -8,7 +8,7 @@
  * DNS, connect, write, child process). While real I/O is pending, time passes at the real rate —
  * the loop never jumps over an I/O completion.
  */
-import { EventLoop } from "./base-events.js";
+import { EventLoop, runInRoot } from "./base-events.js";
 
 /** Node resource types that mean "an operation is in flight" rather than "a resource is open". */
 const IN_FLIGHT =
@@ -44,7 +44,8 @@ export class VirtualTimeLoop extends EventLoop {
   #scheduleIdleCheck(): void {
     if (this.#checkScheduled || this._timers.length === 0 || this.isClosed()) return;
     this.#checkScheduled = true;
-    setImmediate(this.#check1);
+    // In the root async context: the jump runs callbacks, which must not run inside a task's context.
+    runInRoot(setImmediate, this.#check1);
   }
 
   #check1 = (): void => {
@@ -53,7 +54,7 @@ export class VirtualTimeLoop extends EventLoop {
       return;
     }
     // A second turn lets I/O that completed during this one deliver its callbacks first.
-    setImmediate(this.#check2);
+    runInRoot(setImmediate, this.#check2);
   };
 
   #check2 = (): void => {
@@ -62,7 +63,7 @@ export class VirtualTimeLoop extends EventLoop {
     if (this._foreignPending > 0 || ioInFlight()) {
       // Real work is under way: let time pass for real and look again shortly.
       this.#checkScheduled = true;
-      setTimeout(this.#retry, 1).unref();
+      runInRoot(setTimeout, this.#retry, 1).unref();
       return;
     }
     const heap = this._timers;

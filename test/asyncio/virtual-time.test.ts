@@ -156,3 +156,28 @@ test("VirtualTimeLoop can be driven directly with runUntilComplete", async () =>
     loop.close();
   }
 });
+
+test("callbacks run by a virtual-time jump do not run inside the task that scheduled them", async () => {
+  const seen = await vrun(async () => {
+    const loop = asyncio.getRunningLoop();
+    let current: unknown = "unset";
+    loop.callLater(100, () => {
+      current = asyncio.currentTask();
+    });
+    await asyncio.sleep(200);
+    return current;
+  });
+  assert.equal(seen, null);
+});
+
+test("on a real loop, callSoon/callLater callbacks scheduled from a task see no current task", async () => {
+  const seen = await asyncio.run(async () => {
+    const loop = asyncio.getRunningLoop();
+    const out: unknown[] = [];
+    loop.callSoon(() => out.push(asyncio.currentTask()));
+    loop.callLater(0.001, () => out.push(asyncio.currentTask()));
+    await asyncio.sleep(0.01);
+    return out;
+  });
+  assert.deepEqual(seen, [null, null]);
+});
