@@ -15,7 +15,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { inspect } from "node:util";
 import { Deque } from "../internal/deque.js";
 import { MinHeap } from "../internal/heap.js";
-import { envDebug } from "./coroutines.js";
+import { envDebug, iscoroutinefunction } from "./coroutines.js";
 import { ArgumentTypeError, RuntimeError, ValueError } from "./exceptions.js";
 import { type Executor, submitToExecutor, ThreadPoolExecutor, type WorkerFunction } from "./executors.js";
 import { Future } from "./futures.js";
@@ -190,6 +190,7 @@ export class EventLoop {
   /** Run `callback(...args)` after `delay` seconds. */
   callLater<A extends unknown[]>(delay: number, callback: (...args: A) => unknown, ...args: A): TimerHandle {
     checkNumber(delay, "delay");
+    checkCallback(callback, "callLater");
     return this.callAt(this.time() + delay, callback, ...args);
   }
 
@@ -540,7 +541,7 @@ export class EventLoop {
     for (const key of Object.keys(context).sort()) {
       if (key === "message" || key === "exception" || context[key] === undefined) continue;
       if (key === "sourceTraceback") {
-        lines.push(`Object created at (most recent call last):\n${context.sourceTraceback}`);
+        lines.push(`Object created at (most recent call first):\n${context.sourceTraceback}`);
         continue;
       }
       lines.push(
@@ -605,7 +606,13 @@ export class EventLoop {
 function checkCallback(cb: unknown, method: string): void {
   if (typeof cb !== "function")
     throw new ArgumentTypeError(`a callable object was expected by ${method}(), got ${inspect(cb)}`);
+  // As CPython: a lazy coroutine function called as a callback would only create a coroutine that
+  // never runs. (A plain async function runs when called, so it is accepted.)
+  if (iscoroutinefunction(cb) && !(cb instanceof AsyncFunction))
+    throw new ArgumentTypeError(`coroutines cannot be used with ${method}()`);
 }
+
+const AsyncFunction = Object.getPrototypeOf(async () => {}).constructor;
 
 function checkNumber(x: unknown, name: string): void {
   if (typeof x !== "number") throw new ArgumentTypeError(`${name} must be a number, got ${inspect(x)}`);

@@ -24,7 +24,7 @@ export type CoroutineGenerator<T> = Generator<unknown, T, any>;
 /** Debug mode only: coroutines created and never awaited. */
 const neverAwaited = new FinalizationRegistry<{ name: string; stack: string | undefined }>((held) => {
   logger.warning(
-    `coroutine '${held.name}' was never awaited${held.stack ? `\nCoroutine created at (most recent call last)\n${held.stack}` : ""}`,
+    `coroutine '${held.name}' was never awaited${held.stack ? `\nCoroutine created at (most recent call first)\n${held.stack}` : ""}`,
   );
 });
 

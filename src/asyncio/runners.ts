@@ -41,6 +41,7 @@ export async function run<T>(main: TaskBody<T>, options?: RunOptions): Promise<T
   } finally {
     try {
       await cancelAllTasks(loop);
+      await loop.shutdownDefaultExecutor(); // as asyncio.run does
     } finally {
       setEventLoop(null);
       loop.close();

@@ -932,3 +932,48 @@ describe("Debug mode", () => {
     assert.deepEqual(off.taskDestroyedPending, []);
   });
 });
+
+describe("callbacks that are coroutine functions (test_base_events.py test_call_soon_coroutine_function analogue)", () => {
+  test("callSoon/callLater/callAt refuse lazy coroutine functions and generator functions", () => {
+    const loop = asyncio.newEventLoop();
+    try {
+      const lazy = asyncio.coroutine(async () => 1);
+      function* gen(): Generator<unknown, void, unknown> {}
+      for (const cb of [lazy, gen] as ((...a: unknown[]) => unknown)[]) {
+        assert.throws(() => loop.callSoon(cb), /coroutines cannot be used with callSoon\(\)/);
+        assert.throws(() => loop.callLater(1, cb), /coroutines cannot be used with callLater\(\)/);
+        assert.throws(() => loop.callAt(1, cb), /coroutines cannot be used with callAt\(\)/);
+      }
+    } finally {
+      loop.close();
+    }
+  });
+
+  test("a plain async function is accepted (it runs when called)", async () => {
+    const ran = await asyncio.run(async () => {
+      const loop = asyncio.getRunningLoop();
+      let hit = false;
+      loop.callSoon(async () => {
+        hit = true;
+      });
+      await asyncio.sleep(0);
+      await asyncio.sleep(0);
+      return hit;
+    });
+    assert.equal(ran, true);
+  });
+});
+
+test("run() shuts the default executor down before closing the loop (test_runners.py test_asyncio_run_closes_gens_after_hanging_tasks_errors analogue: shutdown_default_executor)", async () => {
+  const calls: string[] = [];
+  const executor: asyncio.Executor = {
+    submit: () => Promise.reject(new Error("unused")),
+    shutdown: async (options) => {
+      calls.push(`shutdown wait=${options?.wait ?? true}`);
+    },
+  };
+  await asyncio.run(async () => {
+    asyncio.getRunningLoop().setDefaultExecutor(executor);
+  });
+  assert.deepEqual(calls, ["shutdown wait=true"]);
+});
