@@ -196,6 +196,19 @@ export function iscoroutine(x: unknown): boolean {
   return x instanceof Coroutine || isGenerator(x);
 }
 
+/**
+ * @internal A lazy body a task can start: a {@link Coroutine}, or an aiots operation that is lazy
+ * like one (`sleep(1)`, `lock.acquire()`, `q.get()` …). They all expose `_start()`.
+ */
+export interface LazyBody {
+  _start(): unknown;
+}
+
+/** @internal True for {@link LazyBody} objects. */
+export function isLazyBody(x: unknown): x is LazyBody {
+  return x !== null && typeof x === "object" && typeof (x as { _start?: unknown })._start === "function";
+}
+
 /** @internal Duck-typed generator object check. */
 export function isGenerator(x: unknown): x is Generator<unknown, unknown, unknown> {
   return (

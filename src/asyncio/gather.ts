@@ -3,7 +3,7 @@
  * (CPython's `tasks.gather`).
  */
 
-import { isGenerator } from "./coroutines.js";
+import { isGenerator, isLazyBody } from "./coroutines.js";
 import { ArgumentTypeError } from "./exceptions.js";
 import { Future, isThenable } from "./futures.js";
 import { getEventLoop } from "./loop-registry.js";
@@ -46,7 +46,7 @@ function isOptions(x: unknown): x is GatherOptions {
     !(x instanceof Future) &&
     !isThenable(x) &&
     !isGenerator(x) &&
-    typeof (x as any)._start !== "function"
+    !isLazyBody(x)
   );
 }
 

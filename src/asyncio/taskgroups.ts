@@ -8,7 +8,7 @@
 import { inspect } from "node:util";
 import { asAwaitable } from "./awaitables.js";
 import type { EventLoop } from "./base-events.js";
-import { type Coroutine, coroutine } from "./coroutines.js";
+import { Coroutine, coroutine } from "./coroutines.js";
 import { ArgumentTypeError, CancelledError, ExceptionGroup, RuntimeError } from "./exceptions.js";
 import { Future } from "./futures.js";
 import { taskStorage } from "./loop-registry.js";
@@ -184,13 +184,7 @@ export class TaskGroup {
 }
 
 function closeCoro(coro: unknown): void {
-  if (
-    coro !== null &&
-    typeof coro === "object" &&
-    typeof (coro as any).close === "function" &&
-    typeof (coro as any)._start === "function"
-  )
-    (coro as { close(): void }).close();
+  if (coro instanceof Coroutine) coro.close();
 }
 
 async function runGroup<T>(tg: TaskGroup, body: (tg: TaskGroup) => unknown): Promise<T | undefined> {

@@ -12,7 +12,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { inspect } from "node:util";
 import type { EventLoop } from "./base-events.js";
-import { type Coroutine, coroutineHooks, isGenerator, OWN_BODY } from "./coroutines.js";
+import { type Coroutine, coroutineHooks, isGenerator, isLazyBody, OWN_BODY } from "./coroutines.js";
 import {
   ArgumentTypeError,
   CancelledError,
@@ -386,9 +386,7 @@ function runStep(task: Task<any>): void {
     }
     try {
       if (typeof body === "function") body = (body as () => unknown)();
-      if (body !== null && typeof body === "object" && typeof (body as any)._start === "function") {
-        body = (body as Coroutine<any>)._start();
-      }
+      if (isLazyBody(body)) body = body._start();
     } catch (e) {
       task._bodyFailed(e);
       return;
@@ -509,12 +507,7 @@ function pickLoop(options?: TaskOptions): EventLoop {
  */
 export function createTask<T>(coro: TaskBody<T>, options?: TaskOptions): Task<T> {
   if (coro instanceof Future) throw new ArgumentTypeError(`a coroutine was expected, got ${coro}`);
-  if (
-    typeof coro !== "function" &&
-    !isGenerator(coro) &&
-    !isThenable(coro) &&
-    !(coro !== null && typeof coro === "object" && typeof (coro as any)._start === "function")
-  ) {
+  if (typeof coro !== "function" && !isGenerator(coro) && !isThenable(coro) && !isLazyBody(coro)) {
     throw new ArgumentTypeError(`a coroutine was expected, got ${inspect(coro, { depth: 0 })}`);
   }
   if (options?.loop !== undefined) return new Task(coro, options);
@@ -553,11 +546,7 @@ export function ensureFuture<T>(aw: AwaitableLike<T>, options?: { loop?: EventLo
       );
     return aw;
   }
-  if (
-    typeof aw === "function" ||
-    isGenerator(aw) ||
-    (aw !== null && typeof aw === "object" && typeof (aw as any)._start === "function")
-  ) {
+  if (typeof aw === "function" || isGenerator(aw) || isLazyBody(aw)) {
     return createTask(aw as TaskBody<T>, options);
   }
   if (isThenable(aw)) return wrapThenable(aw as PromiseLike<T>, pickLoop(options));

@@ -5,7 +5,7 @@
 import { inspect } from "node:util";
 import { Deque } from "../internal/deque.js";
 import type { EventLoop } from "./base-events.js";
-import { type Coroutine, coroutine, isGenerator } from "./coroutines.js";
+import { type Coroutine, coroutine, isGenerator, isLazyBody } from "./coroutines.js";
 import { ArgumentTypeError, CancelledError, TimeoutError, ValueError } from "./exceptions.js";
 import { Future, PENDING } from "./futures.js";
 import type { TimerHandle } from "./handles.js";
@@ -41,7 +41,7 @@ function toFutures(
   what: string,
   loop?: EventLoop,
 ): Set<Future<unknown>> {
-  if (fs instanceof Future || isGenerator(fs) || (fs !== null && typeof (fs as any)?._start === "function"))
+  if (fs instanceof Future || isGenerator(fs) || isLazyBody(fs))
     throw new ArgumentTypeError(`expect a list of futures, not ${(fs as object).constructor.name}`);
   if (fs === null || typeof (fs as any)?.[Symbol.iterator] !== "function")
     throw new ArgumentTypeError(`${what} expects an iterable of awaitables, got ${inspect(fs)}`);
