@@ -500,29 +500,21 @@ export class Barrier {
 
   /** Return the barrier to its initial state; tasks waiting on it get BrokenBarrierError. */
   reset(): Awaitable<void> {
-    const self = this;
-    return new GenOp(function* () {
-      yield* self.#cond.acquire();
-      try {
-        if (self.#count > 0) {
-          if (self.#state !== "resetting") self.#state = "resetting";
-        } else {
-          self.#state = "filling";
-        }
-        self.#cond.notifyAll();
-      } finally {
-        self.#cond.release();
-      }
-    });
+    return this.#changeState(() => (this.#count > 0 ? "resetting" : "filling"));
   }
 
   /** Break the barrier: current and future `wait()` calls throw BrokenBarrierError. */
   abort(): Awaitable<void> {
+    return this.#changeState(() => "broken");
+  }
+
+  /** Under the condition's lock: set the state `next()` picks and wake every waiter. */
+  #changeState(next: () => BarrierState): Awaitable<void> {
     const self = this;
     return new GenOp(function* () {
       yield* self.#cond.acquire();
       try {
-        self.#state = "broken";
+        self.#state = next();
         self.#cond.notifyAll();
       } finally {
         self.#cond.release();

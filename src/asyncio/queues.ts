@@ -114,21 +114,31 @@ export class Queue<T> implements AsyncIterable<T> {
   readonly #putSlowFn = (item: T): Generator<unknown, void, unknown> => this.#putSlow(item);
 
   *#putSlow(item: T): Generator<unknown, void, unknown> {
-    while (this.full()) {
+    yield* this.#waitWhile(this.#isFull, this.#putters);
+    this.putNowait(item);
+  }
+
+  readonly #isFull = (): boolean => this.full();
+  readonly #isEmpty = (): boolean => this.empty();
+
+  /**
+   * Park on `waiters` while `blocked()` (CPython's put/get loops). A waiter that fails — cancelled,
+   * or woken when it can no longer proceed — passes its wake-up on to the next one.
+   */
+  *#waitWhile(blocked: () => boolean, waiters: Deque<Future<void>>): Generator<unknown, void, unknown> {
+    while (blocked()) {
       if (this.#isShutdown) throw new QueueShutDown();
-      const putter = newWaiter();
-      this.#putters.push(putter);
+      const waiter = newWaiter();
+      waiters.push(waiter);
       try {
-        yield* putter;
+        yield* waiter;
       } catch (e) {
-        putter.cancel();
-        this.#putters.remove(putter);
-        // Woken by a get() but cannot take the slot: pass the wake-up on.
-        if (!this.full() && !putter.cancelled()) wakeupNext(this.#putters);
+        waiter.cancel();
+        waiters.remove(waiter);
+        if (!blocked() && !waiter.cancelled()) wakeupNext(waiters);
         throw e;
       }
     }
-    this.putNowait(item);
   }
 
   /**
@@ -156,20 +166,7 @@ export class Queue<T> implements AsyncIterable<T> {
   readonly #getSlowFn = (): Generator<unknown, T, unknown> => this.#getSlow();
 
   *#getSlow(): Generator<unknown, T, unknown> {
-    while (this.empty()) {
-      if (this.#isShutdown) throw new QueueShutDown();
-      const getter = newWaiter();
-      this.#getters.push(getter);
-      try {
-        yield* getter;
-      } catch (e) {
-        getter.cancel();
-        this.#getters.remove(getter);
-        // Woken by a put() but cannot take the item: pass the wake-up on.
-        if (!this.empty() && !getter.cancelled()) wakeupNext(this.#getters);
-        throw e;
-      }
-    }
+    yield* this.#waitWhile(this.#isEmpty, this.#getters);
     return this.getNowait();
   }
 
@@ -223,13 +220,12 @@ export class Queue<T> implements AsyncIterable<T> {
       }
       if (this.#unfinishedTasks === 0) this.#finished.set();
     }
-    while (this.#getters.length > 0) {
-      const g = this.#getters.shift()!;
-      if (g._state === PENDING) g.setResult();
-    }
-    while (this.#putters.length > 0) {
-      const p = this.#putters.shift()!;
-      if (p._state === PENDING) p.setResult();
+    // Every blocked getter and putter re-checks and sees the shutdown.
+    for (const waiters of [this.#getters, this.#putters]) {
+      while (waiters.length > 0) {
+        const w = waiters.shift()!;
+        if (w._state === PENDING) w.setResult();
+      }
     }
   }
 
