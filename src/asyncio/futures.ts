@@ -228,22 +228,16 @@ export class Future<T = unknown> implements PromiseLike<T>, Runnable {
         return Promise.reject(exc).then(onfulfilled, onrejected);
       }
     }
-    const reaction = new Reaction<T>(
-      task !== undefined && task._state === PENDING ? task : null,
-      onfulfilled,
-      onrejected,
-    );
-    if (reaction.task !== null && this._state === PENDING) {
-      if ((this as unknown) === reaction.task) {
-        queueMicrotask(() => reaction.reject(new RuntimeError(`Task cannot await on itself: ${this}`)));
-        return reaction as unknown as Promise<R1 | R2>;
-      }
-      if (this._loop !== reaction.task._loop) {
-        const err = new RuntimeError(`Task ${reaction.task} got Future ${this} attached to a different loop`);
-        queueMicrotask(() => reaction.reject(err));
-        return reaction as unknown as Promise<R1 | R2>;
-      }
+    const owner = task !== undefined && task._state === PENDING ? task : null;
+    if (owner !== null && this._state === PENDING) {
+      // The checks CPython's Task.__step makes on what a coroutine yields.
+      let err: RuntimeError | null = null;
+      if ((this as unknown) === owner) err = new RuntimeError(`Task cannot await on itself: ${this}`);
+      else if (this._loop !== owner._loop)
+        err = new RuntimeError(`Task ${owner} got Future ${this} attached to a different loop`);
+      if (err !== null) return Promise.reject(err).then(onfulfilled, onrejected);
     }
+    const reaction = new Reaction<T>(owner, onfulfilled, onrejected);
     if (this._state !== PENDING) {
       // Done, with a cancel request pending: the Reaction delivers the cancellation.
       RESOLVED.then(() => reaction._onFutureDone(this));
@@ -441,33 +435,39 @@ export class Reaction<T> implements FutureListener, Runnable, PromiseLike<any> {
     return "Promise";
   }
 
+  /**
+   * The awaited future is done: resume the awaiting code with its outcome — or, at this suspension
+   * point, with the task's pending cancel request (CPython's `__step` with `_must_cancel` set).
+   */
   _onFutureDone(fut: Future<any>): void {
     const task = this.task;
     if (task !== null) {
       task._doneAwaiting(fut);
-      if (task._mustCancel && task._state === PENDING && !fut._transparent) {
-        task._mustCancel = false;
-        this.reject(task._newCancelledError());
+      const cancel = fut._transparent ? null : task._takeCancel();
+      if (cancel !== null) {
+        this._resume(false, cancel);
         return;
       }
     }
     if (fut._state === FINISHED && !fut._failed) {
-      this.fulfil(fut._result);
-    } else {
-      fut._retrieved();
-      this.reject(fut._state === CANCELLED ? fut._makeCancelledError() : fut._exception);
+      this._resume(true, fut._result);
+      return;
     }
+    fut._retrieved();
+    this._resume(false, fut._state === CANCELLED ? fut._makeCancelledError() : fut._exception);
   }
 
   /** Ready-queue entry point when the reaction is scheduled on its own (sleep(0)). */
   _runReady(): void {
-    const task = this.task;
-    if (task !== null && task._mustCancel && task._state === PENDING) {
-      task._mustCancel = false;
-      this.reject(task._newCancelledError());
-      return;
-    }
-    this.fulfil(this.value as T);
+    const cancel = this.task?._takeCancel() ?? null;
+    if (cancel !== null) this._resume(false, cancel);
+    else this._resume(true, this.value);
+  }
+
+  /** Hand the outcome to the awaiting code (GenDriver overrides it to step its generator). */
+  _resume(ok: boolean, value: unknown): void {
+    if (ok) this.fulfil(value as T);
+    else this.reject(value);
   }
 
   fulfil(value: T): void {

@@ -244,6 +244,16 @@ export class Task<T = unknown> extends Future<T> implements FutureListener {
     else this._extraWaiters?.delete(fut);
   }
 
+  /**
+   * @internal At a suspension point: take the pending cancel request, if any, and return the
+   * CancelledError to throw there.
+   */
+  _takeCancel(): CancelledError | null {
+    if (!this._mustCancel || this._state !== PENDING) return null;
+    this._mustCancel = false;
+    return this._newCancelledError();
+  }
+
   /** @internal A fresh CancelledError for a pending cancel request. */
   _newCancelledError(): CancelledError {
     return new CancelledError(this._cancelMessage);

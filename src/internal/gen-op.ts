@@ -7,7 +7,7 @@
  * small driver that registers each waiter with the awaiting task (so `task.cancel()` cancels it)
  * — no Task object, no async-context switch.
  */
-import { type Awaitable, CANCELLED, FINISHED, type Future, PENDING, Reaction } from "../asyncio/futures.js";
+import { type Awaitable, type Future, PENDING, Reaction } from "../asyncio/futures.js";
 import { noteSuspend, requestFlush, taskStorage } from "../asyncio/loop-registry.js";
 import type { Task } from "../asyncio/tasks.js";
 
@@ -71,21 +71,8 @@ class GenDriver<T> extends Reaction<T> {
     f._addListener(this);
   }
 
-  override _onFutureDone(f: Future<any>): void {
-    const task = this.task;
-    if (task !== null) {
-      task._doneAwaiting(f);
-      if (task._mustCancel && task._state === PENDING) {
-        task._mustCancel = false;
-        this.step(true, task._newCancelledError());
-        return;
-      }
-    }
-    if (f._state === FINISHED && !f._failed) this.step(false, f._result);
-    else {
-      f._retrieved();
-      this.step(true, f._state === CANCELLED ? f._makeCancelledError() : f._exception);
-    }
+  override _resume(ok: boolean, value: unknown): void {
+    this.step(!ok, value);
   }
 }
 
