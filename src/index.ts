@@ -10,6 +10,14 @@
  * @packageDocumentation
  */
 export { EventLoop, type ExceptionContext, type ExceptionHandler } from "./asyncio/base-events.js";
+export type {
+  ConnectionOptions,
+  ServerOptions,
+  SSLOption,
+  StartTlsOptions,
+  UnixConnectionOptions,
+  UnixServerOptions,
+} from "./asyncio/connections.js";
 export {
   Coroutine,
   type CoroutineGenerator,
@@ -20,12 +28,22 @@ export {
 export {
   ArgumentTypeError,
   BrokenBarrierError,
+  BrokenPipeError,
   CancelledError,
+  ConnectionAbortedError,
+  ConnectionError,
+  ConnectionRefusedError,
+  ConnectionResetError,
   ExceptionGroup,
+  FileNotFoundError,
+  GaiError,
   IncompleteReadError,
   InvalidStateError,
   isCancelledError,
   LimitOverrunError,
+  OSError,
+  PermissionError,
+  ProcessLookupError,
   QueueEmpty,
   QueueFull,
   QueueShutDown,
@@ -57,6 +75,7 @@ export {
 } from "./asyncio/locks.js";
 export { type LogLevel, logger } from "./asyncio/log.js";
 export { getEventLoop, getRunningLoop, newEventLoop, setEventLoop } from "./asyncio/loop-registry.js";
+export { BaseProtocol, Protocol } from "./asyncio/protocols.js";
 export {
   LifoQueue,
   PriorityQueue,
@@ -66,8 +85,25 @@ export {
   type QueueOptions,
 } from "./asyncio/queues.js";
 export { type RunOptions, run } from "./asyncio/runners.js";
+export { Server, ServerSocket } from "./asyncio/server.js";
 export { shield } from "./asyncio/shield.js";
+export type { SignalLike } from "./asyncio/signals.js";
 export { sleep } from "./asyncio/sleep.js";
+export { SocketTransport } from "./asyncio/socket-transport.js";
+export {
+  type ClientConnectedCallback,
+  DEFAULT_LIMIT,
+  type OpenConnectionOptions,
+  openConnection,
+  openUnixConnection,
+  type StartServerOptions,
+  StreamReader,
+  type StreamReaderOptions,
+  StreamReaderProtocol,
+  StreamWriter,
+  startServer,
+  startUnixServer,
+} from "./asyncio/streams.js";
 export { TaskGroup, taskGroup } from "./asyncio/taskgroups.js";
 export {
   type AwaitableLike,
@@ -80,6 +116,7 @@ export {
   type TaskOptions,
 } from "./asyncio/tasks.js";
 export { Timeout, timeout, timeoutAt } from "./asyncio/timeouts.js";
+export { BaseTransport, ReadTransport, Transport, WriteTransport } from "./asyncio/transports.js";
 export { VirtualTimeLoop } from "./asyncio/virtual-time.js";
 export {
   ALL_COMPLETED,

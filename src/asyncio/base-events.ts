@@ -11,25 +11,44 @@
  * CLI) work without `run()`. `runUntilComplete` and `runForever` return Promises; `isRunning()` is
  * true while one of them is in progress.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import { inspect } from "node:util";
 import { Deque } from "../internal/deque.js";
 import { MinHeap } from "../internal/heap.js";
+import {
+  type ConnectionOptions,
+  createConnection,
+  createServer,
+  createUnixConnection,
+  createUnixServer,
+  type ServerOptions,
+  type SSLOption,
+  type StartTlsOptions,
+  startTls,
+  type UnixConnectionOptions,
+  type UnixServerOptions,
+} from "./connections.js";
 import { envDebug, iscoroutinefunction } from "./coroutines.js";
 import { ArgumentTypeError, RuntimeError, ValueError } from "./exceptions.js";
 import { type Executor, submitToExecutor, ThreadPoolExecutor, type WorkerFunction } from "./executors.js";
-import { Future } from "./futures.js";
+import { type Awaitable, Future } from "./futures.js";
 import { Handle, type Runnable, TimerHandle } from "./handles.js";
 import { logger } from "./log.js";
 import {
   _getRunningLoop,
   registerLoopFactory,
+  runInRoot,
   setDrainingLoop,
   setRunningLoop,
   takeFlush,
   takeSuspend,
 } from "./loop-registry.js";
+import type { BaseProtocol } from "./protocols.js";
+import type { Server } from "./server.js";
+import { SignalHandlers, type SignalLike } from "./signals.js";
 import { createTask, ensureFuture, type Task, type TaskBody, type TaskOptions } from "./tasks.js";
+import type { Transport } from "./transports.js";
+
+export { runInRoot };
 
 /** What an exception handler receives (CPython's context dict). */
 export interface ExceptionContext {
@@ -44,14 +63,6 @@ export interface ExceptionContext {
 
 /** An exception handler: `(loop, context) => void`. */
 export type ExceptionHandler = (loop: EventLoop, context: ExceptionContext) => void;
-
-/**
- * @internal Runs a function in the root async context (captured when this module loads). Node callbacks
- * the loop schedules run there, so loop callbacks never run "inside" whoever scheduled first,
- * and each task's context is built on an empty frame (cheap to create).
- */
-export const runInRoot: <A extends unknown[], R>(fn: (...args: A) => R, ...args: A) => R =
-  AsyncLocalStorage.snapshot();
 
 /**
  * Microtask hops go through a resolved native promise: Node's queueMicrotask wraps every callback
@@ -458,6 +469,7 @@ export class EventLoop {
     this.#nodeTimer = null;
     this.#nodeTimerWhen = Number.POSITIVE_INFINITY;
     for (const hook of this._closeHooks) hook();
+    this.#signals?.clear();
     // CPython's close() shuts the default executor down without waiting.
     const ex = this.#defaultExecutor;
     this.#defaultExecutor = null;
@@ -519,6 +531,102 @@ export class EventLoop {
     const ex = this.#defaultExecutor;
     this.#defaultExecutor = null;
     await ex?.shutdown({ wait: true });
+  }
+
+  // ---- network -----------------------------------------------------------------------------
+
+  /**
+   * Connect to `host:port`, then call `protocolFactory()` and wire the protocol to a transport.
+   * Resolves to `[transport, protocol]` once `connectionMade` ran.
+   * @throws {ConnectionRefusedError} nothing listens. @throws {GaiError} unknown host.
+   * @see https://docs.python.org/3/library/asyncio-eventloop.html#asyncio.loop.create_connection
+   */
+  createConnection<P extends BaseProtocol>(
+    protocolFactory: () => P,
+    host: string,
+    port: number | string,
+    options?: ConnectionOptions,
+  ): Awaitable<[Transport, P]> {
+    this._checkClosed();
+    return createConnection(this, protocolFactory, host, port, options);
+  }
+
+  /** Connect to the Unix socket at `path` (see {@link createConnection}). */
+  createUnixConnection<P extends BaseProtocol>(
+    protocolFactory: () => P,
+    path: string,
+    options?: UnixConnectionOptions,
+  ): Awaitable<[Transport, P]> {
+    this._checkClosed();
+    return createUnixConnection(this, protocolFactory, path, options);
+  }
+
+  /**
+   * Listen on `host:port` (`host` null: every interface; port 0: any free port); each accepted
+   * connection gets `protocolFactory()` and a transport.
+   * @throws {OSError} the address is in use (EADDRINUSE) or cannot be bound.
+   * @see https://docs.python.org/3/library/asyncio-eventloop.html#asyncio.loop.create_server
+   */
+  createServer(
+    protocolFactory: () => BaseProtocol,
+    host?: string | readonly string[] | null,
+    port?: number | string | null,
+    options?: ServerOptions,
+  ): Awaitable<Server> {
+    this._checkClosed();
+    return createServer(this, protocolFactory, host, port, options);
+  }
+
+  /** Listen on the Unix socket at `path` (a stale socket file there is replaced). */
+  createUnixServer(
+    protocolFactory: () => BaseProtocol,
+    path: string,
+    options?: UnixServerOptions,
+  ): Awaitable<Server> {
+    this._checkClosed();
+    return createUnixServer(this, protocolFactory, path, options);
+  }
+
+  /**
+   * Upgrade an open connection to TLS; resolves to the new transport (the protocol keeps receiving).
+   * @see https://docs.python.org/3/library/asyncio-eventloop.html#asyncio.loop.start_tls
+   */
+  startTls(
+    transport: Transport,
+    protocol: BaseProtocol,
+    ssl: SSLOption,
+    options?: StartTlsOptions,
+  ): Awaitable<Transport> {
+    this._checkClosed();
+    return startTls(this, transport, protocol, ssl, options);
+  }
+
+  // ---- signals -----------------------------------------------------------------------------
+
+  #signals: SignalHandlers | null = null;
+
+  /**
+   * Call `callback(...args)` (as a loop callback) whenever the process receives `sig`
+   * (`"SIGINT"`, `"SIGTERM"`, `"SIGHUP"` … or a number). Replaces an earlier handler for `sig`.
+   * @throws {TypeError} for a coroutine function. @throws {ValueError} unknown signal.
+   * @throws {RuntimeError} SIGKILL/SIGSTOP, or the loop is closed.
+   */
+  addSignalHandler<A extends unknown[]>(
+    sig: SignalLike,
+    callback: (...args: A) => unknown,
+    ...args: A
+  ): void {
+    this.#signals ??= new SignalHandlers(this);
+    this.#signals.add(sig, callback as (...a: unknown[]) => unknown, args);
+  }
+
+  /** Remove the handler for `sig`; false if there was none. Node's default behaviour returns. */
+  removeSignalHandler(sig: SignalLike): boolean {
+    if (this.#signals === null) {
+      new SignalHandlers(this).remove(sig); // validates sig
+      return false;
+    }
+    return this.#signals.remove(sig);
   }
 
   // ---- errors ------------------------------------------------------------------------------

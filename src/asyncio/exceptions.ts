@@ -174,3 +174,145 @@ export class ExceptionGroup extends AggregateError {
   }
 }
 brand(ExceptionGroup, "ExceptionGroup");
+
+/** Node's error codes mapped to the Python `OSError` subclass a Python user would catch. */
+const OS_ERROR_CLASSES: Record<string, () => typeof OSError> = {
+  ECONNRESET: () => ConnectionResetError,
+  ECONNREFUSED: () => ConnectionRefusedError,
+  ECONNABORTED: () => ConnectionAbortedError,
+  EPIPE: () => BrokenPipeError,
+  ERR_STREAM_DESTROYED: () => BrokenPipeError,
+  ERR_STREAM_WRITE_AFTER_END: () => BrokenPipeError,
+  ENOTFOUND: () => GaiError,
+  EAI_AGAIN: () => GaiError,
+  EAI_FAIL: () => GaiError,
+  EAI_NONAME: () => GaiError,
+  ESRCH: () => ProcessLookupError,
+  ENOENT: () => FileNotFoundError,
+  EACCES: () => PermissionError,
+  EPERM: () => PermissionError,
+};
+
+/**
+ * Python's `OSError`: a system call failed. `errno` is Node's error code string (`"ECONNRESET"`),
+ * `syscall` the call that failed, and `cause` the original Node error when there was one.
+ * Subclasses follow Python's tree: {@link ConnectionError} (reset, refused, aborted, broken pipe),
+ * {@link GaiError} (`socket.gaierror`: host name not found), {@link ProcessLookupError},
+ * {@link FileNotFoundError}, {@link PermissionError}.
+ */
+export class OSError extends AiotsError {
+  readonly code: string = "AIOTS_ERR_OS";
+  /** Node's error code (`"ECONNREFUSED"` …), or `null`. */
+  readonly errno: string | null;
+  /** The system call that failed (`"connect"` …), or `null`. */
+  readonly syscall: string | null;
+  constructor(message?: string, options?: ErrorOptions & { errno?: string | null; syscall?: string | null }) {
+    super(message ?? "", options);
+    this.name = "OSError";
+    this.errno = options?.errno ?? null;
+    this.syscall = options?.syscall ?? null;
+  }
+
+  /**
+   * The aiots error for a Node system error: `ECONNREFUSED` → {@link ConnectionRefusedError}, and so on.
+   * Errors that already are aiots errors (or cancellations) are returned unchanged.
+   */
+  static from(err: unknown): Error {
+    if (err instanceof OSError || err instanceof CancelledError) return err;
+    const e = err as NodeJS.ErrnoException;
+    const errno = typeof e?.code === "string" ? e.code : null;
+    const cls = (errno !== null ? OS_ERROR_CLASSES[errno]?.() : undefined) ?? OSError;
+    return new cls(e?.message ?? String(err), { cause: err, errno, syscall: e?.syscall ?? null });
+  }
+}
+brand(OSError, "OSError");
+
+/** Python's `ConnectionError`: base of the connection failures. */
+export class ConnectionError extends OSError {
+  override readonly code: string = "AIOTS_ERR_CONNECTION";
+  constructor(message?: string, options?: ErrorOptions & { errno?: string | null; syscall?: string | null }) {
+    super(message, options);
+    this.name = "ConnectionError";
+  }
+}
+brand(ConnectionError, "ConnectionError");
+
+/** The peer reset the connection, or it was lost while an operation waited on it. */
+export class ConnectionResetError extends ConnectionError {
+  override readonly code: string = "AIOTS_ERR_CONNECTION_RESET";
+  constructor(message?: string, options?: ErrorOptions & { errno?: string | null; syscall?: string | null }) {
+    super(message, options);
+    this.name = "ConnectionResetError";
+  }
+}
+brand(ConnectionResetError, "ConnectionResetError");
+
+/** Nothing listens on the address connected to. */
+export class ConnectionRefusedError extends ConnectionError {
+  override readonly code: string = "AIOTS_ERR_CONNECTION_REFUSED";
+  constructor(message?: string, options?: ErrorOptions & { errno?: string | null; syscall?: string | null }) {
+    super(message, options);
+    this.name = "ConnectionRefusedError";
+  }
+}
+brand(ConnectionRefusedError, "ConnectionRefusedError");
+
+/** The connection was aborted locally. */
+export class ConnectionAbortedError extends ConnectionError {
+  override readonly code: string = "AIOTS_ERR_CONNECTION_ABORTED";
+  constructor(message?: string, options?: ErrorOptions & { errno?: string | null; syscall?: string | null }) {
+    super(message, options);
+    this.name = "ConnectionAbortedError";
+  }
+}
+brand(ConnectionAbortedError, "ConnectionAbortedError");
+
+/** Writing to a pipe or socket whose other end is closed. */
+export class BrokenPipeError extends ConnectionError {
+  override readonly code: string = "AIOTS_ERR_BROKEN_PIPE";
+  constructor(message?: string, options?: ErrorOptions & { errno?: string | null; syscall?: string | null }) {
+    super(message, options);
+    this.name = "BrokenPipeError";
+  }
+}
+brand(BrokenPipeError, "BrokenPipeError");
+
+/** Python's `socket.gaierror`: the host name could not be resolved. */
+export class GaiError extends OSError {
+  override readonly code: string = "AIOTS_ERR_GAI";
+  constructor(message?: string, options?: ErrorOptions & { errno?: string | null; syscall?: string | null }) {
+    super(message, options);
+    this.name = "GaiError";
+  }
+}
+brand(GaiError, "GaiError");
+
+/** The process does not exist (any more): signalling a process that has exited. */
+export class ProcessLookupError extends OSError {
+  override readonly code: string = "AIOTS_ERR_PROCESS_LOOKUP";
+  constructor(message?: string, options?: ErrorOptions & { errno?: string | null; syscall?: string | null }) {
+    super(message, options);
+    this.name = "ProcessLookupError";
+  }
+}
+brand(ProcessLookupError, "ProcessLookupError");
+
+/** A file or program was not found (spawning a missing program, a missing Unix socket path). */
+export class FileNotFoundError extends OSError {
+  override readonly code: string = "AIOTS_ERR_FILE_NOT_FOUND";
+  constructor(message?: string, options?: ErrorOptions & { errno?: string | null; syscall?: string | null }) {
+    super(message, options);
+    this.name = "FileNotFoundError";
+  }
+}
+brand(FileNotFoundError, "FileNotFoundError");
+
+/** Not allowed (EACCES, EPERM). */
+export class PermissionError extends OSError {
+  override readonly code: string = "AIOTS_ERR_PERMISSION";
+  constructor(message?: string, options?: ErrorOptions & { errno?: string | null; syscall?: string | null }) {
+    super(message, options);
+    this.name = "PermissionError";
+  }
+}
+brand(PermissionError, "PermissionError");

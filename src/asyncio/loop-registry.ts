@@ -13,6 +13,14 @@ import type { Task } from "./tasks.js";
 /** The task an async function (or a generator step) runs on behalf of. */
 export const taskStorage: AsyncLocalStorage<Task<unknown>> = new AsyncLocalStorage();
 
+/**
+ * @internal Runs a function in the root async context (captured when this module loads). Node callbacks
+ * the loop schedules run there, so loop callbacks never run "inside" whoever scheduled first,
+ * and each task's context is built on an empty frame (cheap to create).
+ */
+export const runInRoot: <A extends unknown[], R>(fn: (...args: A) => R, ...args: A) => R =
+  AsyncLocalStorage.snapshot();
+
 const state = {
   factory: null as (() => EventLoop) | null,
   current: null as EventLoop | null,

@@ -1,0 +1,861 @@
+/**
+ * Streams: `StreamReader`, `StreamWriter`, `openConnection`, `startServer` and their Unix-socket
+ * forms (CPython's `asyncio/streams.py`).
+ *
+ * Every read and `drain()` is a lazy operation usable with `await` and `yield*`: when the data is
+ * already buffered it completes without a Future (a line of a pipelined stream costs one buffer
+ * search and a view, no copy); otherwise it waits on one waiter Future, which `task.cancel()`
+ * cancels. A cancelled read leaves the buffered data where it was: the stream stays usable.
+ *
+ * Lines and chunks returned are `Buffer` views of the received data: do not write into them.
+ */
+import { GenOp, LazyOp, NOT_READY } from "../internal/gen-op.js";
+import type { EventLoop } from "./base-events.js";
+import type {
+  ConnectionOptions,
+  ServerOptions,
+  SSLOption,
+  UnixConnectionOptions,
+  UnixServerOptions,
+} from "./connections.js";
+import { iscoroutinefunction } from "./coroutines.js";
+import {
+  ArgumentTypeError,
+  IncompleteReadError,
+  LimitOverrunError,
+  RuntimeError,
+  ValueError,
+} from "./exceptions.js";
+import { type Awaitable, Future, isThenable, PENDING } from "./futures.js";
+import { getRunningLoop } from "./loop-registry.js";
+import { Protocol } from "./protocols.js";
+import type { Server } from "./server.js";
+import { connectionLostError, type SocketTransport } from "./socket-transport.js";
+import { createTask, type Task } from "./tasks.js";
+import type { Transport } from "./transports.js";
+
+/** The default buffer limit of a StreamReader: 64 KiB, as in CPython. */
+export const DEFAULT_LIMIT = 64 * 1024;
+
+const EMPTY = Buffer.alloc(0);
+const NL = 10;
+
+/** Options of {@link StreamReader}. */
+export interface StreamReaderOptions {
+  /** Longest line or separator search, in bytes (default 64 KiB); reading pauses above twice this. */
+  limit?: number;
+  /** The loop (default: the running loop, else the current one). */
+  loop?: EventLoop;
+}
+
+/**
+ * Bytes arriving from a transport, read with `read`, `readline`, `readexactly`, `readuntil`, or
+ * `for await (const line of reader)`.
+ */
+export class StreamReader implements AsyncIterable<Buffer> {
+  readonly #limit: number;
+  readonly #loop: EventLoop;
+  #buf: Buffer = EMPTY;
+  #start = 0;
+  #end = 0;
+  /** True when `#buf` was allocated here, so bytes after `#end` may be written. */
+  #owned = false;
+  #eof = false;
+  #waiter: Future<void> | null = null;
+  #exception: Error | null = null;
+  #transport: Transport | null = null;
+  #paused = false;
+
+  constructor(options: StreamReaderOptions = {}) {
+    const limit = options.limit ?? DEFAULT_LIMIT;
+    if (typeof limit !== "number" || !Number.isInteger(limit) || limit <= 0) {
+      throw new ValueError(`Limit cannot be <= 0 (got ${limit})`);
+    }
+    this.#limit = limit;
+    this.#loop = options.loop ?? safeRunningLoop();
+  }
+
+  /** The buffer limit in bytes. */
+  get limit(): number {
+    return this.#limit;
+  }
+
+  /** Bytes buffered and not yet read. */
+  get buffered(): number {
+    return this.#end - this.#start;
+  }
+
+  /** The error the stream failed with, or `null`. */
+  exception(): Error | null {
+    return this.#exception;
+  }
+
+  /** Fail the stream: pending and later reads throw `exc`. */
+  setException(exc: Error): void {
+    this.#exception = exc;
+    const w = this.#waiter;
+    if (w !== null) {
+      this.#waiter = null;
+      if (w._state === PENDING) w.setException(exc);
+    }
+  }
+
+  /** @internal Attach the transport to pause and resume. */
+  setTransport(transport: Transport): void {
+    if (this.#transport !== null && this.#transport !== transport) {
+      throw new RuntimeError("Transport already set");
+    }
+    this.#transport = transport;
+  }
+
+  /** @internal startTls swapped the transport. */
+  _replaceTransport(transport: Transport): void {
+    this.#transport = transport;
+  }
+
+  #wakeup(): void {
+    const w = this.#waiter;
+    if (w !== null) {
+      this.#waiter = null;
+      if (w._state === PENDING) w.setResult();
+    }
+  }
+
+  /** The end of the stream was reached (no more data will be fed). */
+  feedEof(): void {
+    this.#eof = true;
+    this.#wakeup();
+  }
+
+  /** True when EOF was fed and every byte was read. */
+  atEof(): boolean {
+    return this.#eof && this.#start === this.#end;
+  }
+
+  /**
+   * Append received bytes (what a protocol's `dataReceived` does).
+   * @throws {RuntimeError} after `feedEof()`.
+   */
+  feedData(data: Uint8Array): void {
+    if (this.#eof) throw new RuntimeError("feedData after feedEof");
+    const n = data.length;
+    if (n === 0) return;
+    const chunk = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, n);
+    const have = this.#end - this.#start;
+    if (have === 0) {
+      // Adopt the chunk: the common case (whole lines per chunk) copies nothing.
+      this.#buf = chunk;
+      this.#start = 0;
+      this.#end = n;
+      this.#owned = false;
+    } else if (this.#owned && this.#buf.length - this.#end >= n) {
+      chunk.copy(this.#buf, this.#end);
+      this.#end += n;
+    } else {
+      // Views already handed out keep the old buffer; the rest moves to a new one, twice as large
+      // as needed so that a stream accumulating many chunks copies each byte O(1) times.
+      const next = Buffer.allocUnsafe(Math.max(2 * (have + n), 1024));
+      this.#buf.copy(next, 0, this.#start, this.#end);
+      chunk.copy(next, have);
+      this.#buf = next;
+      this.#start = 0;
+      this.#end = have + n;
+      this.#owned = true;
+    }
+    this.#wakeup();
+    const t = this.#transport;
+    if (t !== null && !this.#paused && this.#end - this.#start > 2 * this.#limit) {
+      this.#paused = true;
+      t.pauseReading();
+    }
+  }
+
+  #maybeResumeTransport(): void {
+    if (this.#paused && this.#end - this.#start <= this.#limit) {
+      this.#paused = false;
+      this.#transport?.resumeReading();
+    }
+  }
+
+  /** Take `n` buffered bytes (n ≤ buffered) as a view. */
+  #take(n: number): Buffer {
+    const s = this.#start;
+    this.#start = s + n;
+    const out = this.#buf.subarray(s, s + n);
+    if (this.#start === this.#end) {
+      this.#buf = EMPTY;
+      this.#start = this.#end = 0;
+      this.#owned = false;
+    }
+    if (this.#paused) this.#maybeResumeTransport();
+    return out;
+  }
+
+  #takeAll(): Buffer {
+    return this.#take(this.#end - this.#start);
+  }
+
+  /** One waiter Future that the next feed, EOF or error completes (CPython's `_wait_for_data`). */
+  *#waitForData(funcName: string): Generator<unknown, void, unknown> {
+    if (this.#waiter !== null) {
+      throw new RuntimeError(
+        `${funcName}() called while another coroutine is already waiting for incoming data`,
+      );
+    }
+    if (this.#paused) {
+      this.#paused = false;
+      this.#transport?.resumeReading();
+    }
+    const w = new Future<void>({ loop: this.#loop });
+    this.#waiter = w;
+    try {
+      yield* w;
+    } finally {
+      if (this.#waiter === w) this.#waiter = null;
+    }
+  }
+
+  // ---- readline ----------------------------------------------------------------------------
+
+  /**
+   * Read one line, up to and including `\n`. At EOF returns what is left (possibly an empty buffer,
+   * which means the stream ended).
+   * @throws {ValueError} when the line is longer than `limit` (the line is dropped, as in CPython).
+   */
+  readline(): Awaitable<Buffer> {
+    return new LazyOp(this.#readlineFast, this.#readlineSlow, undefined);
+  }
+
+  readonly #readlineFast = (): Buffer | typeof NOT_READY => {
+    if (this.#exception !== null) throw this.#exception;
+    const i = this.#buf.indexOf(NL, this.#start);
+    if (i !== -1 && i < this.#end && i - this.#start <= this.#limit) return this.#take(i + 1 - this.#start);
+    return NOT_READY;
+  };
+
+  readonly #readlineSlow = (): Generator<unknown, Buffer, unknown> => this.#readlineGen();
+
+  *#readlineGen(): Generator<unknown, Buffer, unknown> {
+    try {
+      return yield* this.#readuntilGen([NL_SEP]);
+    } catch (e) {
+      if (e instanceof IncompleteReadError) return e.partial as Buffer;
+      if (e instanceof LimitOverrunError) {
+        const sepAt = this.#start + e.consumed;
+        if (this.#end > sepAt && this.#buf[sepAt] === NL) this.#take(e.consumed + 1);
+        else this.#takeAll();
+        this.#maybeResumeTransport();
+        throw new ValueError(e.message);
+      }
+      throw e;
+    }
+  }
+
+  // ---- readuntil ---------------------------------------------------------------------------
+
+  /**
+   * Read up to and including `separator` (bytes or a string; or a list of them — the earliest
+   * match wins). At EOF before a separator: {@link IncompleteReadError} with the rest as `partial`
+   * (the buffer is emptied).
+   * @throws {LimitOverrunError} when no separator is found within `limit` bytes (the data stays
+   *   buffered; `consumed` says how much could be dropped).
+   * @throws {ValueError} for an empty separator.
+   */
+  readuntil(separator: Uint8Array | string | readonly (Uint8Array | string)[] = "\n"): Awaitable<Buffer> {
+    const seps = normaliseSeparators(separator);
+    return new LazyOp(this.#readuntilFast, this.#readuntilSlow, seps);
+  }
+
+  readonly #readuntilFast = (seps: Buffer[]): Buffer | typeof NOT_READY => {
+    if (this.#exception !== null) throw this.#exception;
+    const end = this.#findSeparator(seps, 0);
+    if (end === -1) return NOT_READY;
+    return this.#checkedTake(seps, end);
+  };
+
+  readonly #readuntilSlow = (seps: Buffer[]): Generator<unknown, Buffer, unknown> => this.#readuntilGen(seps);
+
+  /** End offset (relative to #start) of the earliest separator match at or after `offset`, or -1. */
+  #findSeparator(seps: Buffer[], offset: number): number {
+    const start = this.#start;
+    const len = this.#end - start;
+    let best = -1;
+    for (const sep of seps) {
+      if (len - offset < sep.length) continue;
+      const at = this.#buf.indexOf(sep, start + offset);
+      if (at === -1 || at + sep.length > this.#end) continue;
+      const end = at - start + sep.length;
+      if (best === -1 || end < best) best = end;
+    }
+    return best;
+  }
+
+  #checkedTake(seps: Buffer[], end: number): Buffer {
+    // Where the match starts: the shortest separator ending at `end` that matches there.
+    let matchStart = end;
+    for (const sep of seps) {
+      const s = end - sep.length;
+      if (s >= 0 && this.#buf.subarray(this.#start + s, this.#start + end).equals(sep)) {
+        matchStart = Math.min(matchStart, s);
+      }
+    }
+    if (matchStart > this.#limit) {
+      throw new LimitOverrunError("Separator is found, but chunk is longer than limit", matchStart);
+    }
+    return this.#take(end);
+  }
+
+  *#readuntilGen(seps: Buffer[]): Generator<unknown, Buffer, unknown> {
+    if (this.#exception !== null) throw this.#exception;
+    let minLen = Number.POSITIVE_INFINITY;
+    let maxLen = 0;
+    for (const s of seps) {
+      minLen = Math.min(minLen, s.length);
+      maxLen = Math.max(maxLen, s.length);
+    }
+    let offset = 0;
+    for (;;) {
+      const buflen = this.#end - this.#start;
+      if (buflen - offset >= minLen) {
+        const end = this.#findSeparator(seps, offset);
+        if (end !== -1) return this.#checkedTake(seps, end);
+        offset = Math.max(0, buflen + 1 - maxLen);
+        if (offset > this.#limit) {
+          throw new LimitOverrunError("Separator is not found, and chunk exceed the limit", offset);
+        }
+      }
+      if (this.#eof) {
+        const rest = Buffer.from(this.#takeAll());
+        throw new IncompleteReadError(rest, null);
+      }
+      yield* this.#waitForData("readuntil");
+      if (this.#exception !== null) throw this.#exception;
+    }
+  }
+
+  // ---- read / readexactly ------------------------------------------------------------------
+
+  /**
+   * Read up to `n` bytes (`n < 0`: everything until EOF). Returns an empty buffer at EOF.
+   */
+  read(n = -1): Awaitable<Buffer> {
+    if (typeof n !== "number" || !Number.isInteger(n)) throw new ArgumentTypeError("n must be an integer");
+    if (n < 0) return new GenOp(() => this.#readAllGen());
+    return new LazyOp(this.#readFast, this.#readSlow, n);
+  }
+
+  readonly #readFast = (n: number): Buffer | typeof NOT_READY => {
+    if (this.#exception !== null) throw this.#exception;
+    if (n === 0) return EMPTY;
+    const have = this.#end - this.#start;
+    if (have === 0) return this.#eof ? EMPTY : NOT_READY;
+    return this.#take(Math.min(n, have));
+  };
+
+  readonly #readSlow = (n: number): Generator<unknown, Buffer, unknown> => this.#readGen(n);
+
+  *#readGen(n: number): Generator<unknown, Buffer, unknown> {
+    if (this.#exception !== null) throw this.#exception;
+    if (this.#end === this.#start && !this.#eof) yield* this.#waitForData("read");
+    if (this.#exception !== null) throw this.#exception;
+    return this.#take(Math.min(n, this.#end - this.#start));
+  }
+
+  *#readAllGen(): Generator<unknown, Buffer, unknown> {
+    if (this.#exception !== null) throw this.#exception;
+    const blocks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const have = this.#end - this.#start;
+      if (have > 0) {
+        blocks.push(this.#takeAll());
+        total += have;
+        continue;
+      }
+      if (this.#eof) break;
+      yield* this.#waitForData("read");
+      if (this.#exception !== null) throw this.#exception;
+    }
+    return blocks.length === 1 ? blocks[0]! : Buffer.concat(blocks, total);
+  }
+
+  /**
+   * Read exactly `n` bytes.
+   * @throws {IncompleteReadError} when EOF comes first (`partial` holds what there was).
+   * @throws {ValueError} for `n < 0`.
+   */
+  readexactly(n: number): Awaitable<Buffer> {
+    if (typeof n !== "number" || !Number.isInteger(n)) throw new ArgumentTypeError("n must be an integer");
+    if (n < 0) throw new ValueError("readexactly size can not be less than zero");
+    return new LazyOp(this.#readexactlyFast, this.#readexactlySlow, n);
+  }
+
+  readonly #readexactlyFast = (n: number): Buffer | typeof NOT_READY => {
+    if (this.#exception !== null) throw this.#exception;
+    if (n === 0) return EMPTY;
+    if (this.#end - this.#start >= n) return this.#take(n);
+    return NOT_READY;
+  };
+
+  readonly #readexactlySlow = (n: number): Generator<unknown, Buffer, unknown> => this.#readexactlyGen(n);
+
+  *#readexactlyGen(n: number): Generator<unknown, Buffer, unknown> {
+    if (this.#exception !== null) throw this.#exception;
+    if (n === 0) return EMPTY;
+    while (this.#end - this.#start < n) {
+      if (this.#eof) throw new IncompleteReadError(Buffer.from(this.#takeAll()), n);
+      yield* this.#waitForData("readexactly");
+      if (this.#exception !== null) throw this.#exception;
+    }
+    return this.#take(n);
+  }
+
+  /** `for await (const line of reader)`: each line until EOF. */
+  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    for (;;) {
+      const line = await this.readline();
+      if (line.length === 0) return;
+      yield line;
+    }
+  }
+
+  toString(): string {
+    const info = [`${this.#end - this.#start} bytes`];
+    if (this.#eof) info.push("eof");
+    if (this.#limit !== DEFAULT_LIMIT) info.push(`limit=${this.#limit}`);
+    if (this.#waiter) info.push("waiter");
+    if (this.#exception) info.push(`exception=${this.#exception.name}`);
+    if (this.#paused) info.push("paused");
+    return `<StreamReader ${info.join(" ")}>`;
+  }
+}
+
+const NL_SEP = Buffer.from([NL]);
+
+function normaliseSeparators(separator: unknown): Buffer[] {
+  const list = Array.isArray(separator) ? separator : [separator];
+  if (list.length === 0) throw new ValueError("Separator should contain at least one element");
+  const seps = list.map((s) => {
+    if (typeof s === "string") return Buffer.from(s, "utf8");
+    if (s instanceof Uint8Array)
+      return Buffer.isBuffer(s) ? s : Buffer.from(s.buffer, s.byteOffset, s.length);
+    throw new ArgumentTypeError("separator must be bytes (Uint8Array) or a string, or a list of them");
+  });
+  for (const s of seps)
+    if (s.length === 0) throw new ValueError("Separator should be at least one-byte string");
+  return seps;
+}
+
+function safeRunningLoop(): EventLoop {
+  return getRunningLoop();
+}
+
+/** A client-connected callback of `startServer`: plain, async, or a generator coroutine function. */
+export type ClientConnectedCallback = (reader: StreamReader, writer: StreamWriter) => unknown;
+
+/**
+ * The protocol between a transport and a StreamReader/StreamWriter pair (CPython's
+ * `StreamReaderProtocol`, with `FlowControlMixin`'s drain logic).
+ */
+export class StreamReaderProtocol extends Protocol {
+  readonly #reader: StreamReader;
+  readonly #cb: ClientConnectedCallback | null;
+  readonly #loop: EventLoop;
+  #overSsl = false;
+  #paused = false;
+  #connectionLost = false;
+  readonly #drainWaiters: Future<void>[] = [];
+  readonly #closed: Future<void>;
+  #task: Task<unknown> | null = null;
+
+  constructor(
+    reader: StreamReader,
+    clientConnectedCb: ClientConnectedCallback | null = null,
+    loop?: EventLoop,
+  ) {
+    super();
+    this.#reader = reader;
+    this.#cb = clientConnectedCb;
+    this.#loop = loop ?? safeRunningLoop();
+    this.#closed = new Future<void>({ loop: this.#loop });
+  }
+
+  override connectionMade(transport: Transport): void {
+    this.#reader.setTransport(transport);
+    this.#overSsl = !transport.canWriteEof() && transport.getExtraInfo("ssl_object") !== null;
+    const cb = this.#cb;
+    if (cb === null) return;
+    const writer = new StreamWriter(transport, this, this.#reader, this.#loop);
+    let task: Task<unknown> | null = null;
+    if (iscoroutinefunction(cb)) {
+      task = createTask(() => cb(this.#reader, writer) as PromiseLike<unknown>, { loop: this.#loop });
+    } else {
+      const res = cb(this.#reader, writer);
+      if (isThenable(res) || isGeneratorLike(res))
+        task = createTask(res as PromiseLike<unknown>, { loop: this.#loop });
+    }
+    if (task === null) return;
+    this.#task = task;
+    task.addDoneCallback((t) => {
+      if (t.cancelled()) {
+        transport.close();
+        return;
+      }
+      const exc = t.exception();
+      if (exc != null) {
+        this.#loop.callExceptionHandler({
+          message: "Unhandled exception in client_connected_cb",
+          exception: exc,
+          transport,
+        });
+        transport.close();
+      }
+    });
+  }
+
+  override connectionLost(exc: Error | null): void {
+    if (exc === null) this.#reader.feedEof();
+    else this.#reader.setException(exc);
+    if (!this.#closed.done()) {
+      if (exc === null) this.#closed.setResult();
+      else {
+        this.#closed.setException(exc);
+        // Nobody may wait for the close: its error must not be reported as never retrieved.
+        this.#closed._retrieved();
+      }
+    }
+    this.#connectionLost = true;
+    const waiters = this.#drainWaiters.splice(0);
+    for (const w of waiters) {
+      if (w.done()) continue;
+      if (exc === null) w.setResult();
+      else w.setException(exc);
+    }
+    this.#task = null;
+  }
+
+  override dataReceived(data: Buffer): void {
+    this.#reader.feedData(data);
+  }
+
+  override eofReceived(): boolean {
+    this.#reader.feedEof();
+    // Over TLS the transport cannot stay half-open (CPython returns False there too).
+    return !this.#overSsl;
+  }
+
+  override pauseWriting(): void {
+    this.#paused = true;
+  }
+
+  override resumeWriting(): void {
+    this.#paused = false;
+    const waiters = this.#drainWaiters.splice(0);
+    for (const w of waiters) if (!w.done()) w.setResult();
+  }
+
+  /** @internal */
+  get _paused(): boolean {
+    return this.#paused;
+  }
+
+  /** @internal */
+  get _connectionLost(): boolean {
+    return this.#connectionLost;
+  }
+
+  /** @internal */
+  get _isServerSide(): boolean {
+    return this.#cb !== null;
+  }
+
+  /** @internal The task running the client-connected callback. */
+  get _task(): Task<unknown> | null {
+    return this.#task;
+  }
+
+  /** @internal */
+  *_drainHelper(): Generator<unknown, void, unknown> {
+    if (this.#connectionLost) throw connectionLostError();
+    if (!this.#paused) return;
+    const w = new Future<void>({ loop: this.#loop });
+    this.#drainWaiters.push(w);
+    try {
+      yield* w;
+    } finally {
+      const i = this.#drainWaiters.indexOf(w);
+      if (i !== -1) this.#drainWaiters.splice(i, 1);
+    }
+  }
+
+  /** @internal Settles when the connection is lost. */
+  get _closed(): Future<void> {
+    return this.#closed;
+  }
+
+  /** @internal */
+  _replaceTransport(transport: Transport): void {
+    this.#reader._replaceTransport(transport);
+    this.#overSsl = !transport.canWriteEof();
+  }
+}
+
+function isGeneratorLike(x: unknown): boolean {
+  return (
+    x !== null &&
+    typeof x === "object" &&
+    typeof (x as any).next === "function" &&
+    typeof (x as any).throw === "function"
+  );
+}
+
+/**
+ * Writes to a transport (CPython's `StreamWriter`). `write()` never blocks; `await writer.drain()`
+ * after writing waits while the buffer is above its high-water mark — real back-pressure.
+ */
+export class StreamWriter implements AsyncDisposable {
+  #transport: Transport;
+  readonly #protocol: StreamReaderProtocol;
+  readonly #reader: StreamReader | null;
+  readonly #loop: EventLoop;
+
+  /** @internal Use `openConnection` / `startServer`. */
+  constructor(
+    transport: Transport,
+    protocol: StreamReaderProtocol,
+    reader: StreamReader | null,
+    loop: EventLoop,
+  ) {
+    this.#transport = transport;
+    this.#protocol = protocol;
+    this.#reader = reader;
+    this.#loop = loop;
+  }
+
+  /** The underlying transport. */
+  get transport(): Transport {
+    return this.#transport;
+  }
+
+  /**
+   * Queue bytes (or a UTF-8 string) for sending. Writes of one tick leave in one system call.
+   * @throws {RuntimeError} after `close()` or `writeEof()`.
+   */
+  write(data: Uint8Array | string): void {
+    this.#transport.write(data);
+  }
+
+  /** Write each chunk of `list`. */
+  writelines(list: Iterable<Uint8Array | string>): void {
+    this.#transport.writelines(list);
+  }
+
+  /** True when `writeEof()` is supported (not over TLS). */
+  canWriteEof(): boolean {
+    return this.#transport.canWriteEof();
+  }
+
+  /** Flush, then half-close: the peer reads EOF, this side can still read. */
+  writeEof(): void {
+    this.#transport.writeEof();
+  }
+
+  /** Flush and close the connection; `waitClosed()` waits for it. */
+  close(): void {
+    this.#transport.close();
+  }
+
+  /** True once closing or closed. */
+  isClosing(): boolean {
+    return this.#transport.isClosing();
+  }
+
+  /** Wait until the connection is closed (throws the error that ended it, if any). */
+  waitClosed(): Awaitable<void> {
+    return new GenOp(() => this.#waitClosedGen());
+  }
+
+  *#waitClosedGen(): Generator<unknown, void, unknown> {
+    yield* this.#protocol._closed;
+  }
+
+  /** `"peername"`, `"sockname"`, `"socket"`, TLS details …; see `Transport.getExtraInfo`. */
+  getExtraInfo(name: string, defaultValue: unknown = null): unknown {
+    return this.#transport.getExtraInfo(name, defaultValue);
+  }
+
+  /**
+   * Wait until the write buffer is below its low-water mark (at once when it is not above the high one).
+   * @throws {ConnectionResetError} when the connection was lost; the reader's error if it failed.
+   */
+  drain(): Awaitable<void> {
+    return new LazyOp(this.#drainFast, this.#drainSlow, undefined);
+  }
+
+  readonly #drainFast = (): undefined | typeof NOT_READY => {
+    const exc = this.#reader?.exception() ?? null;
+    if (exc !== null) throw exc;
+    if (this.#transport.isClosing()) return NOT_READY;
+    if (this.#protocol._connectionLost) throw connectionLostError();
+    if (this.#protocol._paused) return NOT_READY;
+    return undefined;
+  };
+
+  readonly #drainSlow = (): Generator<unknown, void, unknown> => this.#drainGen();
+
+  *#drainGen(): Generator<unknown, void, unknown> {
+    if (this.#transport.isClosing()) {
+      // Let connectionLost run first, so drain() reports the lost connection (CPython's sleep(0)).
+      const f = new Future<void>({ loop: this.#loop });
+      this.#loop.callSoon(settle, f);
+      yield* f;
+    }
+    yield* this.#protocol._drainHelper();
+  }
+
+  /**
+   * Upgrade the connection to TLS (STARTTLS). The client side checks the server's certificate against
+   * `serverHostname`.
+   */
+  startTls(
+    ssl: SSLOption,
+    options: { serverHostname?: string | null; sslHandshakeTimeout?: number | null } = {},
+  ): Awaitable<void> {
+    return new GenOp(() => this.#startTlsGen(ssl, options));
+  }
+
+  *#startTlsGen(
+    ssl: SSLOption,
+    options: { serverHostname?: string | null; sslHandshakeTimeout?: number | null },
+  ): Generator<unknown, void, unknown> {
+    yield* this.drain();
+    const transport = yield* this.#loop.startTls(this.#transport, this.#protocol, ssl, {
+      serverSide: this.#protocol._isServerSide,
+      serverHostname: options.serverHostname ?? null,
+      sslHandshakeTimeout: options.sslHandshakeTimeout ?? null,
+    });
+    this.#transport = transport;
+    this.#protocol._replaceTransport(transport);
+  }
+
+  /** `await using writer`: close and wait until closed (errors of the close are ignored). */
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.close();
+    try {
+      await this.waitClosed();
+    } catch {
+      // the connection failed; it is closed all the same
+    }
+  }
+
+  toString(): string {
+    return `<StreamWriter transport=${this.#transport}${this.#reader ? ` reader=${this.#reader}` : ""}>`;
+  }
+}
+
+function settle(f: Future<void>): void {
+  if (!f.done()) f.setResult();
+}
+
+/** Options of {@link openConnection}. */
+export interface OpenConnectionOptions extends ConnectionOptions {
+  /** The reader's buffer limit (default 64 KiB). */
+  limit?: number;
+}
+
+/** Options of {@link startServer}. */
+export interface StartServerOptions extends ServerOptions {
+  /** Each reader's buffer limit (default 64 KiB). */
+  limit?: number;
+}
+
+/**
+ * Connect to `host:port` and return `[reader, writer]`.
+ * @throws {ConnectionRefusedError} nothing listens there. @throws {GaiError} unknown host.
+ * @see https://docs.python.org/3/library/asyncio-stream.html#asyncio.open_connection
+ */
+export function openConnection(
+  host: string,
+  port: number | string,
+  options: OpenConnectionOptions = {},
+): Awaitable<[StreamReader, StreamWriter]> {
+  const { limit, ...rest } = options ?? {};
+  return new GenOp(() => openGen((loop, f) => loop.createConnection(f, host, port, rest), limit));
+}
+
+/** Connect to the Unix socket at `path` and return `[reader, writer]`. */
+export function openUnixConnection(
+  path: string,
+  options: UnixConnectionOptions & { limit?: number } = {},
+): Awaitable<[StreamReader, StreamWriter]> {
+  const { limit, ...rest } = options ?? {};
+  return new GenOp(() => openGen((loop, f) => loop.createUnixConnection(f, path, rest), limit));
+}
+
+function* openGen(
+  connect: (
+    loop: EventLoop,
+    factory: () => StreamReaderProtocol,
+  ) => Awaitable<[Transport, StreamReaderProtocol]>,
+  limit: number | undefined,
+): Generator<unknown, [StreamReader, StreamWriter], unknown> {
+  const loop = getRunningLoop();
+  const reader = new StreamReader({ limit, loop });
+  const protocol = new StreamReaderProtocol(reader, null, loop);
+  const [transport] = yield* connect(loop, () => protocol);
+  return [reader, new StreamWriter(transport, protocol, reader, loop)];
+}
+
+/**
+ * Start a TCP server calling `clientConnected(reader, writer)` for each connection (an async or
+ * generator function runs as a task). `host` null or omitted listens on every interface; port 0 picks one.
+ * @see https://docs.python.org/3/library/asyncio-stream.html#asyncio.start_server
+ */
+export function startServer(
+  clientConnected: ClientConnectedCallback,
+  host?: string | readonly string[] | null,
+  port?: number | string | null,
+  options: StartServerOptions = {},
+): Awaitable<Server> {
+  checkCallback(clientConnected);
+  const { limit, ...rest } = options ?? {};
+  return new GenOp(function* () {
+    const loop = getRunningLoop();
+    return yield* loop.createServer(
+      streamFactory(loop, clientConnected, limit),
+      host ?? null,
+      port ?? 0,
+      rest,
+    );
+  });
+}
+
+/** Start a server on the Unix socket at `path` (a stale socket file there is replaced). */
+export function startUnixServer(
+  clientConnected: ClientConnectedCallback,
+  path: string,
+  options: UnixServerOptions & { limit?: number } = {},
+): Awaitable<Server> {
+  checkCallback(clientConnected);
+  const { limit, ...rest } = options ?? {};
+  return new GenOp(function* () {
+    const loop = getRunningLoop();
+    return yield* loop.createUnixServer(streamFactory(loop, clientConnected, limit), path, rest);
+  });
+}
+
+function streamFactory(
+  loop: EventLoop,
+  cb: ClientConnectedCallback,
+  limit: number | undefined,
+): () => StreamReaderProtocol {
+  if (limit !== undefined) new StreamReader({ limit, loop }); // validate now, not per connection
+  return () => new StreamReaderProtocol(new StreamReader({ limit, loop }), cb, loop);
+}
+
+function checkCallback(cb: unknown): void {
+  if (typeof cb !== "function") throw new ArgumentTypeError("clientConnected must be a function");
+}
+
+/** @internal */
+export type { SocketTransport };
