@@ -104,6 +104,16 @@ export {
   startServer,
   startUnixServer,
 } from "./asyncio/streams.js";
+export {
+  createSubprocessExec,
+  createSubprocessShell,
+  DEVNULL,
+  PIPE,
+  Process,
+  STDOUT,
+  type StdioOption,
+  type SubprocessOptions,
+} from "./asyncio/subprocess.js";
 export { TaskGroup, taskGroup } from "./asyncio/taskgroups.js";
 export {
   type AwaitableLike,

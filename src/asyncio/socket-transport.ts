@@ -88,6 +88,10 @@ export class SocketTransport extends Transport {
     sock.on("close", this.#onClose);
     sock.on("end", this.#onEnd);
     sock.on("drain", this.#onDrain);
+    // Listen now but paused: data waits in the socket until connectionMade ran. (A 'data' listener
+    // also stops Node from discarding an exited child's unread pipe output.)
+    sock.pause();
+    sock.on("data", this.#onData);
     const waiter = options.waiter ?? null;
     if (options.callConnectionMade === false) {
       this.#startReading();
@@ -111,8 +115,7 @@ export class SocketTransport extends Transport {
   };
 
   #startReading(): void {
-    if (this.#closing) return;
-    this.#sock.on("data", this.#onData);
+    if (this.#closing || !this.#sock.readable) return;
     if (this.#readingPaused) this.#sock.pause();
     else this.#sock.resume();
   }

@@ -108,6 +108,11 @@ export class StreamReader implements AsyncIterable<Buffer> {
     this.#transport = transport;
   }
 
+  /** @internal */
+  get _transport(): Transport | null {
+    return this.#transport;
+  }
+
   /** @internal startTls swapped the transport. */
   _replaceTransport(transport: Transport): void {
     this.#transport = transport;
