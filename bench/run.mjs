@@ -16,7 +16,7 @@ const APT_HINT = "apt-get install python3-uvloop";
 
 const USAGE = `Usage: npm run bench -- [options]      (or: node bench/run.mjs [options])
 
-Runs the core-runtime benchmarks (gather, sleep0, waitfor, queue, semaphore, lock, executor, tracking),
+Runs the benchmarks (gather, sleep0, waitfor, queue, semaphore, lock, executor, tracking; streams, rtt, idle),
 each contender in its own pinned child process, interleaved over several rounds; prints medians and
 ratios to the raw-Node baseline and writes bench/results/latest.json.
 
@@ -25,9 +25,10 @@ Options:
   --quick           short smoke run: 1/10 of the sizes (tracking: full size), 1 round, Effection only
                     at the small size
   --case LIST       comma-separated cases to run: gather,sleep0,waitfor,queue,semaphore,lock,executor,
-                    tracking (default: all)
+                    tracking,streams,rtt,idle (default: all)
   --skip LIST       comma-separated contender ids to leave out (e.g. effection,effection-10k)
-  --cpu N           core to pin the measured process to with taskset (default 0)
+  --cpu N           core to pin the measured process (the server, for streams cases) to (default 0)
+  --client-cpu N    core for the streams cases' load generator (default: the next core)
   --node PATH       Node binary for the Node cases (default: the project's pinned node in
                     node_modules/.bin, else the one running this script)
   --python PATH     CPython for the Python peers (default ${DEFAULT_PYTHON})
@@ -46,6 +47,7 @@ function parseOptions(argv) {
     cases: null,
     skip: new Set(),
     cpu: 0,
+    clientCpu: null,
     node: null,
     timeout: 300,
     build: true,
@@ -86,6 +88,9 @@ function parseOptions(argv) {
       case "--cpu":
         o.cpu = int(value());
         break;
+      case "--client-cpu":
+        o.clientCpu = int(value());
+        break;
       case "--node":
         o.node = resolve(value());
         break;
@@ -103,6 +108,7 @@ function parseOptions(argv) {
     }
   }
   if (o.rounds === null) o.rounds = o.quick ? 1 : 3;
+  if (o.clientCpu === null) o.clientCpu = os.cpus().length > 1 ? (o.cpu + 1) % os.cpus().length : o.cpu;
   return o;
 }
 
@@ -225,6 +231,9 @@ const FULL = {
   lock: 100_000,
   executor: 10_000,
   tracking: 200_000,
+  streams: 1_000_000,
+  rtt: 100_000,
+  idle: 10_000,
 };
 // Too short to measure at 1/10 (200 000 native awaits take ~7 ms): --quick keeps the full size.
 const QUICK_KEEPS_SIZE = new Set(["tracking"]);
@@ -427,7 +436,74 @@ function defineCases(opts, env) {
     },
   };
 
-  let cases = [gather, sleep0, waitfor, queue, semaphore, lock, executor, tracking];
+  // Streams: the server runs pinned to --cpu, the load generator (a raw node:net client, the same for
+  // every server) pinned to --client-cpu.
+  const streamC = (server, label, mode, n, extra = {}) => ({
+    id: server,
+    label,
+    n,
+    cmd: env.node,
+    args: ["cases/streams.mjs", server, mode, String(n)],
+    cpu: opts.clientCpu,
+    env: { BENCH_SERVER_CPU: String(opts.cpu), BENCH_PYTHON: PYTHON },
+    ...extra,
+  });
+  const streamContenders = (mode, n) => [
+    streamC("net-cork", "node:net, corked per chunk", mode, n, { baseline: true }),
+    streamC("net-write", "node:net, one write per line", mode, n),
+    streamC("net-raw", "node:net byte echo (no lines)", mode, n),
+    streamC("aiots", "aiots streams, async fn", mode, n),
+    streamC("aiots-gen", "aiots streams, generator", mode, n),
+    streamC("cpython", "CPython asyncio streams", mode, n, { unavailable: pyAvailable }),
+    streamC("uvloop", "CPython + uvloop streams", mode, n, { unavailable: uvAvailable }),
+  ];
+  const stN = size("streams");
+  const streams = {
+    id: "streams",
+    title: `line echo: ${fmtInt(stN)} pipelined 64-byte lines over one connection (readline + write + drain)`,
+    unit: "lines/s",
+    contenders: streamContenders("pipelined", stN),
+    targets: [
+      { contender: "aiots", vs: "net-cork", min: 0.8 },
+      { contender: "aiots", vs: "uvloop", min: 4 },
+      { contender: "aiots-gen", vs: "net-cork", min: 0.8 },
+      { contender: "aiots-gen", vs: "uvloop", min: 4 },
+    ],
+  };
+  const rN = size("rtt");
+  const rtt = {
+    id: "rtt",
+    title: `line echo: ${fmtInt(rN)} request/response round trips of one 64-byte line`,
+    unit: "round trips/s",
+    contenders: streamContenders("rtt", rN).map((c) =>
+      c.id === "net-write" ? { ...c, baseline: true } : { ...c, baseline: false },
+    ),
+    targets: [
+      { contender: "aiots", vs: "net-write", min: 0.95 },
+      { contender: "aiots-gen", vs: "net-write", min: 0.95 },
+    ],
+  };
+  const iN = size("idle");
+  const idle = {
+    id: "idle",
+    title: `idle connections: ${fmtInt(iN)} held open by one echo server`,
+    unit: "connections/s set up",
+    contenders: streamContenders("idle", iN).filter((c) => c.id !== "net-cork" && c.id !== "net-raw"),
+    targets: [],
+    notes: (contenders) =>
+      contenders
+        .filter((c) => c.samples.length > 0)
+        .map(
+          (c) =>
+            `${c.label}: server RSS +${(median(c.samples.map((s) => s.bytesPerConn)) / 1024).toFixed(1)} KB per connection` +
+            (c.samples[0].heapPerConn
+              ? `, JS heap +${(median(c.samples.map((s) => s.heapPerConn)) / 1024).toFixed(1)} KB`
+              : ""),
+        ),
+  };
+  idle.contenders[0].baseline = true;
+
+  let cases = [gather, sleep0, waitfor, queue, semaphore, lock, executor, tracking, streams, rtt, idle];
   if (opts.cases !== null) {
     for (const c of opts.cases)
       if (!cases.some((k) => k.id === c))
@@ -444,11 +520,13 @@ function defineCases(opts, env) {
 // -------------------------------------------------------------------------------------------- running
 
 function runChild(contender, opts, env) {
+  const cpu = contender.cpu ?? opts.cpu;
   const [cmd, args] = env.taskset
-    ? ["taskset", ["-c", String(opts.cpu), contender.cmd, ...contender.args]]
+    ? ["taskset", ["-c", String(cpu), contender.cmd, ...contender.args]]
     : [contender.cmd, contender.args];
+  const childEnv = { ...process.env, ...contender.env, ...(env.taskset ? {} : { BENCH_NO_TASKSET: "1" }) };
   return new Promise((resolvePromise) => {
-    const child = spawn(cmd, args, { cwd: HERE, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(cmd, args, { cwd: HERE, stdio: ["ignore", "pipe", "pipe"], env: childEnv });
     let stdout = "";
     let stderr = "";
     let timedOut = false;

@@ -119,7 +119,7 @@ export class LazyOp<A, T> implements Awaitable<T> {
 
   [Symbol.iterator](): Iterator<unknown, T, unknown> {
     const v = this.fast(this.arg);
-    if (v !== NOT_READY) return { next: () => ({ done: true, value: v }) };
+    if (v !== NOT_READY) return new Done(v);
     return this.slow(this.arg);
   }
 
@@ -133,4 +133,32 @@ function* runLazy<A, T>(op: LazyOp<A, T>): Generator<unknown, T, unknown> {
   const v = op.fast(op.arg);
   if (v !== NOT_READY) return v;
   return yield* op.slow(op.arg);
+}
+
+/**
+ * An iterator that is finished at once with `value`, and is its own (only) result: `yield*` of a
+ * completed operation costs one allocation.
+ */
+class Done<T> implements Iterator<unknown, T, unknown> {
+  readonly done = true as const;
+  constructor(readonly value: T) {}
+  next(): IteratorReturnResult<T> {
+    return this;
+  }
+}
+
+function doneIterator<T>(this: { _value: T }): Iterator<unknown, T, unknown> {
+  return new Done(this._value);
+}
+
+/**
+ * A completed operation: a resolved native Promise (which `await` takes in one microtask, without
+ * calling a `then`) that `yield*` also accepts. Fast paths whose result does not depend on when they
+ * are awaited (a line already buffered, a drain with nothing to wait for) return one.
+ */
+export function ready<T>(value: T): Awaitable<T> {
+  const p = Promise.resolve(value) as Promise<T> & { _value: T; [Symbol.iterator]: typeof doneIterator };
+  p._value = value;
+  p[Symbol.iterator] = doneIterator;
+  return p as unknown as Awaitable<T>;
 }

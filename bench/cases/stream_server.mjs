@@ -1,0 +1,98 @@
+// Line-echo servers for the streams benchmark. Prints "PORT <n>" once listening, serves until SIGTERM.
+// Usage: node --expose-gc cases/stream_server.mjs <net-raw|net-write|net-cork|aiots|aiots-gen>
+//   net-raw    echoes bytes as they come (no line splitting): the ceiling
+//   net-write  splits lines, one socket.write per line
+//   net-cork   splits lines, socket.cork() per chunk, one write per line, uncork at the end of the chunk
+//   aiots      startServer; an async function doing readline() + write() + drain() per line
+//   aiots-gen  the same as a generator coroutine (yield*)
+// On SIGUSR2 it runs a GC and prints "MEM <rss> <heapUsed>" (for the idle-connections measurement).
+import net from "node:net";
+import * as asyncio from "../../dist/index.js";
+
+const impl = process.argv[2];
+const IMPLS = ["net-raw", "net-write", "net-cork", "aiots", "aiots-gen"];
+if (!IMPLS.includes(impl)) {
+  process.stderr.write(`usage: node stream_server.mjs <${IMPLS.join("|")}>\n`);
+  process.exit(2);
+}
+
+process.on("SIGUSR2", () => {
+  globalThis.gc?.();
+  const m = process.memoryUsage();
+  process.stdout.write(`MEM ${m.rss} ${m.heapUsed}\n`);
+});
+
+/** Split `chunk` (after `rest`) into lines; call `onLine` for each; return the unfinished tail. */
+function splitLines(rest, chunk, onLine) {
+  let buf = rest.length > 0 ? Buffer.concat([rest, chunk]) : chunk;
+  let start = 0;
+  for (;;) {
+    const i = buf.indexOf(10, start);
+    if (i === -1) break;
+    onLine(buf.subarray(start, i + 1));
+    start = i + 1;
+  }
+  buf = buf.subarray(start);
+  return buf;
+}
+
+function nodeServer(handler) {
+  const server = net.createServer({ noDelay: true }, handler);
+  server.listen(0, "127.0.0.1", () => process.stdout.write(`PORT ${server.address().port}\n`));
+  process.on("SIGTERM", () => process.exit(0));
+}
+
+if (impl === "net-raw") {
+  nodeServer((sock) => {
+    sock.on("data", (d) => sock.write(d));
+    sock.on("error", () => {});
+  });
+} else if (impl === "net-write" || impl === "net-cork") {
+  const cork = impl === "net-cork";
+  nodeServer((sock) => {
+    let rest = Buffer.alloc(0);
+    const write = (line) => sock.write(line);
+    sock.on("data", (d) => {
+      if (cork) sock.cork();
+      rest = splitLines(rest, d, write);
+      if (cork) sock.uncork();
+    });
+    sock.on("error", () => {});
+  });
+} else {
+  const handlerAsync = async (reader, writer) => {
+    try {
+      for (;;) {
+        const line = await reader.readline();
+        if (line.length === 0) break;
+        writer.write(line);
+        await writer.drain();
+      }
+    } catch {}
+    writer.close();
+  };
+  const handlerGen = asyncio.coroutine(function* (reader, writer) {
+    try {
+      for (;;) {
+        const line = yield* reader.readline();
+        if (line.length === 0) break;
+        writer.write(line);
+        yield* writer.drain();
+      }
+    } catch {}
+    writer.close();
+  });
+  await asyncio.run(async () => {
+    const server = await asyncio.startServer(impl === "aiots" ? handlerAsync : handlerGen, "127.0.0.1", 0, {
+      backlog: 20000,
+    });
+    process.stdout.write(`PORT ${server.sockets[0].getsockname()[1]}\n`);
+    const loop = asyncio.getRunningLoop();
+    const main = asyncio.currentTask();
+    loop.addSignalHandler("SIGTERM", () => main.cancel());
+    try {
+      await server.serveForever();
+    } catch {}
+    process.exit(0);
+  });
+}
