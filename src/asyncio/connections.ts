@@ -107,6 +107,10 @@ function* connectGen<P extends BaseProtocol>(
   if (ssl === null && options.serverHostname != null) {
     throw new ValueError("serverHostname is only meaningful with ssl");
   }
+  // As CPython's create_connection: a handshake timeout without TLS is a mistake, not ignored.
+  if (ssl === null && options.sslHandshakeTimeout != null) {
+    throw new ValueError("sslHandshakeTimeout is only meaningful with ssl");
+  }
   const connected = new Future<void>({ loop });
   const sock = runInRoot(openSocket, where, options, ssl, host);
   const onError = (err: Error): void => {
@@ -147,7 +151,8 @@ function* connectGen<P extends BaseProtocol>(
     throw e;
   }
   const made = new Future<void>({ loop });
-  const extra = "path" in where ? { unixPath: where.path } : undefined;
+  // A Unix client is unnamed: its own address is "" and the peer's is the path (as getsockname/getpeername).
+  const extra = "path" in where ? { peername: where.path, sockname: "" } : undefined;
   const transport = new SocketTransport(loop, sock, protocol, { waiter: made, extra });
   try {
     yield* made;
@@ -276,7 +281,11 @@ function* listenAll(
   const ready: Future<void>[] = [];
   for (const opts of listens) {
     const srv = runInRoot(makeNodeServer, ssl);
-    srv.on(ssl === null ? "connection" : "secureConnection", server._accept);
+    // Unix: Node reports no addresses for an accepted socket; the path is this side's own address.
+    const extra = opts.path !== undefined ? { sockname: opts.path, peername: "" } : undefined;
+    srv.on(ssl === null ? "connection" : "secureConnection", (sock: net.Socket) =>
+      server._accept(sock, extra),
+    );
     const f = new Future<void>({ loop });
     const onError = (err: Error): void => {
       if (!f.done()) f.setException(OSError.from(err));
@@ -297,6 +306,7 @@ function* listenAll(
     for (const s of servers) s.close();
     throw e;
   }
+  server._noteUnixPaths();
   if (startServing) yield* server.startServing();
   return server;
 }

@@ -5,7 +5,7 @@
  * listening (connections already accepted go on); `waitClosed()` settles once it is closed and every
  * connection has ended, as in CPython 3.12+; `closeClients()`/`abortClients()` end those connections.
  */
-import { unlinkSync } from "node:fs";
+import { renameSync, statSync, unlinkSync } from "node:fs";
 import type * as net from "node:net";
 import { inspect } from "node:util";
 import { GenOp } from "../internal/gen-op.js";
@@ -50,12 +50,14 @@ export class Server implements TransportOwner, AsyncDisposable {
   #servers: net.Server[] | null;
   readonly #protocolFactory: () => BaseProtocol;
   readonly #unixPaths: string[];
+  /** Inode of each Unix socket file once listening: close() removes only a file that is still ours. */
+  readonly #unixInodes = new Map<string, number>();
   #serving = false;
   #activeCount = 0;
   readonly #transports = new Set<SocketTransport>();
   #waiters: Future<void>[] | null = [];
   #servingForever: Future<void> | null = null;
-  #held: net.Socket[] = [];
+  #held: [net.Socket, Record<string, unknown> | undefined][] = [];
 
   /** @internal */
   constructor(
@@ -70,8 +72,8 @@ export class Server implements TransportOwner, AsyncDisposable {
     this.#unixPaths = options.unixPaths ?? [];
   }
 
-  /** @internal A listening Node server accepted a socket. */
-  _accept = (sock: net.Socket): void => {
+  /** @internal A listening Node server accepted a socket (`extra`: transport extra info). */
+  _accept = (sock: net.Socket, extra?: Record<string, unknown>): void => {
     if (this.#servers === null) {
       sock.destroy();
       return;
@@ -79,7 +81,7 @@ export class Server implements TransportOwner, AsyncDisposable {
     if (!this.#serving) {
       // Not serving yet (startServing: false): hold it, as the kernel's backlog would.
       sock.pause();
-      this.#held.push(sock);
+      this.#held.push([sock, extra]);
       return;
     }
     let protocol: BaseProtocol;
@@ -90,8 +92,19 @@ export class Server implements TransportOwner, AsyncDisposable {
       this.#loop.callExceptionHandler({ message: "protocol factory failed", exception: e, server: this });
       return;
     }
-    new SocketTransport(this.#loop, sock, protocol, { server: this });
+    new SocketTransport(this.#loop, sock, protocol, { server: this, extra });
   };
+
+  /** @internal Listening: remember which socket files are ours (CPython 3.13's cleanup check). */
+  _noteUnixPaths(): void {
+    for (const p of this.#unixPaths) {
+      try {
+        this.#unixInodes.set(p, statSync(p).ino);
+      } catch {
+        // gone already: close() leaves the path alone
+      }
+    }
+  }
 
   /** @internal */
   _attach(t: SocketTransport): void {
@@ -143,7 +156,7 @@ export class Server implements TransportOwner, AsyncDisposable {
     this.#serving = true;
     const held = this.#held;
     this.#held = [];
-    for (const sock of held) this._accept(sock);
+    for (const [sock, extra] of held) this._accept(sock, extra);
   }
 
   /**
@@ -188,10 +201,32 @@ export class Server implements TransportOwner, AsyncDisposable {
     if (servers === null) return;
     this.#servers = null;
     this.#serving = false;
+    // libuv unlinks a Unix server's path as it closes it: move a file somebody else has put there
+    // since out of the way meanwhile, so it survives (CPython leaves such a file alone).
+    const moved: [string, string][] = [];
+    for (const [p, ino] of this.#unixInodes) {
+      try {
+        if (statSync(p).ino !== ino) {
+          renameSync(p, `${p}.${process.pid}.keep`);
+          moved.push([p, `${p}.${process.pid}.keep`]);
+        }
+      } catch {
+        // gone already
+      }
+    }
     for (const s of servers) s.close();
-    for (const sock of this.#held) sock.destroy();
+    for (const [p, tmp] of moved) {
+      try {
+        renameSync(tmp, p);
+      } catch {
+        // removed meanwhile
+      }
+    }
+    for (const [sock] of this.#held) sock.destroy();
     this.#held = [];
-    for (const p of this.#unixPaths) unlinkQuietly(p);
+    // Remove our socket files, but not one somebody else has put at the same path since.
+    for (const [p, ino] of this.#unixInodes) unlinkIfSame(p, ino);
+    this.#unixInodes.clear();
     if (this.#servingForever !== null && !this.#servingForever.done()) this.#servingForever.cancel();
     if (this.#activeCount === 0) this.#wakeup();
   }
@@ -229,9 +264,9 @@ export class Server implements TransportOwner, AsyncDisposable {
   }
 }
 
-function unlinkQuietly(path: string): void {
+function unlinkIfSame(path: string, ino: number): void {
   try {
-    unlinkSync(path);
+    if (statSync(path).ino === ino) unlinkSync(path);
   } catch {
     // already gone
   }

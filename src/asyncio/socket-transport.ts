@@ -66,6 +66,8 @@ export class SocketTransport extends Transport {
   #flushScheduled = false;
   #error: Error | null = null;
   #attached = false;
+  /** The peer's EOF arrived while reading was paused; delivered by resumeReading(). */
+  #eofPending = false;
 
   /** @internal */
   constructor(
@@ -133,6 +135,12 @@ export class SocketTransport extends Transport {
 
   #onEnd = (): void => {
     if (this.#closing && this.#connLost > 0) return;
+    // Node emits 'end' for a paused socket whose buffer is empty; CPython does not read while paused,
+    // so it sees EOF only after resume_reading(). Hold it until then.
+    if (this.#readingPaused) {
+      this.#eofPending = true;
+      return;
+    }
     let keepOpen: unknown;
     try {
       keepOpen = this.#protocol.eofReceived();
@@ -193,7 +201,15 @@ export class SocketTransport extends Transport {
     if (this.#closing || !this.#readingPaused) return;
     this.#readingPaused = false;
     this.#sock.resume();
+    if (this.#eofPending) {
+      this.#eofPending = false;
+      this.#loop.callSoon(this.#deliverPendingEof);
+    }
   }
+
+  #deliverPendingEof = (): void => {
+    if (!this.#closing) this.#onEnd(); // paused again meanwhile: #onEnd holds it again
+  };
 
   // ---- writing -----------------------------------------------------------------------------
 
@@ -392,12 +408,13 @@ export class SocketTransport extends Transport {
     switch (name) {
       case "socket":
         return sock;
+      // Unix sockets: the creator passes "peername"/"sockname" extras (the path on one side, "").
       case "peername":
         if (sock.remoteAddress !== undefined) return [sock.remoteAddress, sock.remotePort];
-        return (this.#extra.unixPath as string | undefined) ?? defaultValue;
+        return defaultValue;
       case "sockname": {
         if (sock.localAddress !== undefined) return [sock.localAddress, sock.localPort];
-        return (this.#extra.unixPath as string | undefined) ?? defaultValue;
+        return defaultValue;
       }
     }
     if (this.#tls) {
