@@ -27,7 +27,7 @@ import {
   ValueError,
 } from "./exceptions.js";
 import { type Awaitable, Future, isThenable, PENDING } from "./futures.js";
-import { getRunningLoop } from "./loop-registry.js";
+import { getEventLoop, getRunningLoop } from "./loop-registry.js";
 import { Protocol } from "./protocols.js";
 import type { Server } from "./server.js";
 import { connectionLostError, type SocketTransport } from "./socket-transport.js";
@@ -138,7 +138,8 @@ export class StreamReader implements AsyncIterable<Buffer> {
   }
 
   /**
-   * Append received bytes (what a protocol's `dataReceived` does).
+   * Append received bytes (what a protocol's `dataReceived` does). Differences from Python: the
+   * reader may keep `data` itself instead of a copy, so do not modify it after feeding it.
    * @throws {RuntimeError} after `feedEof()`.
    */
   feedData(data: Uint8Array): void {
@@ -425,13 +426,15 @@ export class StreamReader implements AsyncIterable<Buffer> {
   }
 
   toString(): string {
-    const info = [`${this.#end - this.#start} bytes`];
+    // As CPython's repr: the byte count only when bytes are buffered ("<StreamReader>" when empty).
+    const info: string[] = [];
+    if (this.#end > this.#start) info.push(`${this.#end - this.#start} bytes`);
     if (this.#eof) info.push("eof");
     if (this.#limit !== DEFAULT_LIMIT) info.push(`limit=${this.#limit}`);
     if (this.#waiter) info.push("waiter");
     if (this.#exception) info.push(`exception=${this.#exception.name}`);
     if (this.#paused) info.push("paused");
-    return `<StreamReader ${info.join(" ")}>`;
+    return info.length === 0 ? "<StreamReader>" : `<StreamReader ${info.join(" ")}>`;
   }
 }
 
@@ -451,8 +454,13 @@ function normaliseSeparators(separator: unknown): Buffer[] {
   return seps;
 }
 
+/**
+ * The running loop, else the current one (as the options' doc says, and as CPython's
+ * `events.get_event_loop()` does): a reader made outside a running loop belongs to the loop set with
+ * `setEventLoop` (CPython's test_streamreader_constructor_use_global_loop).
+ */
 function safeRunningLoop(): EventLoop {
-  return getRunningLoop();
+  return getEventLoop();
 }
 
 /** A client-connected callback of `startServer`: plain, async, or a generator coroutine function. */
@@ -681,7 +689,31 @@ export class StreamWriter implements AsyncDisposable {
   }
 
   *#waitClosedGen(): Generator<unknown, void, unknown> {
-    yield* this.#protocol._closed;
+    const closed = this.#protocol._closed;
+    if (closed.done()) return closed.result();
+    yield* this.#waitConnectionLost(true);
+  }
+
+  /**
+   * Wait until the connection is lost, on a waiter of our own: cancelling the caller must not cancel
+   * the protocol's close future (CPython awaits that shared future, so one cancelled wait_closed()
+   * makes every later one throw CancelledError in tasks nobody cancelled).
+   */
+  *#waitConnectionLost(withError: boolean): Generator<unknown, void, unknown> {
+    const closed = this.#protocol._closed;
+    const f = new Future<void>({ loop: this.#loop });
+    const onClosed = (): void => {
+      if (f.done()) return;
+      const exc = withError && !closed.cancelled() ? closed.exception() : null;
+      if (exc != null) f.setException(exc);
+      else f.setResult();
+    };
+    closed.addDoneCallback(onClosed);
+    try {
+      yield* f;
+    } finally {
+      closed.removeDoneCallback(onClosed);
+    }
   }
 
   /** `"peername"`, `"sockname"`, `"socket"`, TLS details …; see `Transport.getExtraInfo`. */
@@ -710,10 +742,17 @@ export class StreamWriter implements AsyncDisposable {
 
   *#drainGen(): Generator<unknown, void, unknown> {
     if (this.#transport.isClosing()) {
-      // Let connectionLost run first, so drain() reports the lost connection (CPython's sleep(0)).
-      const f = new Future<void>({ loop: this.#loop });
-      this.#loop.callSoon(settle, f);
-      yield* f;
+      if (this.#transport.getWriteBufferSize() === 0 && !this.#protocol._connectionLost) {
+        // Nothing left to flush: CPython's transport has connection_lost already scheduled here, so
+        // its drain() (after a sleep(0)) reports the lost connection. Node closes the socket a few
+        // I/O events later, so one iteration is not enough: wait for connectionLost itself.
+        yield* this.#waitConnectionLost(false);
+      } else {
+        // Let connectionLost run first, so drain() reports the lost connection (CPython's sleep(0)).
+        const f = new Future<void>({ loop: this.#loop });
+        this.#loop.callSoon(settle, f);
+        yield* f;
+      }
     }
     yield* this.#protocol._drainHelper();
   }
