@@ -63,6 +63,10 @@ export class SocketTransport extends Transport {
   #low = DEFAULT_HIGH / 4;
   #pending: Buffer[] = [];
   #pendingBytes = 0;
+  /** The last pending buffer, while later writes extend it in memory (see `write`). */
+  #runBuf: Buffer | null = null;
+  /** Where the run ending in `#runBuf` ends, as a byte offset into its ArrayBuffer. */
+  #runEnd = 0;
   #flushScheduled = false;
   #error: Error | null = null;
   #attached = false;
@@ -163,8 +167,7 @@ export class SocketTransport extends Transport {
     // 'close' follows and reports the error to connectionLost.
     this.#error ??= OSError.from(err);
     this.#flushScheduled = false;
-    this.#pending = [];
-    this.#pendingBytes = 0;
+    this.#clearPending();
   };
 
   #onClose = (): void => {
@@ -236,7 +239,17 @@ export class SocketTransport extends Transport {
       return;
     }
     if (this.#closing) throw new RuntimeError("Cannot call write() after close()");
-    this.#pending.push(buf);
+    const run = this.#runBuf;
+    if (run !== null && buf.buffer === run.buffer && buf.byteOffset === this.#runEnd) {
+      // Contiguous with the previous write (lines read from one chunk and written back, a proxy
+      // forwarding what it read): extend the run instead of copying it into the flush.
+      this.#runEnd += buf.length;
+    } else {
+      if (run !== null) this.#sealRun(run);
+      this.#pending.push(buf);
+      this.#runBuf = buf;
+      this.#runEnd = buf.byteOffset + buf.length;
+    }
     this.#pendingBytes += buf.length;
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
@@ -252,13 +265,31 @@ export class SocketTransport extends Transport {
     for (const chunk of list) this.write(chunk);
   }
 
+  /** Replace the last pending buffer by the whole run it started. */
+  #sealRun(run: Buffer): void {
+    if (this.#runEnd !== run.byteOffset + run.length) {
+      this.#pending[this.#pending.length - 1] = Buffer.from(
+        run.buffer,
+        run.byteOffset,
+        this.#runEnd - run.byteOffset,
+      );
+    }
+    this.#runBuf = null;
+  }
+
+  #clearPending(): void {
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    this.#runBuf = null;
+  }
+
   #flush = (): void => {
     this.#flushScheduled = false;
+    if (this.#runBuf !== null) this.#sealRun(this.#runBuf);
     const n = this.#pending.length;
     if (n === 0 || this.#error !== null || this.#sock.destroyed) return;
     const buf = n === 1 ? this.#pending[0]! : Buffer.concat(this.#pending, this.#pendingBytes);
-    this.#pending = [];
-    this.#pendingBytes = 0;
+    this.#clearPending();
     if (this.#protocolPaused) this.#sock.write(buf, this.#onWritten);
     else this.#sock.write(buf);
   };
@@ -363,8 +394,7 @@ export class SocketTransport extends Transport {
 
   #forceClose(exc: Error | null): void {
     if (exc !== null) this.#error ??= exc;
-    this.#pending = [];
-    this.#pendingBytes = 0;
+    this.#clearPending();
     this.#closing = true;
     this.#sock.removeListener("data", this.#onData);
     if (!this.#sock.destroyed) this.#sock.destroy();

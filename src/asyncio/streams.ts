@@ -9,7 +9,7 @@
  *
  * Lines and chunks returned are `Buffer` views of the received data: do not write into them.
  */
-import { GenOp, LazyOp, NOT_READY } from "../internal/gen-op.js";
+import { eager, GenOp, LazyOp, NOT_READY, READY_VOID } from "../internal/gen-op.js";
 import type { EventLoop } from "./base-events.js";
 import type {
   ConnectionOptions,
@@ -229,7 +229,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
    * @throws {ValueError} when the line is longer than `limit` (the line is dropped, as in CPython).
    */
   readline(): Awaitable<Buffer> {
-    return new LazyOp(this.#readlineFast, this.#readlineSlow, undefined);
+    return eager(this.#readlineFast, this.#readlineSlow, undefined);
   }
 
   readonly #readlineFast = (): Buffer | typeof NOT_READY => {
@@ -269,7 +269,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
    */
   readuntil(separator: Uint8Array | string | readonly (Uint8Array | string)[] = "\n"): Awaitable<Buffer> {
     const seps = normaliseSeparators(separator);
-    return new LazyOp(this.#readuntilFast, this.#readuntilSlow, seps);
+    return eager(this.#readuntilFast, this.#readuntilSlow, seps);
   }
 
   readonly #readuntilFast = (seps: Buffer[]): Buffer | typeof NOT_READY => {
@@ -347,7 +347,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
   read(n = -1): Awaitable<Buffer> {
     if (typeof n !== "number" || !Number.isInteger(n)) throw new ArgumentTypeError("n must be an integer");
     if (n < 0) return new GenOp(() => this.#readAllGen());
-    return new LazyOp(this.#readFast, this.#readSlow, n);
+    return eager(this.#readFast, this.#readSlow, n);
   }
 
   readonly #readFast = (n: number): Buffer | typeof NOT_READY => {
@@ -393,7 +393,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
   readexactly(n: number): Awaitable<Buffer> {
     if (typeof n !== "number" || !Number.isInteger(n)) throw new ArgumentTypeError("n must be an integer");
     if (n < 0) throw new ValueError("readexactly size can not be less than zero");
-    return new LazyOp(this.#readexactlyFast, this.#readexactlySlow, n);
+    return eager(this.#readexactlyFast, this.#readexactlySlow, n);
   }
 
   readonly #readexactlyFast = (n: number): Buffer | typeof NOT_READY => {
@@ -726,6 +726,8 @@ export class StreamWriter implements AsyncDisposable {
    * @throws {ConnectionResetError} when the connection was lost; the reader's error if it failed.
    */
   drain(): Awaitable<void> {
+    // Nothing to wait for (the common case): a shared resolved promise, no allocation.
+    if (this.#drainFast() === undefined) return READY_VOID;
     return new LazyOp(this.#drainFast, this.#drainSlow, undefined);
   }
 

@@ -72,6 +72,9 @@ export class Process {
   /** The child's stderr, when created with `stderr: PIPE`. */
   readonly stderr: StreamReader | null;
   #returncode: number | null = null;
+  /** The child exited and its stdin pipe (if any) is closed: wait() returns. */
+  #finished = false;
+  readonly #stdinClosed: Future<void> | null;
   #exitWaiters: Future<number>[] = [];
 
   /** @internal */
@@ -79,21 +82,34 @@ export class Process {
     loop: EventLoop,
     child: ChildProcess,
     pipes: { stdin: StreamWriter | null; stdout: StreamReader | null; stderr: StreamReader | null },
+    stdinClosed: Future<void> | null = null,
   ) {
     this.#loop = loop;
     this.#child = child;
     this.stdin = pipes.stdin;
     this.stdout = pipes.stdout;
     this.stderr = pipes.stderr;
+    this.#stdinClosed = stdinClosed;
     if (child.exitCode !== null || child.signalCode !== null) this.#exited(child.exitCode, child.signalCode);
     else child.once("exit", (code, sig) => this.#exited(code, sig));
   }
 
   #exited(code: number | null, sig: NodeJS.Signals | null): void {
     this.#returncode = code ?? -((constants.signals as Record<string, number>)[sig ?? ""] ?? 0);
+    // wait() returns once the stdin pipe's transport knows it is closed (Node closes it right after
+    // the exit), so that a write after `await proc.wait()` is reported by drain() as a lost
+    // connection instead of racing the close (CPython 3.12 also wakes wait() only after the pipes'
+    // connection_lost). Only stdin: a grandchild may keep stdout/stderr open for long.
+    const closed = this.#stdinClosed;
+    if (closed !== null && !closed.done()) closed.addDoneCallback(() => this.#finish());
+    else this.#finish();
+  }
+
+  #finish(): void {
+    this.#finished = true;
     const waiters = this.#exitWaiters;
     this.#exitWaiters = [];
-    for (const w of waiters) if (w._state === PENDING) w.setResult(this.#returncode);
+    for (const w of waiters) if (w._state === PENDING) w.setResult(this.#returncode!);
   }
 
   /** The process id. */
@@ -117,11 +133,11 @@ export class Process {
     return new LazyOp(this.#waitFast, this.#waitSlow, undefined);
   }
 
-  readonly #waitFast = (): number | typeof NOT_READY => this.#returncode ?? NOT_READY;
+  readonly #waitFast = (): number | typeof NOT_READY => (this.#finished ? this.#returncode! : NOT_READY);
   readonly #waitSlow = (): Generator<unknown, number, unknown> => this.#waitGen();
 
   *#waitGen(): Generator<unknown, number, unknown> {
-    if (this.#returncode !== null) return this.#returncode;
+    if (this.#finished) return this.#returncode!;
     const w = new Future<number>({ loop: this.#loop });
     this.#exitWaiters.push(w);
     try {
@@ -316,27 +332,69 @@ function* spawnGen(
     stdout: child.stdout ? readerFor(loop, child.stdout as net.Socket, limit) : null,
     stderr: child.stderr ? readerFor(loop, child.stderr as net.Socket, limit) : null,
   };
+  const stdinClosed = pipes.stdin !== null ? takeStdin(loop, child, pipes.stdin) : null;
   const started = new Future<void>({ loop });
   const onError = (err: Error): void => {
     if (!started.done()) started.setException(OSError.from(err));
   };
   child.once("error", onError);
+  // Later errors (a failed kill) are reported where they happen; keep Node from throwing them.
+  child.on("error", ignore);
   child.once("spawn", () => started.done() || started.setResult());
   try {
     yield* started;
+    const made = new Future<void>({ loop });
+    loop.callSoon(() => made.done() || made.setResult());
+    yield* made; // the pipes' connectionMade callbacks have run
   } catch (e) {
     pipes.stdin?.transport.abort();
     for (const r of [pipes.stdout, pipes.stderr]) r?._transport?.abort();
+    // Creation failed or was cancelled after the child started: kill it and wait for it, as
+    // CPython does (transport.close() + _wait()); it used to be left running, unreachable.
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      const exited = new Future<void>({ loop });
+      child.once("exit", () => exited.done() || exited.setResult());
+      try {
+        child.kill("SIGKILL");
+        yield* exited;
+      } catch {
+        // a second cancel while waiting: give up waiting (the kill was sent), report the first
+      }
+    }
     throw e;
   } finally {
     child.removeListener("error", onError);
   }
-  // Later errors (a failed kill) are reported where they happen; keep Node from throwing them.
-  child.on("error", () => {});
-  const made = new Future<void>({ loop });
-  loop.callSoon(() => made.done() || made.setResult());
-  yield* made; // the pipes' connectionMade callbacks have run
-  return new Process(loop, child, pipes);
+  return new Process(loop, child, pipes, stdinClosed);
+}
+
+function ignore(): void {}
+
+/**
+ * Take the stdin socket out of Node's hands. Node destroys `child.stdin` without an error when the
+ * child exits: data still queued would vanish and a waiting drain() would succeed. Here, at the
+ * exit, a pipe with data still queued is closed as a broken pipe (CPython's write pipe transport
+ * closes with BrokenPipeError when the reader goes away while it buffers data), an idle one plainly.
+ * Returns a Future done once the transport's connectionLost has run.
+ */
+function takeStdin(loop: EventLoop, child: ChildProcess, writer: StreamWriter): Future<void> {
+  const sock = child.stdin as net.Socket;
+  child.stdin = null;
+  const closed = new Future<void>({ loop });
+  // Registered after the transport's own 'close' listener: its connectionLost is scheduled first.
+  sock.once("close", () => {
+    if (!closed.done() && !loop.isClosed()) loop.callSoon(() => closed.done() || closed.setResult());
+  });
+  child.once("exit", () => {
+    if (sock.destroyed) return;
+    if (writer.transport.getWriteBufferSize() > 0) {
+      const err: NodeJS.ErrnoException = new Error("write EPIPE: the child exited without reading");
+      err.code = "EPIPE";
+      err.syscall = "write";
+      sock.destroy(err);
+    } else sock.destroy();
+  });
+  return closed;
 }
 
 function readerFor(loop: EventLoop, sock: net.Socket, limit: number): StreamReader {

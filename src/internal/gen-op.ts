@@ -162,3 +162,24 @@ export function ready<T>(value: T): Awaitable<T> {
   p[Symbol.iterator] = doneIterator;
   return p as unknown as Awaitable<T>;
 }
+
+/** A completed `void` operation, shared (see {@link ready}). */
+export const READY_VOID: Awaitable<void> = ready(undefined);
+
+/**
+ * Run a lazy operation's fast path now: its result as a {@link ready} promise when it completes,
+ * otherwise (it must wait, or it fails) the lazy operation itself, which runs when awaited.
+ */
+export function eager<A, T>(
+  fast: (arg: A) => T | typeof NOT_READY,
+  slow: (arg: A) => Generator<unknown, T, unknown>,
+  arg: A,
+): Awaitable<T> {
+  let v: T | typeof NOT_READY;
+  try {
+    v = fast(arg);
+  } catch {
+    return new LazyOp(fast, slow, arg); // throws again when awaited, like a coroutine would
+  }
+  return v === NOT_READY ? new LazyOp(fast, slow, arg) : ready(v);
+}
