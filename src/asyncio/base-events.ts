@@ -306,7 +306,21 @@ export class EventLoop {
       this._armTimer();
     }
     this.#batchLeft = this._ready.length;
+    this.#batchActive = true;
     this.#continueBatch();
+  }
+
+  /** True from the start of a batch until its last callback ran (also while it waits on microtasks). */
+  #batchActive = false;
+
+  /**
+   * @internal Called by transports after delivering received data: run what it made ready now, in
+   * the same Node callback, instead of on the next check phase — as CPython's `_run_once` runs the
+   * ready queue right after the I/O events of an iteration. Saves a round trip's worth of latency.
+   */
+  _afterIO(): void {
+    if (this.#batchActive || this.#closed || this._ready.length === 0) return;
+    this._runOnce();
   }
 
   /** Callbacks of the current iteration not yet run (the batch may pause for microtasks). */
@@ -336,6 +350,7 @@ export class EventLoop {
     } finally {
       setDrainingLoop(prev);
     }
+    this.#batchActive = false;
     if (this.#closed) return;
     if (this.#stopping && this.#running) this.#finishRun();
     if (ready.length > 0 && !this.#immediatePending) this.#requestTurn();

@@ -135,6 +135,7 @@ export class SocketTransport extends Transport {
     } catch (e) {
       this.#fatalError(e, "Fatal error: protocol.dataReceived() call failed.");
     }
+    this.#loop._afterIO();
   };
 
   #onEnd = (): void => {
