@@ -450,6 +450,7 @@ function defineCases(opts, env) {
   });
   const streamContenders = (mode, n) => [
     streamC("net-cork", "node:net, corked per chunk", mode, n, { baseline: true }),
+    streamC("net-batch", "node:net, one concat+write per chunk", mode, n),
     streamC("net-write", "node:net, one write per line", mode, n),
     streamC("net-raw", "node:net byte echo (no lines)", mode, n),
     streamC("aiots", "aiots streams, async fn", mode, n),
@@ -488,7 +489,9 @@ function defineCases(opts, env) {
     id: "idle",
     title: `idle connections: ${fmtInt(iN)} held open by one echo server`,
     unit: "connections/s set up",
-    contenders: streamContenders("idle", iN).filter((c) => c.id !== "net-cork" && c.id !== "net-raw"),
+    contenders: streamContenders("idle", iN).filter(
+      (c) => !["net-cork", "net-raw", "net-batch"].includes(c.id),
+    ),
     targets: [],
     notes: (contenders) =>
       contenders

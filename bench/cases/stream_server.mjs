@@ -3,6 +3,7 @@
 //   net-raw    echoes bytes as they come (no line splitting): the ceiling
 //   net-write  splits lines, one socket.write per line
 //   net-cork   splits lines, socket.cork() per chunk, one write per line, uncork at the end of the chunk
+//   net-batch  splits lines, collects them per chunk and writes them with one Buffer.concat + write
 //   aiots      startServer; an async function doing readline() + write() + drain() per line
 //   aiots-gen  the same as a generator coroutine (yield*)
 // On SIGUSR2 it runs a GC and prints "MEM <rss> <heapUsed>" (for the idle-connections measurement).
@@ -10,7 +11,7 @@ import net from "node:net";
 import * as asyncio from "../../dist/index.js";
 
 const impl = process.argv[2];
-const IMPLS = ["net-raw", "net-write", "net-cork", "aiots", "aiots-gen"];
+const IMPLS = ["net-raw", "net-write", "net-cork", "net-batch", "aiots", "aiots-gen"];
 if (!IMPLS.includes(impl)) {
   process.stderr.write(`usage: node stream_server.mjs <${IMPLS.join("|")}>\n`);
   process.exit(2);
@@ -45,6 +46,18 @@ function nodeServer(handler) {
 if (impl === "net-raw") {
   nodeServer((sock) => {
     sock.on("data", (d) => sock.write(d));
+    sock.on("error", () => {});
+  });
+} else if (impl === "net-batch") {
+  nodeServer((sock) => {
+    let rest = Buffer.alloc(0);
+    let out = [];
+    const collect = (line) => out.push(line);
+    sock.on("data", (d) => {
+      rest = splitLines(rest, d, collect);
+      if (out.length > 0) sock.write(out.length === 1 ? out[0] : Buffer.concat(out));
+      out = [];
+    });
     sock.on("error", () => {});
   });
 } else if (impl === "net-write" || impl === "net-cork") {

@@ -1,7 +1,7 @@
 // Streams benchmark driver: starts one line-echo server (pinned to BENCH_SERVER_CPU, default 0) and
 // drives it from this process (the runner pins it to another core) with a raw node:net client.
 // Usage: node cases/streams.mjs <server> <pipelined|rtt|idle> [n]
-//   server: net-raw | net-write | net-cork | aiots | aiots-gen | cpython | uvloop
+//   server: net-raw | net-write | net-cork | net-batch | aiots | aiots-gen | cpython | uvloop
 //   pipelined  n 64-byte lines written back to back (64 KiB writes, back-pressure respected); lines/s
 //   rtt        n request/response round trips of one 64-byte line; round trips/s
 //   idle       n idle connections held (each echoed one line, so the server's handler is running);
@@ -11,7 +11,7 @@ import net from "node:net";
 import { createInterface } from "node:readline";
 import { report } from "./_common.mjs";
 
-const SERVERS = ["net-raw", "net-write", "net-cork", "aiots", "aiots-gen", "cpython", "uvloop"];
+const SERVERS = ["net-raw", "net-write", "net-cork", "net-batch", "aiots", "aiots-gen", "cpython", "uvloop"];
 const MODES = { pipelined: 1_000_000, rtt: 100_000, idle: 10_000 };
 const [server, mode, nArg] = process.argv.slice(2);
 if (!SERVERS.includes(server) || !(mode in MODES)) {

@@ -117,3 +117,10 @@ export function takeFlush(): boolean {
   flushWanted = false;
   return f;
 }
+
+/**
+ * @internal How many generator-coroutine steps are on the stack. Code running inside one may be
+ * delegated to with `yield*`, so operations that complete at once return an object that is iterable
+ * as well as awaitable there, and a plain (cheaper to await) resolved promise elsewhere.
+ */
+export const genSteps = { depth: 0 };

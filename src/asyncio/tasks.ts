@@ -22,7 +22,14 @@ import {
 } from "./exceptions.js";
 import { captureStack, Future, type FutureListener, isThenable, PENDING } from "./futures.js";
 import { logger } from "./log.js";
-import { _getRunningLoop, getEventLoop, noteSuspend, requestFlush, taskStorage } from "./loop-registry.js";
+import {
+  _getRunningLoop,
+  genSteps,
+  getEventLoop,
+  noteSuspend,
+  requestFlush,
+  taskStorage,
+} from "./loop-registry.js";
 
 /** Anything a task can run: a coroutine, a generator object, a promise, or a function returning one. */
 export type TaskBody<T> =
@@ -416,11 +423,14 @@ function runStep(task: Task<any>): void {
     }
   }
   let r: IteratorResult<unknown, unknown>;
+  genSteps.depth++;
   try {
     r = hasExc ? gen.throw(exc) : gen.next(value);
   } catch (e) {
     task._bodyFailed(e);
     return;
+  } finally {
+    genSteps.depth--;
   }
   if (r.done) {
     task._bodyReturned(r.value);

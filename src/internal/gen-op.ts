@@ -8,7 +8,7 @@
  * — no Task object, no async-context switch.
  */
 import { type Awaitable, type Future, PENDING, Reaction } from "../asyncio/futures.js";
-import { noteSuspend, requestFlush, taskStorage } from "../asyncio/loop-registry.js";
+import { genSteps, noteSuspend, requestFlush, taskStorage } from "../asyncio/loop-registry.js";
 import type { Task } from "../asyncio/tasks.js";
 
 /** A lazy operation: nothing runs until it is awaited or delegated to. */
@@ -56,11 +56,14 @@ class GenDriver<T> extends Reaction<T> {
 
   step(hasExc: boolean, v: unknown): void {
     let r: IteratorResult<unknown, T>;
+    genSteps.depth++;
     try {
       r = hasExc ? this.#gen.throw(v) : this.#gen.next(v);
     } catch (e) {
       this.reject(e);
       return;
+    } finally {
+      genSteps.depth--;
     }
     if (r.done) {
       this.fulfil(r.value);
@@ -145,6 +148,15 @@ class Done<T> implements Iterator<unknown, T, unknown> {
   next(): IteratorReturnResult<T> {
     return this;
   }
+  [Symbol.iterator](): this {
+    return this;
+  }
+  then<R1 = T, R2 = never>(
+    onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
+    onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
+  ): Promise<R1 | R2> {
+    return Promise.resolve(this.value).then(onfulfilled, onrejected);
+  }
 }
 
 function doneIterator<T>(this: { _value: T }): Iterator<unknown, T, unknown> {
@@ -181,5 +193,8 @@ export function eager<A, T>(
   } catch {
     return new LazyOp(fast, slow, arg); // throws again when awaited, like a coroutine would
   }
-  return v === NOT_READY ? new LazyOp(fast, slow, arg) : ready(v);
+  if (v === NOT_READY) return new LazyOp(fast, slow, arg);
+  // Inside a generator step the result may be `yield*`-ed: one object that is both. Elsewhere (async
+  // functions) a plain resolved promise, which `await` takes in one microtask without a `then` call.
+  return genSteps.depth > 0 ? new Done(v) : (Promise.resolve(v) as unknown as Awaitable<T>);
 }
