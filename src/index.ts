@@ -40,6 +40,7 @@ export {
   IncompleteReadError,
   InvalidStateError,
   isCancelledError,
+  KeyboardInterrupt,
   LimitOverrunError,
   OSError,
   PermissionError,

@@ -109,6 +109,7 @@ test("the public surface of 'aiots' (snapshot: update it deliberately)", () => {
     "Handle",
     "IncompleteReadError",
     "InvalidStateError",
+    "KeyboardInterrupt",
     "LifoQueue",
     "LimitOverrunError",
     "Lock",

@@ -26,6 +26,21 @@ export class CancelledError extends Error {
 }
 brand(CancelledError, "CancelledError");
 
+/**
+ * Ctrl+C (SIGINT) interrupted `run()`: its main task was cancelled by the signal and ended cancelled.
+ * Like Python's `KeyboardInterrupt` it is not an "ordinary" error (no common base with the others).
+ * @see https://docs.python.org/3/library/asyncio-runner.html#handling-keyboard-interruption
+ */
+export class KeyboardInterrupt extends Error {
+  /** Stable machine-readable code. */
+  readonly code: string = "AIOTS_ERR_KEYBOARD_INTERRUPT";
+  constructor(message?: string) {
+    super(message ?? "");
+    this.name = "KeyboardInterrupt";
+  }
+}
+brand(KeyboardInterrupt, "KeyboardInterrupt");
+
 /** True when `e` is a {@link CancelledError} (from any copy of aiots). */
 export function isCancelledError(e: unknown): e is CancelledError {
   return e instanceof CancelledError;

@@ -1,11 +1,13 @@
 /**
  * `run()`: the entry point of an asyncio program (CPython's `asyncio/runners.py`).
  */
+
+import { isMainThread } from "node:worker_threads";
 import type { EventLoop } from "./base-events.js";
-import { RuntimeError } from "./exceptions.js";
+import { CancelledError, KeyboardInterrupt, RuntimeError } from "./exceptions.js";
 import { gather } from "./gather.js";
 import { _getRunningLoop, newEventLoop, setEventLoop } from "./loop-registry.js";
-import { allTasks, type TaskBody } from "./tasks.js";
+import { allTasks, type Task, type TaskBody } from "./tasks.js";
 import { VirtualTimeLoop } from "./virtual-time.js";
 
 /** Options of {@link run}. */
@@ -16,6 +18,12 @@ export interface RunOptions {
   virtualTime?: boolean;
   /** A loop to run on instead of a new one. */
   loop?: EventLoop;
+  /**
+   * Handle Ctrl+C like `asyncio.run` (default `true`): on the main thread, when nothing else listens
+   * for SIGINT, the first SIGINT cancels the main task (its `finally` blocks run), a second one ends
+   * the process as an unhandled SIGINT would.
+   */
+  handleSigint?: boolean;
 }
 
 /**
@@ -26,6 +34,8 @@ export interface RunOptions {
  * ```ts
  * await asyncio.run(async () => { await asyncio.sleep(1); return 42; });
  * ```
+ * Ctrl+C cancels the main task; if it then ends cancelled, `run()` rejects with {@link KeyboardInterrupt}
+ * (see {@link RunOptions.handleSigint}); left uncaught, it ends the process with status 1.
  * @throws {RuntimeError} when called while another loop is running.
  * @see https://docs.python.org/3/library/asyncio-runner.html#asyncio.run
  */
@@ -36,9 +46,17 @@ export async function run<T>(main: TaskBody<T>, options?: RunOptions): Promise<T
   const loop = options?.loop ?? (options?.virtualTime ? new VirtualTimeLoop() : newEventLoop());
   if (options?.debug !== undefined) loop.setDebug(options.debug);
   setEventLoop(loop);
+  const task = loop.createTask(main);
+  const sigint = options?.handleSigint === false ? null : installSigint(task);
   try {
-    return await loop.runUntilComplete(main);
+    return await loop.runUntilComplete(task);
+  } catch (e) {
+    if (e instanceof CancelledError && sigint !== null && sigint.count > 0 && task.uncancel() === 0) {
+      throw new KeyboardInterrupt();
+    }
+    throw e;
   } finally {
+    sigint?.remove();
     try {
       await cancelAllTasks(loop);
       await loop.shutdownDefaultExecutor(); // as asyncio.run does
@@ -64,4 +82,30 @@ async function cancelAllTasks(loop: EventLoop): Promise<void> {
         task: t,
       });
   }
+}
+
+/** CPython's Runner SIGINT handling: the first SIGINT cancels the main task, the second is Node's. */
+function installSigint(task: Task<unknown>): { count: number; remove(): void } | null {
+  if (!isMainThread || process.listenerCount("SIGINT") > 0) return null;
+  const state = {
+    count: 0,
+    remove(): void {
+      process.removeListener("SIGINT", onSigint);
+    },
+  };
+  const onSigint = (): void => {
+    // A handler installed later (loop.addSignalHandler("SIGINT", …)) replaces this one, as
+    // signal.signal() does for CPython's runner.
+    if (process.listenerCount("SIGINT") > 1) return;
+    state.count++;
+    if (state.count === 1 && !task.done()) {
+      task.cancel();
+      return;
+    }
+    // Second Ctrl+C: give the signal back to Node (the process ends as on an unhandled SIGINT).
+    state.remove();
+    process.kill(process.pid, "SIGINT");
+  };
+  process.on("SIGINT", onSigint);
+  return state;
 }
