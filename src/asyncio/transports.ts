@@ -11,7 +11,7 @@ export abstract class BaseTransport {
   /**
    * Optional information about the transport, by Python's names: `"peername"` and `"sockname"`
    * (`[host, port]` for TCP, a path for Unix sockets), `"socket"` (the `net.Socket`), and for TLS
-   * `"peercert"`, `"cipher"`, `"sslcontext"`, `"ssl_object"`. Unknown names give `defaultValue`.
+   * `"peercert"`, `"cipher"`, `"ssl_object"` (the `tls.TLSSocket`). Unknown names give `defaultValue`.
    */
   abstract getExtraInfo(name: string, defaultValue?: unknown): unknown;
   /** True once the transport is closing or closed. */
