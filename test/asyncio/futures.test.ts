@@ -424,9 +424,14 @@ describe("Done callbacks (BaseFutureDoneCallbackTests)", () => {
       });
       f.addDoneCallback(() => order.push("second"));
       f.setResult(1);
+      // A probe queued now runs in the same iteration as the two callbacks: "added-later" is not there yet.
+      let sameIteration: string[] = [];
+      loop.callSoon(() => {
+        sameIteration = [...order];
+      });
       await nextTurn();
-      assert.deepEqual(order, ["first", "second"]);
       await nextTurn();
+      assert.deepEqual(sameIteration, ["first", "second"]);
       assert.deepEqual(order, ["first", "second", "added-later"]);
     });
   });
