@@ -2,9 +2,12 @@
  * `EventLoop`: asyncio's loop scheduled on top of Node's own (CPython's `base_events.py`).
  *
  * libuv does the I/O; this class does the scheduling. Ready callbacks sit in a FIFO queue and run
- * in batches — one batch per Node loop iteration (`setImmediate`), and a batch runs only what was
- * ready when it began, so I/O is never starved. Timers sit in one heap armed through a single
- * Node timer; cancelled timers are dropped lazily.
+ * in batches — one batch per loop iteration, and a batch runs only what was ready when it began.
+ * Iterations chain within one Node turn (on a tick that runs once every microtask has settled) for
+ * up to 1 ms while callbacks keep becoming ready; then the loop yields to Node (`setImmediate`), so
+ * I/O and Node timers wait at most about a millisecond and are never starved. Data received on a
+ * transport runs what it made ready at once. Timers sit in one heap armed through a single Node
+ * timer; cancelled timers are dropped lazily.
  *
  * Differences from Python: a loop processes its callbacks whenever it has any, not only inside
  * `runForever`/`runUntilComplete` — so awaitables made from plain Node code (a Fastify handler, a
