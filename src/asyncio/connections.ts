@@ -122,17 +122,7 @@ function* connectGen<P extends BaseProtocol>(
   sock.on("error", onError);
   sock.once(ssl === null ? "connect" : "secureConnect", onConnect);
   const handshakeTimer =
-    ssl === null
-      ? null
-      : loop.callLater(options.sslHandshakeTimeout ?? DEFAULT_SSL_HANDSHAKE_TIMEOUT, () => {
-          if (connected.done()) return;
-          const t = options.sslHandshakeTimeout ?? DEFAULT_SSL_HANDSHAKE_TIMEOUT;
-          connected.setException(
-            new ConnectionAbortedError(
-              `SSL handshake is taking longer than ${t} seconds: aborting the connection`,
-            ),
-          );
-        });
+    ssl === null ? null : handshakeDeadline(loop, connected, options.sslHandshakeTimeout);
   try {
     yield* connected;
   } catch (e) {
@@ -414,16 +404,7 @@ function* startTlsGen(
     if (!secured.done()) secured.setException(OSError.from(err));
   };
   tlsSock.on("error", onError);
-  const limit = options.sslHandshakeTimeout ?? DEFAULT_SSL_HANDSHAKE_TIMEOUT;
-  const timer = loop.callLater(limit, () => {
-    if (!secured.done()) {
-      secured.setException(
-        new ConnectionAbortedError(
-          `SSL handshake is taking longer than ${limit} seconds: aborting the connection`,
-        ),
-      );
-    }
-  });
+  const timer = handshakeDeadline(loop, secured, options.sslHandshakeTimeout);
   try {
     yield* secured;
   } catch (e) {
@@ -434,4 +415,17 @@ function* startTlsGen(
     tlsSock.removeListener("error", onError);
   }
   return new SocketTransport(loop, tlsSock, protocol, { server, callConnectionMade: false });
+}
+
+/** Fail `handshake` with CPython's ConnectionAbortedError unless it completes within `seconds`. */
+function handshakeDeadline(loop: EventLoop, handshake: Future<void>, seconds: number | null | undefined) {
+  const limit = seconds ?? DEFAULT_SSL_HANDSHAKE_TIMEOUT;
+  return loop.callLater(limit, () => {
+    if (handshake.done()) return;
+    handshake.setException(
+      new ConnectionAbortedError(
+        `SSL handshake is taking longer than ${limit} seconds: aborting the connection`,
+      ),
+    );
+  });
 }

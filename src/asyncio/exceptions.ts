@@ -223,7 +223,7 @@ export class OSError extends AiotsError {
   readonly syscall: string | null;
   constructor(message?: string, options?: ErrorOptions & { errno?: string | null; syscall?: string | null }) {
     super(message ?? "", options);
-    this.name = "OSError";
+    this.name = new.target.name; // "ConnectionResetError" … for the subclasses below
     this.errno = options?.errno ?? null;
     this.syscall = options?.syscall ?? null;
   }
@@ -245,89 +245,53 @@ brand(OSError, "OSError");
 /** Python's `ConnectionError`: base of the connection failures. */
 export class ConnectionError extends OSError {
   override readonly code: string = "AIOTS_ERR_CONNECTION";
-  constructor(message?: string, options?: ErrorOptions & { errno?: string | null; syscall?: string | null }) {
-    super(message, options);
-    this.name = "ConnectionError";
-  }
 }
 brand(ConnectionError, "ConnectionError");
 
 /** The peer reset the connection, or it was lost while an operation waited on it. */
 export class ConnectionResetError extends ConnectionError {
   override readonly code: string = "AIOTS_ERR_CONNECTION_RESET";
-  constructor(message?: string, options?: ErrorOptions & { errno?: string | null; syscall?: string | null }) {
-    super(message, options);
-    this.name = "ConnectionResetError";
-  }
 }
 brand(ConnectionResetError, "ConnectionResetError");
 
 /** Nothing listens on the address connected to. */
 export class ConnectionRefusedError extends ConnectionError {
   override readonly code: string = "AIOTS_ERR_CONNECTION_REFUSED";
-  constructor(message?: string, options?: ErrorOptions & { errno?: string | null; syscall?: string | null }) {
-    super(message, options);
-    this.name = "ConnectionRefusedError";
-  }
 }
 brand(ConnectionRefusedError, "ConnectionRefusedError");
 
 /** The connection was aborted locally. */
 export class ConnectionAbortedError extends ConnectionError {
   override readonly code: string = "AIOTS_ERR_CONNECTION_ABORTED";
-  constructor(message?: string, options?: ErrorOptions & { errno?: string | null; syscall?: string | null }) {
-    super(message, options);
-    this.name = "ConnectionAbortedError";
-  }
 }
 brand(ConnectionAbortedError, "ConnectionAbortedError");
 
 /** Writing to a pipe or socket whose other end is closed. */
 export class BrokenPipeError extends ConnectionError {
   override readonly code: string = "AIOTS_ERR_BROKEN_PIPE";
-  constructor(message?: string, options?: ErrorOptions & { errno?: string | null; syscall?: string | null }) {
-    super(message, options);
-    this.name = "BrokenPipeError";
-  }
 }
 brand(BrokenPipeError, "BrokenPipeError");
 
 /** Python's `socket.gaierror`: the host name could not be resolved. */
 export class GaiError extends OSError {
   override readonly code: string = "AIOTS_ERR_GAI";
-  constructor(message?: string, options?: ErrorOptions & { errno?: string | null; syscall?: string | null }) {
-    super(message, options);
-    this.name = "GaiError";
-  }
 }
 brand(GaiError, "GaiError");
 
 /** The process does not exist (any more): signalling a process that has exited. */
 export class ProcessLookupError extends OSError {
   override readonly code: string = "AIOTS_ERR_PROCESS_LOOKUP";
-  constructor(message?: string, options?: ErrorOptions & { errno?: string | null; syscall?: string | null }) {
-    super(message, options);
-    this.name = "ProcessLookupError";
-  }
 }
 brand(ProcessLookupError, "ProcessLookupError");
 
 /** A file or program was not found (spawning a missing program, a missing Unix socket path). */
 export class FileNotFoundError extends OSError {
   override readonly code: string = "AIOTS_ERR_FILE_NOT_FOUND";
-  constructor(message?: string, options?: ErrorOptions & { errno?: string | null; syscall?: string | null }) {
-    super(message, options);
-    this.name = "FileNotFoundError";
-  }
 }
 brand(FileNotFoundError, "FileNotFoundError");
 
 /** Not allowed (EACCES, EPERM). */
 export class PermissionError extends OSError {
   override readonly code: string = "AIOTS_ERR_PERMISSION";
-  constructor(message?: string, options?: ErrorOptions & { errno?: string | null; syscall?: string | null }) {
-    super(message, options);
-    this.name = "PermissionError";
-  }
 }
 brand(PermissionError, "PermissionError");
