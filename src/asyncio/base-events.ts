@@ -365,8 +365,15 @@ export class EventLoop {
    */
   _afterIO(): void {
     if (this.#batchActive || this.#closed || this._ready.length === 0) return;
-    this.#turnStart = performance.now();
     this._runOnce();
+  }
+
+  /**
+   * @internal Called by transports before delivering received data: a Node turn begins here, so
+   * what the data makes ready waits for `_afterIO` (or a chained iteration), not a `setImmediate`.
+   */
+  _beforeIO(): void {
+    this.#turnStart = performance.now();
   }
 
   /** Callbacks of the current iteration not yet run (the batch may pause for microtasks). */

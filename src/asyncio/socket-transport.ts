@@ -130,6 +130,7 @@ export class SocketTransport extends Transport {
 
   #onData = (chunk: Buffer): void => {
     if (this.#closing && this.#connLost > 0) return;
+    this.#loop._beforeIO();
     try {
       this.#protocol.dataReceived(chunk);
     } catch (e) {
