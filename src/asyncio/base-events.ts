@@ -82,6 +82,8 @@ const QUIET_HOPS = 2;
  * microseconds less, and the budget bounds how long I/O and timers wait for their turn.
  */
 const TURN_BUDGET_MS = 1;
+/** The clock is read once per this many chained iterations (reading it costs ~0.1 µs on a VM). */
+const TURN_CLOCK_EVERY = 32;
 
 const MIN_SCHEDULED_TIMER_HANDLES = 100;
 const MIN_CANCELLED_TIMER_HANDLES_FRACTION = 0.5;
@@ -239,7 +241,7 @@ export class EventLoop {
    * callback scheduled by async code right after an iteration), else on the next Node turn.
    */
   #requestIteration(): void {
-    if (performance.now() - this.#turnStart < TURN_BUDGET_MS) {
+    if (this.#withinTurnBudget()) {
       this.#chainPending = true;
       RESOLVED.then(this.#chainAfterMicrotasks);
     } else if (!this.#immediatePending) this.#requestTurn();
@@ -253,12 +255,35 @@ export class EventLoop {
 
   #onImmediate = (): void => {
     this.#immediatePending = false;
-    this.#turnStart = performance.now();
+    this.#beginTurn();
     this._runOnce();
   };
 
-  /** When the current Node turn began running iterations (see TURN_BUDGET_MS). */
+  /**
+   * When the current Node turn began running iterations (see TURN_BUDGET_MS): `NaN` until first
+   * needed (then "now" — at most TURN_CLOCK_EVERY iterations late), -Infinity outside any turn.
+   */
   #turnStart = Number.NEGATIVE_INFINITY;
+  #turnIterations = 0;
+
+  #beginTurn(): void {
+    this.#turnStart = Number.NaN;
+    this.#turnIterations = 0;
+  }
+
+  /** May this Node turn run another iteration? Reads the clock only every TURN_CLOCK_EVERY iterations. */
+  #withinTurnBudget(): boolean {
+    if (this.#turnStart === Number.NEGATIVE_INFINITY) return false; // not inside a turn of ours
+    if (++this.#turnIterations % TURN_CLOCK_EVERY !== 0) return true;
+    const now = performance.now();
+    if (Number.isNaN(this.#turnStart)) {
+      this.#turnStart = now;
+      return true;
+    }
+    if (now - this.#turnStart < TURN_BUDGET_MS) return true;
+    this.#turnStart = Number.NEGATIVE_INFINITY;
+    return false;
+  }
 
   #chainPending = false;
 
@@ -281,7 +306,7 @@ export class EventLoop {
   #onNodeTimer = (): void => {
     this.#nodeTimer = null;
     this.#nodeTimerWhen = Number.POSITIVE_INFINITY;
-    this.#turnStart = performance.now();
+    this.#beginTurn();
     this._runOnce();
   };
 
@@ -373,7 +398,7 @@ export class EventLoop {
    * what the data makes ready waits for `_afterIO` (or a chained iteration), not a `setImmediate`.
    */
   _beforeIO(): void {
-    this.#turnStart = performance.now();
+    this.#beginTurn();
   }
 
   /** Callbacks of the current iteration not yet run (the batch may pause for microtasks). */
