@@ -726,8 +726,13 @@ export class StreamWriter implements AsyncDisposable {
    * @throws {ConnectionResetError} when the connection was lost; the reader's error if it failed.
    */
   drain(): Awaitable<void> {
-    // Nothing to wait for (the common case): a shared resolved promise, no allocation.
-    if (this.#drainFast() === undefined) return READY_VOID;
+    // Nothing to wait for (the common case): a shared resolved promise, no allocation. A failure is
+    // thrown where the result is awaited, like a coroutine's.
+    let ready: undefined | typeof NOT_READY = NOT_READY;
+    try {
+      ready = this.#drainFast();
+    } catch {}
+    if (ready === undefined) return READY_VOID;
     return new LazyOp(this.#drainFast, this.#drainSlow, undefined);
   }
 
