@@ -58,3 +58,23 @@ test("example 05: two async functions alternate on one thread; iscoroutinefuncti
     "false",
   ]);
 });
+
+test("subprocess example: stdin/stdout pipes, communicate with stderr merged, a timeout and terminate", async () => {
+  assert.deepEqual(await runExample("subprocess-pipeline.ts"), [
+    "sorted: apple",
+    "sorted: fig",
+    "sorted: pear",
+    "sort exited with 0",
+    'shell said "out\\nerr\\n", returncode 3',
+    "timed out; terminated, returncode -15",
+  ]);
+});
+
+test("TLS example: a verified TLS echo, then STARTTLS on a plain connection", async () => {
+  assert.deepEqual(await runExample("tls-echo.ts"), [
+    "echo: over TLS",
+    "protocol: TLS",
+    "server: OK",
+    "echo after STARTTLS: upgraded",
+  ]);
+});
