@@ -65,6 +65,8 @@ export class StreamReader implements AsyncIterable<Buffer> {
   #exception: Error | null = null;
   #transport: Transport | null = null;
   #paused = false;
+  /** Bytes taken so far (lets a waiting readline tell how much another read took meanwhile). */
+  #consumed = 0;
 
   constructor(options: StreamReaderOptions = {}) {
     const limit = options.limit ?? DEFAULT_LIMIT;
@@ -187,6 +189,7 @@ export class StreamReader implements AsyncIterable<Buffer> {
   #take(n: number): Buffer {
     const s = this.#start;
     this.#start = s + n;
+    this.#consumed += n;
     const out = this.#buf.subarray(s, s + n);
     if (this.#start === this.#end) {
       this.#buf = EMPTY;
@@ -241,7 +244,48 @@ export class StreamReader implements AsyncIterable<Buffer> {
 
   readonly #readlineSlow = (): Generator<unknown, Buffer, unknown> => this.#readlineGen();
 
+  /**
+   * readline() that must wait: the common case (a line within the limit arrives) in one generator
+   * with the wait inlined — a waiting reader per idle connection is one small object, not three.
+   * Limit overruns go to the generic path, which reports them exactly as CPython does.
+   */
   *#readlineGen(): Generator<unknown, Buffer, unknown> {
+    let searched = 0; // bytes after #start already searched for "\n" (CPython's offset)
+    for (;;) {
+      if (this.#exception !== null) throw this.#exception;
+      const start = this.#start;
+      const i = this.#buf.indexOf(NL, start + searched);
+      if (i !== -1 && i < this.#end) {
+        if (i - start <= this.#limit) return this.#take(i + 1 - start);
+        break;
+      }
+      if (this.#end - start > this.#limit) break;
+      if (this.#eof) return Buffer.from(this.#takeAll());
+      searched = this.#end - start;
+      const consumed = this.#consumed;
+      if (this.#waiter !== null) {
+        throw new RuntimeError(
+          "readuntil() called while another coroutine is already waiting for incoming data",
+        );
+      }
+      if (this.#paused) {
+        this.#paused = false;
+        this.#transport?.resumeReading();
+      }
+      const w = new Future<void>({ loop: this.#loop });
+      this.#waiter = w;
+      try {
+        yield* w;
+      } finally {
+        if (this.#waiter === w) this.#waiter = null;
+      }
+      // A read that did not need to wait may have taken bytes meanwhile.
+      searched = Math.max(0, searched - (this.#consumed - consumed));
+    }
+    return yield* this.#readlineGeneric();
+  }
+
+  *#readlineGeneric(): Generator<unknown, Buffer, unknown> {
     try {
       return yield* this.#readuntilGen([NL_SEP]);
     } catch (e) {

@@ -1808,3 +1808,21 @@ describe("TLS", () => {
       assert.deepEqual(messages, []);
     }));
 });
+
+// test_streams.py has no such case: a waiting readline() must still find a newline that arrives after
+// another read took buffered bytes meanwhile (it remembers how far it searched, like CPython's offset).
+test("a waiting readline() finds the line after a read() took bytes meanwhile", async () => {
+  await asyncio.run(async () => {
+    const r = new asyncio.StreamReader();
+    r.feedData(Buffer.from("abc"));
+    const t = asyncio.createTask(() => r.readline());
+    await asyncio.sleep(0);
+    assert.equal(String(await r.read(2)), "ab");
+    r.feedData(Buffer.from("d\nrest"));
+    assert.equal(String(await t), "cd\n");
+    r.feedData(Buffer.from("\n"));
+    r.feedEof();
+    assert.equal(String(await r.readline()), "rest\n");
+    assert.equal((await r.readline()).length, 0);
+  });
+});
