@@ -146,6 +146,51 @@ describe("callSoon and loop iterations", () => {
     });
   });
 
+  // Not in CPython (its iterations are separated by a select()): aiots chains iterations inside one Node
+  // turn, and must still let every microtask settle between two of them, as a Node turn would.
+  test("between two loop iterations every pending microtask settles (iterations chained in one Node turn)", async () => {
+    await withLoop(async (loop) => {
+      const log: string[] = [];
+      loop.callSoon(() => {
+        // A chain of 20 native promise hops started by a callback of iteration 1 …
+        let p: Promise<void> = Promise.resolve();
+        for (let i = 0; i < 20; i++) p = p.then(() => undefined);
+        void p.then(() => log.push("microtask chain done"));
+        loop.callSoon(() => log.push("iteration 2"));
+      });
+      const done = loop.createFuture<void>();
+      loop.callSoon(() => loop.callSoon(() => loop.callSoon(() => done.setResult())));
+      await loop.runUntilComplete(done);
+      // … has finished before any callback of iteration 2 runs.
+      assert.deepEqual(log, ["microtask chain done", "iteration 2"]);
+    });
+  });
+
+  test("many iterations run back to back, yet a Node immediate queued meanwhile still gets its turn", async () => {
+    await withLoop(async (loop) => {
+      let immediateRan = false;
+      let iterationsBeforeImmediate = -1;
+      let n = 0;
+      const done = loop.createFuture<number>();
+      const spin = (): void => {
+        n++;
+        if (immediateRan) done.setResult(n);
+        else loop.callSoon(spin);
+      };
+      loop.callSoon(() => {
+        setImmediate(() => {
+          immediateRan = true;
+          iterationsBeforeImmediate = n;
+        });
+        spin();
+      });
+      await loop.runUntilComplete(done);
+      assert.ok(immediateRan);
+      // Chained: more than one iteration per Node turn; bounded: the immediate was not starved.
+      assert.ok(iterationsBeforeImmediate > 1, `only ${iterationsBeforeImmediate} iteration(s) per turn`);
+    });
+  });
+
   test("stop() from a callback runs the rest of the current batch, then stops (test_base_events.py test_run_once)", async () => {
     await withLoop(async (loop) => {
       const log: string[] = [];
