@@ -330,26 +330,22 @@ export class SocketTransport extends Transport {
   #maybePauseProtocol(): void {
     if (this.#protocolPaused || this.getWriteBufferSize() <= this.#high) return;
     this.#protocolPaused = true;
-    try {
-      this.#protocol.pauseWriting();
-    } catch (e) {
-      this.#loop.callExceptionHandler({
-        message: "protocol.pauseWriting() failed",
-        exception: e,
-        transport: this,
-        protocol: this.#protocol,
-      });
-    }
+    this.#tellProtocol("pauseWriting");
   }
 
   #maybeResumeProtocol(): void {
     if (!this.#protocolPaused || this.getWriteBufferSize() > this.#low) return;
     this.#protocolPaused = false;
+    this.#tellProtocol("resumeWriting");
+  }
+
+  /** Flow-control callbacks must not break the write path: their errors go to the exception handler. */
+  #tellProtocol(method: "pauseWriting" | "resumeWriting"): void {
     try {
-      this.#protocol.resumeWriting();
+      this.#protocol[method]();
     } catch (e) {
       this.#loop.callExceptionHandler({
-        message: "protocol.resumeWriting() failed",
+        message: `protocol.${method}() failed`,
         exception: e,
         transport: this,
         protocol: this.#protocol,

@@ -204,8 +204,11 @@ export class StreamReader implements AsyncIterable<Buffer> {
     return this.#take(this.#end - this.#start);
   }
 
-  /** One waiter Future that the next feed, EOF or error completes (CPython's `_wait_for_data`). */
-  *#waitForData(funcName: string): Generator<unknown, void, unknown> {
+  /**
+   * Arm the one waiter Future that the next feed, EOF or error completes (the first half of
+   * CPython's `_wait_for_data`); the caller yields to it and then calls `#disarm`.
+   */
+  #armWaiter(funcName: string): Future<void> {
     if (this.#waiter !== null) {
       throw new RuntimeError(
         `${funcName}() called while another coroutine is already waiting for incoming data`,
@@ -217,10 +220,20 @@ export class StreamReader implements AsyncIterable<Buffer> {
     }
     const w = new Future<void>({ loop: this.#loop });
     this.#waiter = w;
+    return w;
+  }
+
+  #disarm(w: Future<void>): void {
+    if (this.#waiter === w) this.#waiter = null;
+  }
+
+  /** Wait for the next feed, EOF or error (CPython's `_wait_for_data`). */
+  *#waitForData(funcName: string): Generator<unknown, void, unknown> {
+    const w = this.#armWaiter(funcName);
     try {
       yield* w;
     } finally {
-      if (this.#waiter === w) this.#waiter = null;
+      this.#disarm(w);
     }
   }
 
@@ -263,21 +276,11 @@ export class StreamReader implements AsyncIterable<Buffer> {
       if (this.#eof) return Buffer.from(this.#takeAll());
       searched = this.#end - start;
       const consumed = this.#consumed;
-      if (this.#waiter !== null) {
-        throw new RuntimeError(
-          "readuntil() called while another coroutine is already waiting for incoming data",
-        );
-      }
-      if (this.#paused) {
-        this.#paused = false;
-        this.#transport?.resumeReading();
-      }
-      const w = new Future<void>({ loop: this.#loop });
-      this.#waiter = w;
+      const w = this.#armWaiter("readuntil"); // inlined #waitForData: no nested generator per wait
       try {
         yield* w;
       } finally {
-        if (this.#waiter === w) this.#waiter = null;
+        this.#disarm(w);
       }
       // A read that did not need to wait may have taken bytes meanwhile.
       searched = Math.max(0, searched - (this.#consumed - consumed));

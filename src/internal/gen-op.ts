@@ -159,24 +159,16 @@ class Done<T> implements Iterator<unknown, T, unknown> {
   }
 }
 
-function doneIterator<T>(this: { _value: T }): Iterator<unknown, T, unknown> {
-  return new Done(this._value);
-}
+const DONE_VOID = new Done<void>(undefined);
 
 /**
- * A completed operation: a resolved native Promise (which `await` takes in one microtask, without
- * calling a `then`) that `yield*` also accepts. Fast paths whose result does not depend on when they
- * are awaited (a line already buffered, a drain with nothing to wait for) return one.
+ * A completed `void` operation, shared: a resolved native Promise (which `await` takes in one
+ * microtask, without calling a `then`) that `yield*` also accepts. `drain()` with nothing to wait
+ * for returns it.
  */
-export function ready<T>(value: T): Awaitable<T> {
-  const p = Promise.resolve(value) as Promise<T> & { _value: T; [Symbol.iterator]: typeof doneIterator };
-  p._value = value;
-  p[Symbol.iterator] = doneIterator;
-  return p as unknown as Awaitable<T>;
-}
-
-/** A completed `void` operation, shared (see {@link ready}). */
-export const READY_VOID: Awaitable<void> = ready(undefined);
+export const READY_VOID: Awaitable<void> = Object.assign(Promise.resolve(), {
+  [Symbol.iterator]: (): Done<void> => DONE_VOID,
+}) as unknown as Awaitable<void>;
 
 /**
  * Run a lazy operation's fast path now: its result as a {@link ready} promise when it completes,
