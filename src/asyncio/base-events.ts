@@ -51,8 +51,6 @@ import { SignalHandlers, type SignalLike } from "./signals.js";
 import { createTask, ensureFuture, type Task, type TaskBody, type TaskOptions } from "./tasks.js";
 import type { Transport } from "./transports.js";
 
-export { runInRoot };
-
 /** What an exception handler receives (CPython's context dict). */
 export interface ExceptionContext {
   message: string;
@@ -78,8 +76,9 @@ const QUIET_HOPS = 2;
 /**
  * How long (ms) one Node turn may go on running loop iterations back to back while callbacks keep
  * becoming ready. An iteration still runs only what was ready when it began; chaining iterations on a
- * microtask instead of one `setImmediate` each makes a hand-off (a lock release, `sleep(0)`) cost
- * microseconds less, and the budget bounds how long I/O and timers wait for their turn.
+ * tick that runs once the microtask queue is empty, instead of one `setImmediate` each, makes a
+ * hand-off (a lock release, `sleep(0)`) cost microseconds less, and the budget bounds how long I/O and
+ * timers wait for their turn.
  */
 const TURN_BUDGET_MS = 1;
 /** The clock is read once per this many chained iterations (reading it costs ~0.1 µs on a VM). */
@@ -237,8 +236,8 @@ export class EventLoop {
   }
 
   /**
-   * Ask for the next iteration: on a microtask while this Node turn is within its budget (a
-   * callback scheduled by async code right after an iteration), else on the next Node turn.
+   * Ask for the next iteration: in this Node turn, once every microtask has settled, while the turn
+   * is within its budget; else on the next Node turn.
    */
   #requestIteration(): void {
     if (this.#withinTurnBudget()) {

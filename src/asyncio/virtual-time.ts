@@ -8,7 +8,8 @@
  * DNS, connect, write, child process). While real I/O is pending, time passes at the real rate —
  * the loop never jumps over an I/O completion.
  */
-import { EventLoop, runInRoot } from "./base-events.js";
+import { EventLoop } from "./base-events.js";
+import { runInRoot } from "./loop-registry.js";
 
 /** Node resource types that mean "an operation is in flight" rather than "a resource is open". */
 const IN_FLIGHT =
