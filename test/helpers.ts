@@ -74,3 +74,27 @@ export function* runBrieflyGen(n = 1): Generator<unknown, void, any> {
 
 export const isTimeout = (e: unknown): boolean => e instanceof asyncio.TimeoutError;
 export const isCancelled = (e: unknown): boolean => e instanceof asyncio.CancelledError;
+
+/** Call `fn` and await its result; return what was thrown (at the call or at the await), else {@link NO_ERROR}. */
+export async function caughtCall(fn: () => unknown): Promise<unknown> {
+  try {
+    await fn();
+  } catch (e) {
+    return e;
+  }
+  return NO_ERROR;
+}
+
+/** The two coroutine forms every cancellation case runs in. */
+export type Form = "async" | "gen";
+
+/** A task that awaits `op()` in the given coroutine form (`await` or `yield*`). */
+export function spawnIn<T>(form: Form, op: () => asyncio.Awaitable<T>): asyncio.Task<T> {
+  if (form === "async")
+    return asyncio.createTask(async (): Promise<T> => {
+      return await op();
+    });
+  return asyncio.createTask(function* (): Generator<unknown, T, any> {
+    return yield* op();
+  });
+}

@@ -7,19 +7,14 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { inspect } from "node:util";
 import * as asyncio from "../../src/index.js";
-import { bothForms, runBriefly, runMain } from "../helpers.js";
-
-const NO_ERROR = Symbol("no error");
-
-/** The error `fn()` or awaiting its result throws (thrown synchronously or on await), else NO_ERROR. */
-async function caught(fn: () => PromiseLike<unknown>): Promise<unknown> {
-  try {
-    await fn();
-  } catch (e) {
-    return e;
-  }
-  return NO_ERROR;
-}
+import {
+  bothForms,
+  caughtCall as caught,
+  NO_ERROR,
+  runBriefly,
+  runMain,
+  spawnIn as spawn,
+} from "../helpers.js";
 
 /** Generator-coroutine form of {@link caught}: `yield*`s the awaitable. */
 function* caughtGen(fn: () => Iterable<unknown>): Generator<unknown, unknown, any> {
@@ -37,19 +32,6 @@ function* runBrieflyGen(n = 1): Generator<unknown, void, any> {
 
 const isCancelled = (e: unknown): boolean => e instanceof asyncio.CancelledError;
 const isShutDown = (e: unknown): boolean => e instanceof asyncio.QueueShutDown;
-
-type Form = "async" | "gen";
-
-/** A task that awaits `op()` in the given coroutine form (`await` or `yield*`). */
-function spawn<T>(form: Form, op: () => asyncio.Awaitable<T>): asyncio.Task<T> {
-  if (form === "async")
-    return asyncio.createTask(async (): Promise<T> => {
-      return await op();
-    });
-  return asyncio.createTask(function* (): Generator<unknown, T, any> {
-    return yield* op();
-  });
-}
 
 /** What a queue shows through util.inspect (CPython's repr). */
 const repr = (q: unknown): string => inspect(q);

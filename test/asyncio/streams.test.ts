@@ -13,20 +13,16 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as tls from "node:tls";
 import * as asyncio from "../../src/index.js";
-import { bothForms, runBriefly, runMain } from "../helpers.js";
+import {
+  bothForms,
+  caughtCall as caught,
+  type Form,
+  runBriefly,
+  runMain,
+  spawnIn as spawn,
+} from "../helpers.js";
 
 const DATA = Buffer.from("line1\nline2\nline3\n");
-const NO_ERROR = Symbol("no error");
-
-/** What calling `fn` and awaiting its result throws (synchronously or on await), else NO_ERROR. */
-async function caught(fn: () => unknown): Promise<unknown> {
-  try {
-    await fn();
-  } catch (e) {
-    return e;
-  }
-  return NO_ERROR;
-}
 
 /** The bytes as a latin-1 string (asserts it is a Buffer, as every read returns). */
 function text(b: Uint8Array): string {
@@ -37,19 +33,6 @@ function text(b: Uint8Array): string {
 /** Read what is buffered now without waiting (CPython's tests look at `stream._buffer`). */
 async function rest(r: asyncio.StreamReader): Promise<string> {
   return r.buffered === 0 ? "" : text(await r.read(r.buffered));
-}
-
-type Form = "async" | "gen";
-
-/** A task that awaits `op()` in the given coroutine form (`await` or `yield*`). */
-function spawn<T>(form: Form, op: () => asyncio.Awaitable<T>): asyncio.Task<T> {
-  if (form === "async")
-    return asyncio.createTask(async (): Promise<T> => {
-      return await op();
-    });
-  return asyncio.createTask(function* (): Generator<unknown, T, any> {
-    return yield* op();
-  });
 }
 
 const isCancelled = (e: unknown): boolean => e instanceof asyncio.CancelledError;

@@ -28,6 +28,7 @@ import {
   bothForms,
   caught,
   caughtGen,
+  caughtCall as failure,
   isCancelled,
   NO_ERROR,
   runBriefly,
@@ -41,16 +42,6 @@ const hasProc = existsSync("/proc/self/environ");
 
 /** A child that stays until it is killed (CPython's PROGRAM_BLOCKED). */
 const BLOCKED = ["sleep", "3600"] as const;
-
-/** The error `fn()` throws, synchronously or when awaited; NO_ERROR if none. */
-async function failure(fn: () => PromiseLike<unknown>): Promise<unknown> {
-  try {
-    await fn();
-  } catch (e) {
-    return e;
-  }
-  return NO_ERROR;
-}
 
 /** True while a process with this pid exists (signal 0 checks without signalling). */
 function alive(pid: number): boolean {

@@ -20,7 +20,15 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { TLSSocket } from "node:tls";
 import * as asyncio from "../../src/index.js";
-import { bothForms, captureLogs, caught, caughtGen, NO_ERROR, runMain } from "../helpers.js";
+import {
+  bothForms,
+  captureLogs,
+  caught,
+  caughtGen,
+  NO_ERROR,
+  caughtCall as rejected,
+  runMain,
+} from "../helpers.js";
 
 const HOST = "127.0.0.1";
 let seq = 0;
@@ -48,16 +56,6 @@ async function until(pred: () => boolean, what: string): Promise<void> {
 function thrown(fn: () => unknown): unknown {
   try {
     fn();
-  } catch (e) {
-    return e;
-  }
-  return NO_ERROR;
-}
-
-/** The error `fn()` throws, synchronously or when its result is awaited. */
-async function rejected(fn: () => PromiseLike<unknown>): Promise<unknown> {
-  try {
-    await fn();
   } catch (e) {
     return e;
   }
