@@ -78,12 +78,15 @@ async function demo(host: string, clients: number, perClient: number): Promise<v
   const port = portOf(server);
   console.log(`echo server on ${host}:${port}`);
   const results = await asyncio.gather(
-    Array.from({ length: clients }, (_, c) =>
-      echoClient(
-        host,
-        port,
-        Array.from({ length: perClient }, (_, i) => `client ${c} line ${i}`),
-      ),
+    // Functions, not started promises: each client runs as a task of its own, as in Python.
+    Array.from(
+      { length: clients },
+      (_, c) => () =>
+        echoClient(
+          host,
+          port,
+          Array.from({ length: perClient }, (_, i) => `client ${c} line ${i}`),
+        ),
     ),
   );
   let ok = 0;

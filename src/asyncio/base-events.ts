@@ -48,7 +48,14 @@ import {
 import type { BaseProtocol } from "./protocols.js";
 import type { Server } from "./server.js";
 import { SignalHandlers, type SignalLike } from "./signals.js";
-import { createTask, ensureFuture, type Task, type TaskBody, type TaskOptions } from "./tasks.js";
+import {
+  type AwaitableLike,
+  createTask,
+  ensureFuture,
+  type Task,
+  type TaskBody,
+  type TaskOptions,
+} from "./tasks.js";
 import type { Transport } from "./transports.js";
 
 /** What an exception handler receives (CPython's context dict). */
@@ -507,7 +514,7 @@ export class EventLoop {
    * Run until `aw` (a future, task, coroutine or promise) is done; resolves with its result or
    * rejects with its exception.
    */
-  runUntilComplete<T>(aw: Future<T> | TaskBody<T>): Promise<T> {
+  runUntilComplete<T>(aw: AwaitableLike<T>): Promise<T> {
     let fut: Future<T>;
     try {
       this.#checkRunnable();

@@ -10,6 +10,7 @@ import type { Awaitable } from "./futures.js";
 import { captureStack, isThenable } from "./futures.js";
 import { logger } from "./log.js";
 import { _getRunningLoop, requestFlush } from "./loop-registry.js";
+import { refusedAwait } from "./promise-guard.js";
 
 const COROUTINE_FUNCTION = Symbol.for("aiots.coroutineFunction");
 
@@ -88,6 +89,11 @@ export class Coroutine<T = unknown> implements Awaitable<T> {
     onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
     let p: PromiseLike<T>;
+    const refused = refusedAwait(this);
+    if (refused !== null) {
+      this.close();
+      return Promise.reject(refused).then(onfulfilled, onrejected);
+    }
     try {
       const body = this._start();
       if (isGenerator(body))

@@ -12,6 +12,7 @@ import type { EventLoop } from "./base-events.js";
 import { CancelledError, InvalidStateError, RuntimeError } from "./exceptions.js";
 import type { Runnable } from "./handles.js";
 import { getEventLoop, noteSuspend, requestFlush, taskStorage } from "./loop-registry.js";
+import { guardedAwait, guards } from "./promise-guard.js";
 import type { Task } from "./tasks.js";
 
 /** @internal */ export const PENDING = 0;
@@ -215,6 +216,10 @@ export class Future<T = unknown> implements PromiseLike<T>, Runnable {
     onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
     const task = taskStorage.getStore();
+    if (guards.armed !== 0 && task !== undefined) {
+      const refused = guardedAwait(task, this);
+      if (refused !== null) return Promise.reject(refused).then(onfulfilled, onrejected);
+    }
     if (this._state === PENDING) noteSuspend();
     else requestFlush();
     if (this._state !== PENDING) {

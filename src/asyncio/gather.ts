@@ -7,6 +7,7 @@ import { isGenerator, isLazyBody } from "./coroutines.js";
 import { ArgumentTypeError } from "./exceptions.js";
 import { Future, isThenable } from "./futures.js";
 import { getEventLoop } from "./loop-registry.js";
+import { guardFuture } from "./promise-guard.js";
 import { type AwaitableLike, ensureFuture } from "./tasks.js";
 
 /** Options of {@link gather}. */
@@ -130,8 +131,10 @@ function gatherList(
   };
 
   let loop: import("./base-events.js").EventLoop | undefined;
+  let startedPromises = false;
   for (let i = 0; i < n; i++) {
     const arg = list[i];
+    if (arg instanceof Promise) startedPromises = true;
     let fut: Future<unknown> | undefined;
     if (arg instanceof Future) {
       if (arg._gatherStamp === stamp) fut = arg;
@@ -152,6 +155,7 @@ function gatherList(
     children[i] = fut;
   }
   outer = new GatheringFuture<unknown[]>(children, loop!);
+  if (startedPromises) guardFuture(outer, "gather()");
   for (const f of doneFuts) onChildDone(f);
   return outer;
 }

@@ -4,8 +4,11 @@
  * without losing a wake-up meant for another.
  *
  * Every blocking method returns an awaitable usable as `await x.acquire()` from async functions and
- * `yield* x.acquire()` from generator coroutines. Where Python has `async with`, the objects are
- * `AsyncDisposable` handles: `await using _ = await lock.lock()`.
+ * `yield* x.acquire()` from generator coroutines. Python's `async with x:` is spelled one way on
+ * every lock-like primitive (Lock, Condition, Semaphore, BoundedSemaphore): `hold()` acquires and
+ * returns a {@link Held} handle, `await using _ = await x.hold()` (in a generator coroutine:
+ * `using _ = yield* x.hold()`). The primitives themselves are not disposable: `await using _ = lock`
+ * fails at the declaration, before the block runs, with a TypeError saying what to write.
  */
 import { inspect } from "node:util";
 import { Deque } from "../internal/deque.js";
@@ -32,7 +35,11 @@ function anyLive(waiters: Deque<Future<unknown>> | null, pred: (f: Future<unknow
   return false;
 }
 
-/** What `lock()` / `hold()` return: releases the primitive when disposed (`await using`). */
+/**
+ * What `hold()` returns: the primitive, acquired; disposing the handle releases it, once, whether the
+ * block ends normally, with an error or by cancellation. `await using _ = await x.hold()`, or
+ * `using _ = yield* x.hold()` in a generator coroutine (release is synchronous, so both work).
+ */
 export interface Held extends AsyncDisposable, Disposable {
   /** Release now (idempotent). */
   release(): void;
@@ -50,11 +57,40 @@ function heldBy(release: () => void): Held {
 }
 
 /**
+ * Make `await using _ = x` and `using _ = x` fail for instances of `cls` with an
+ * {@link ArgumentTypeError} whose message (`hint(className)`) says what to write instead. The runtime
+ * reads `[Symbol.asyncDispose]` / `[Symbol.dispose]` when it evaluates the declaration, before the
+ * block runs, so these throwing getters stop it there with nothing acquired. They are defined after
+ * the class, not in it, so TypeScript does not see the class as disposable and rejects the
+ * declaration too. Non-enumerable and on the prototype: `inspect`, `instanceof` and copies of own
+ * properties never meet them.
+ */
+function refuseUsing(cls: abstract new (...args: never[]) => object, hint: (name: string) => string): void {
+  for (const sym of [Symbol.asyncDispose, Symbol.dispose]) {
+    Object.defineProperty(cls.prototype, sym, {
+      configurable: true,
+      enumerable: false,
+      get(this: object): never {
+        throw new ArgumentTypeError(hint(this.constructor.name));
+      },
+    });
+  }
+}
+
+/** The hint for a lock-like primitive `x` (the variable name shown in the message). */
+const holdHint =
+  (x: string) =>
+  (name: string): string =>
+    `${name} is not a context manager by itself: write \`await using _ = await ${x}.hold()\` ` +
+    `(Python: \`async with ${x}:\`); in a generator coroutine, \`using _ = yield* ${x}.hold()\``;
+
+/**
  * A mutual-exclusion lock. `acquire()` waits until the lock is free and takes it; `release()`
  * frees it and wakes the first waiter.
  *
  * ```ts
- * await using _ = await lock.lock();   // Python: async with lock:
+ * await using _ = await lock.hold();   // Python: async with lock:
+ * // generator coroutine: using _ = yield* lock.hold();
  * // or: await lock.acquire(); try { … } finally { lock.release(); }
  * ```
  * @see https://docs.python.org/3/library/asyncio-sync.html#asyncio.Lock
@@ -101,8 +137,11 @@ export class Lock {
     return true;
   }
 
-  /** Acquire and return a handle that releases on dispose: `await using _ = await lock.lock()`. */
-  lock(): Awaitable<Held> {
+  /**
+   * Acquire and return a handle that releases on dispose (Python: `async with lock:`):
+   * `await using _ = await lock.hold()`; in a generator coroutine `using _ = yield* lock.hold()`.
+   */
+  hold(): Awaitable<Held> {
     return mapAwaitable(this.acquire(), () => heldBy(() => this.release()));
   }
 
@@ -131,6 +170,7 @@ export class Lock {
     return this[inspect.custom]();
   }
 }
+refuseUsing(Lock, holdHint("lock"));
 
 /**
  * An event: `wait()` blocks until `set()` is called; `clear()` resets it.
@@ -217,9 +257,13 @@ export class Condition {
     this.#lock.release();
   }
 
-  /** Acquire and return a handle that releases on dispose: `await using _ = await cond.lock()`. */
-  lock(): Awaitable<Held> {
-    return this.#lock.lock();
+  /**
+   * Acquire the underlying lock and return a handle that releases it on dispose (Python:
+   * `async with cond:`): `await using _ = await cond.hold()`; in a generator coroutine
+   * `using _ = yield* cond.hold()`.
+   */
+  hold(): Awaitable<Held> {
+    return this.#lock.hold();
   }
 
   /**
@@ -320,6 +364,7 @@ export class Condition {
     return this[inspect.custom]();
   }
 }
+refuseUsing(Condition, holdHint("cond"));
 
 /**
  * A semaphore: a counter decremented by `acquire()` (which waits at zero) and incremented by
@@ -379,7 +424,10 @@ export class Semaphore {
     return true;
   }
 
-  /** Acquire and return a handle that releases on dispose: `await using _ = await sem.hold()`. */
+  /**
+   * Acquire and return a handle that releases on dispose (Python: `async with sem:`):
+   * `await using _ = await sem.hold()`; in a generator coroutine `using _ = yield* sem.hold()`.
+   */
   hold(): Awaitable<Held> {
     return mapAwaitable(this.acquire(), () => heldBy(() => this.release()));
   }
@@ -412,6 +460,7 @@ export class Semaphore {
     return this[inspect.custom]();
   }
 }
+refuseUsing(Semaphore, holdHint("sem")); // BoundedSemaphore inherits it
 
 /**
  * A semaphore that refuses to be released above its initial value.
@@ -548,6 +597,12 @@ export class Barrier {
     return this[inspect.custom]();
   }
 }
+refuseUsing(
+  Barrier,
+  (name) =>
+    `${name} is not a context manager: write \`const index = await barrier.wait()\` ` +
+    `(Python: \`async with barrier as index:\`); in a generator coroutine, \`const index = yield* barrier.wait()\``,
+);
 
 /** An awaitable of `f(await aw)`, in both coroutine forms. */
 function mapAwaitable<A, B>(aw: Awaitable<A>, f: (a: A) => B): Awaitable<B> {

@@ -4,10 +4,10 @@
 
 import { isMainThread } from "node:worker_threads";
 import type { EventLoop } from "./base-events.js";
-import { CancelledError, KeyboardInterrupt, RuntimeError } from "./exceptions.js";
+import { CancelledError, KeyboardInterrupt, RuntimeError, ValueError } from "./exceptions.js";
 import { gather } from "./gather.js";
 import { _getRunningLoop, newEventLoop, setEventLoop } from "./loop-registry.js";
-import { allTasks, type Task, type TaskBody } from "./tasks.js";
+import { allTasks, checkTaskBody, type Task, type TaskBody } from "./tasks.js";
 import { VirtualTimeLoop } from "./virtual-time.js";
 
 /** Options of {@link run}. */
@@ -37,9 +37,12 @@ export interface RunOptions {
  * Ctrl+C cancels the main task; if it then ends cancelled, `run()` rejects with {@link KeyboardInterrupt}
  * (see {@link RunOptions.handleSigint}); left uncaught, it ends the process with status 1.
  * @throws {RuntimeError} when called while another loop is running.
+ * @throws {ValueError} when `main` is not a coroutine, a generator or a function — in particular a
+ * promise that already started (`run(main())` with an ordinary async function: pass `main` itself).
  * @see https://docs.python.org/3/library/asyncio-runner.html#asyncio.run
  */
 export async function run<T>(main: TaskBody<T>, options?: RunOptions): Promise<T> {
+  checkMain(main);
   const running = _getRunningLoop();
   if (running?.isRunning())
     throw new RuntimeError("asyncio.run() cannot be called from a running event loop");
@@ -64,6 +67,19 @@ export async function run<T>(main: TaskBody<T>, options?: RunOptions): Promise<T
       setEventLoop(null);
       loop.close();
     }
+  }
+}
+
+/** CPython's `asyncio.run` refuses a non-coroutine with ValueError; so do we, showing the fix. */
+function checkMain(main: unknown): void {
+  try {
+    checkTaskBody(main, "run()");
+  } catch (e) {
+    const msg = (e as Error).message.replace(
+      "Pass a function instead — e.g.",
+      "Pass the function itself — run(main), run(() => main(args)) —, as for the tasks it creates:",
+    );
+    throw new ValueError(msg);
   }
 }
 

@@ -8,6 +8,7 @@ import { ArgumentTypeError, ValueError } from "./exceptions.js";
 import { type Awaitable, Future, PENDING, Reaction } from "./futures.js";
 import type { TimerHandle } from "./handles.js";
 import { getEventLoop, noteSuspend, taskStorage } from "./loop-registry.js";
+import { guardedAwait, guards } from "./promise-guard.js";
 
 /** The Future behind `sleep(delay > 0)`: cancelling it cancels its timer. */
 class SleepFuture<T> extends Future<T> {
@@ -36,8 +37,12 @@ class YieldOnce<T> implements Awaitable<T> {
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
-    noteSuspend();
     const task = taskStorage.getStore();
+    if (guards.armed !== 0 && task !== undefined) {
+      const refused = guardedAwait(task, this);
+      if (refused !== null) return Promise.reject(refused).then(onfulfilled, onrejected);
+    }
+    noteSuspend();
     const r = new Reaction<T>(
       task !== undefined && task._state === PENDING ? task : null,
       onfulfilled,

@@ -18,7 +18,6 @@ import type {
   UnixConnectionOptions,
   UnixServerOptions,
 } from "./connections.js";
-import { iscoroutinefunction } from "./coroutines.js";
 import {
   ArgumentTypeError,
   IncompleteReadError,
@@ -546,15 +545,16 @@ export class StreamReaderProtocol extends Protocol {
     const cb = this.#cb;
     if (cb === null) return;
     const writer = new StreamWriter(transport, this, this.#reader, this.#loop);
-    let task: Task<unknown> | null = null;
-    if (iscoroutinefunction(cb)) {
-      task = createTask(() => cb(this.#reader, writer) as PromiseLike<unknown>, { loop: this.#loop });
-    } else {
-      const res = cb(this.#reader, writer);
-      if (isThenable(res) || isGeneratorLike(res))
-        task = createTask(res as PromiseLike<unknown>, { loop: this.#loop });
-    }
-    if (task === null) return;
+    // The callback runs inside its task whatever its kind, so everything it awaits belongs to that
+    // task (a plain function returning a promise too); a synchronous result ends the task at once.
+    const reader = this.#reader;
+    const task: Task<unknown> = createTask(
+      () => {
+        const res = cb(reader, writer);
+        return (isThenable(res) || isGeneratorLike(res) ? res : Promise.resolve(res)) as PromiseLike<unknown>;
+      },
+      { loop: this.#loop },
+    );
     this.#task = task;
     task.addDoneCallback((t) => {
       if (t.cancelled()) {

@@ -183,6 +183,22 @@ export class TaskGroup {
   }
 }
 
+// `await using tg = new TaskGroup()` / `using tg = …` fail at the declaration, before the body runs,
+// saying what to write instead. Defined after the class so TypeScript rejects the declaration too.
+for (const sym of [Symbol.asyncDispose, Symbol.dispose]) {
+  Object.defineProperty(TaskGroup.prototype, sym, {
+    configurable: true,
+    enumerable: false,
+    get(this: object): never {
+      throw new ArgumentTypeError(
+        `${this.constructor.name} is not a context manager: write \`await taskGroup(async (tg) => { tg.createTask(…) })\` ` +
+          "(Python: `async with asyncio.TaskGroup() as tg:`); `await using` cannot see the body's error, " +
+          "so the group could not cancel the sibling tasks when the body fails",
+      );
+    },
+  });
+}
+
 function closeCoro(coro: unknown): void {
   if (coro instanceof Coroutine) coro.close();
 }

@@ -20,8 +20,7 @@ import {
   RuntimeError,
   ValueError,
 } from "./exceptions.js";
-import { captureStack, Future, type FutureListener, isThenable, PENDING } from "./futures.js";
-import { logger } from "./log.js";
+import { type Awaitable, Future, type FutureListener, isThenable, PENDING } from "./futures.js";
 import {
   _getRunningLoop,
   genSteps,
@@ -30,12 +29,17 @@ import {
   requestFlush,
   taskStorage,
 } from "./loop-registry.js";
+import { type PromiseGuard, refusalMessage } from "./promise-guard.js";
 
-/** Anything a task can run: a coroutine, a generator object, a promise, or a function returning one. */
+/**
+ * Anything a task can run: a lazy coroutine (`coroutine()` call, generator object, a lazy aiots
+ * operation such as `sleep(1)` or `q.get()`), or a zero-argument function returning an awaitable,
+ * called inside the new task. A native `Promise` is not one: it already started in the caller.
+ */
 export type TaskBody<T> =
   | Coroutine<T>
   | Generator<unknown, T, any>
-  | PromiseLike<T>
+  | Awaitable<T>
   | (() => Coroutine<T> | Generator<unknown, T, any> | PromiseLike<T>);
 
 /** Options of {@link createTask}. */
@@ -79,12 +83,14 @@ export class Task<T = unknown> extends Future<T> implements FutureListener {
   /** @internal The task `currentTask()` reports during steps: itself, or the owner of an inline runner. */
   _ctx: Task<any>;
   /** @internal */ _inline: boolean;
-  /** @internal */ _foreignPromise = false;
+  /** @internal The started-promise guard armed in the current step (see promise-guard.ts). */
+  _guard: PromiseGuard | null = null;
 
   /**
    * Prefer {@link createTask}. `owner` is internal: the task an inline generator runner works for.
    */
   constructor(coro: TaskBody<T>, options?: TaskOptions, owner?: Task<any>) {
+    if (owner === undefined) checkTaskBody(coro, "createTask()");
     super(options ?? (owner !== undefined ? { loop: owner._loop } : undefined));
     this._coro = coro;
     this._inline = owner !== undefined;
@@ -95,14 +101,6 @@ export class Task<T = unknown> extends Future<T> implements FutureListener {
     const loop = this._loop;
     loop._checkClosed();
     loop._tasks.add(this);
-    if (isThenable(coro) && !(coro as any)[Symbol.iterator]) {
-      this._foreignPromise = true;
-      if (loop._debug)
-        logger.warning(
-          `${this} was created from a promise that already started: its awaits belong to the caller's ` +
-            `task and it cannot be cancelled on its own; pass a function or a coroutine()\n${captureStack(2) ?? ""}`,
-        );
-    }
     loop._schedule(this);
   }
 
@@ -516,20 +514,32 @@ function pickLoop(options?: TaskOptions): EventLoop {
 }
 
 /**
+ * @internal Refuse what a task cannot run: a Future (already scheduled), a promise that already
+ * started (its first part ran in the caller's task: CPython refuses a non-coroutine here too), or
+ * anything that is not awaitable.
+ * @throws {ArgumentTypeError}
+ */
+export function checkTaskBody(coro: unknown, where: string): void {
+  if (typeof coro === "function" || isGenerator(coro) || isLazyBody(coro)) return;
+  if (coro instanceof Future) throw new ArgumentTypeError(`${where}: a coroutine was expected, got ${coro}`);
+  if (isThenable(coro)) throw new ArgumentTypeError(refusalMessage(where));
+  throw new ArgumentTypeError(`${where}: a coroutine was expected, got ${inspect(coro, { depth: 0 })}`);
+}
+
+/**
  * Schedule `coro` to run as a task, concurrently with the caller.
  *
- * Accepts a `coroutine()` call, a generator object, or a zero-argument function returning one of
- * these or a promise — the function is called inside the new task, so everything it awaits belongs
- * to it. A promise that already started is accepted but cannot be cancelled on its own.
+ * Accepts a `coroutine()` call, a generator object, a lazy aiots operation (`sleep(1)`), or a
+ * zero-argument function returning an awaitable — the function is called inside the new task, so
+ * everything it awaits belongs to it: `createTask(() => worker(q))`.
+ * @throws {ArgumentTypeError} for a promise that already started (`createTask(worker(q))` with an
+ * ordinary async function: its first part ran in the caller's task, so it could never be cancelled
+ * on its own — CPython refuses a non-coroutine here too), a Future, or a non-awaitable.
  *
  * Differences from Python: works without a running loop (uses the current loop).
  * @see https://docs.python.org/3/library/asyncio-task.html#asyncio.create_task
  */
 export function createTask<T>(coro: TaskBody<T>, options?: TaskOptions): Task<T> {
-  if (coro instanceof Future) throw new ArgumentTypeError(`a coroutine was expected, got ${coro}`);
-  if (typeof coro !== "function" && !isGenerator(coro) && !isThenable(coro) && !isLazyBody(coro)) {
-    throw new ArgumentTypeError(`a coroutine was expected, got ${inspect(coro, { depth: 0 })}`);
-  }
   if (options?.loop !== undefined) return new Task(coro, options);
   const loop = _getRunningLoop();
   if (loop === null) return new Task(coro, options);
@@ -549,8 +559,11 @@ export function allTasks(loop?: EventLoop): Set<Task<unknown>> {
   return out;
 }
 
-/** Anything {@link ensureFuture} accepts. */
-export type AwaitableLike<T> = Future<T> | TaskBody<T>;
+/**
+ * Anything {@link ensureFuture}, {@link gather} and the other fan-out helpers accept: what a task
+ * can run, a Future, or a promise (a foreign one such as `fetch()`: see the started-promise rule).
+ */
+export type AwaitableLike<T> = Future<T> | TaskBody<T> | PromiseLike<T>;
 
 /**
  * A Future for `aw`: a Future is returned as is, a coroutine (or function, generator) becomes a

@@ -4,12 +4,14 @@
  */
 import { inspect } from "node:util";
 import { Deque } from "../internal/deque.js";
+import { asAwaitable } from "./awaitables.js";
 import type { EventLoop } from "./base-events.js";
 import { type Coroutine, coroutine, isGenerator, isLazyBody } from "./coroutines.js";
 import { ArgumentTypeError, CancelledError, TimeoutError, ValueError } from "./exceptions.js";
-import { Future, PENDING } from "./futures.js";
+import { Future, isThenable, PENDING } from "./futures.js";
 import type { TimerHandle } from "./handles.js";
 import { getEventLoop, taskStorage } from "./loop-registry.js";
+import { armGuard, type PromiseGuard } from "./promise-guard.js";
 import { type AwaitableLike, ensureFuture } from "./tasks.js";
 import { timeout } from "./timeouts.js";
 
@@ -29,6 +31,13 @@ export interface WaitOptions {
   timeout?: number | null;
   /** When to return (default {@link ALL_COMPLETED}). */
   returnWhen?: ReturnWhen;
+}
+
+/** A native promise among the awaitables of an array or a Set (other iterables may be one-shot). */
+function hasStartedPromise(fs: unknown): boolean {
+  if (!Array.isArray(fs) && !(fs instanceof Set)) return false;
+  for (const aw of fs) if (aw instanceof Promise) return true;
+  return false;
 }
 
 function checkTimeout(t: unknown): void {
@@ -52,8 +61,14 @@ function toFutures(
 
 async function waitImpl(
   fs: Iterable<AwaitableLike<unknown>>,
-  options?: WaitOptions,
+  options: WaitOptions | undefined,
+  guard: PromiseGuard | null,
 ): Promise<[Set<Future<unknown>>, Set<Future<unknown>>]> {
+  if (guard?.error != null) {
+    // The started promises were refused (each rejects with this error): the refusal is reported here.
+    for (const aw of fs) if (aw instanceof Promise) aw.catch(() => {});
+    throw guard.error;
+  }
   const returnWhen = options?.returnWhen ?? ALL_COMPLETED;
   const to = options?.timeout ?? null;
   const futs = toFutures(fs, "wait()");
@@ -108,9 +123,12 @@ export function wait<T>(
   options?: WaitOptions,
 ): Coroutine<[Set<Future<T>>, Set<Future<T>>]> {
   checkTimeout(options?.timeout);
-  return waitCoro(fs as Iterable<AwaitableLike<unknown>>, options) as Coroutine<
+  const guard = hasStartedPromise(fs) ? armGuard("wait()") : null;
+  const coro = waitCoro(fs as Iterable<AwaitableLike<unknown>>, options, guard) as Coroutine<
     [Set<Future<T>>, Set<Future<T>>]
   >;
+  guard?.own.push(coro);
+  return coro;
 }
 
 async function cancelAndWait(fut: Future<unknown>): Promise<void> {
@@ -150,6 +168,12 @@ async function waitForImpl<T>(aw: AwaitableLike<T>, to: number | null): Promise<
     const f = ensureFuture(aw);
     f._proxy = 2;
     target = f;
+  } else if (typeof aw === "function") {
+    target = ensureFuture(aw); // a function (or coroutine function) runs as a task, as in gather()
+  } else if (isGenerator(aw)) {
+    target = asAwaitable(aw); // a generator object runs in this task, like Python's `await coro`
+  } else if (!isThenable(aw) && !((aw as unknown) instanceof Future)) {
+    throw new ArgumentTypeError(`waitFor() expects an awaitable, got ${inspect(aw, { depth: 0 })}`);
   }
   return timeout(to, async () => (await (target as PromiseLike<T>)) as T);
 }
@@ -200,10 +224,24 @@ export class AsCompletedIterator<T> implements Iterable<Coroutine<T>>, AsyncIter
       Future<T>
     >;
     for (const f of this.#unfinished) f.addDoneCallback(this.#onCompletion);
+    const guard = hasStartedPromise(aws) ? armGuard("asCompleted()") : null;
+    if (guard !== null) {
+      guard.own.push(this);
+      if (guard.error !== null) this.#refused = guard.error;
+      else guard.onRefused.push(this.#refuse);
+    }
     if (this.#unfinished.size > 0 && to !== null)
       this.#timeoutHandle = this.#loop.callLater(to, this.#onTimeout);
     this.#leftToYield = this.#unfinished.size;
   }
+
+  #refused: Error | null = null;
+
+  #refuse = (err: Error): void => {
+    this.#refused = err;
+    for (const g of this.#getters) if (!g.done()) g.setException(err);
+    this.#getters.clear();
+  };
 
   #push(f: Future<T> | null): void {
     const g = this.#getters.shift();
@@ -228,6 +266,7 @@ export class AsCompletedIterator<T> implements Iterable<Coroutine<T>>, AsyncIter
 
   /** Boxed in an array: an async function returning a Future would hand back its result instead. */
   async #waitForOne(): Promise<[Future<T>]> {
+    if (this.#refused !== null) throw this.#refused;
     let f: Future<T> | null;
     if (this.#done.length > 0) {
       f = this.#done.shift()!;

@@ -9,6 +9,7 @@
  */
 import { type Awaitable, type Future, PENDING, Reaction } from "../asyncio/futures.js";
 import { genSteps, noteSuspend, requestFlush, taskStorage } from "../asyncio/loop-registry.js";
+import { refusedAwait } from "../asyncio/promise-guard.js";
 import type { Task } from "../asyncio/tasks.js";
 
 /** A lazy operation: nothing runs until it is awaited or delegated to. */
@@ -24,6 +25,8 @@ export class GenOp<T> implements Awaitable<T> {
     onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
     requestFlush();
+    const refused = refusedAwait(this);
+    if (refused !== null) return Promise.reject(refused).then(onfulfilled, onrejected);
     const task = taskStorage.getStore();
     const d = new GenDriver<T>(
       this.#start(),
@@ -37,6 +40,11 @@ export class GenOp<T> implements Awaitable<T> {
   }
 
   [Symbol.iterator](): Iterator<unknown, T, unknown> {
+    return this.#start();
+  }
+
+  /** @internal Lets `createTask(op)` / `ensureFuture(op)` run it as a task (it is lazy). */
+  _start(): Generator<unknown, T, unknown> {
     return this.#start();
   }
 }
@@ -101,6 +109,8 @@ export class LazyOp<A, T> implements Awaitable<T> {
     onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
     requestFlush();
+    const refused = refusedAwait(this);
+    if (refused !== null) return Promise.reject(refused).then(onfulfilled, onrejected);
     let v: T | typeof NOT_READY;
     try {
       v = this.fast(this.arg);

@@ -1,6 +1,7 @@
 // Port of the behaviour checked by CPython's Lib/test/test_asyncio/test_locks.py (LockTests, EventTests,
 // ConditionTests, SemaphoreTests, BarrierTests) and by the lock part of test_pep492.py, where Python's
-// `async with lock:` becomes `await using _ = await lock.lock()` (Semaphore: `sem.hold()`).
+// `async with x:` becomes `await using _ = await x.hold()` on every lock-like primitive (`using _ = yield* x.hold()`
+// in a generator coroutine).
 // Ordering is checked with sleep(0) steps (runBriefly), never with wall-clock durations.
 // Every cancellation case runs twice: with async functions and with generator coroutines.
 import assert from "node:assert/strict";
@@ -514,13 +515,13 @@ describe("LockTests (test_locks.py)", () => {
         form,
         async () => {
           {
-            await using _ = await lock.lock();
+            await using _ = await lock.hold();
             assert.ok(lock.locked());
           }
           assert.equal(lock.locked(), false);
           // An error leaving the block still releases.
           try {
-            await using _ = await lock.lock();
+            await using _ = await lock.hold();
             throw new Error("boom");
           } catch (e) {
             assert.equal((e as Error).message, "boom");
@@ -529,12 +530,12 @@ describe("LockTests (test_locks.py)", () => {
         },
         function* () {
           {
-            using _ = yield* lock.lock();
+            using _ = yield* lock.hold();
             assert.ok(lock.locked());
           }
           assert.equal(lock.locked(), false);
           try {
-            using _ = yield* lock.lock();
+            using _ = yield* lock.hold();
             throw new Error("boom");
           } catch (e) {
             assert.equal((e as Error).message, "boom");
@@ -546,10 +547,10 @@ describe("LockTests (test_locks.py)", () => {
     });
   });
 
-  test("test_context_manager (test_locks.py LockTests): the handle releases once", async () => {
+  test("test_context_manager_cant_reuse (test_locks.py LockTests): the handle releases once", async () => {
     await runT(async () => {
       const lock = new Lock();
-      const held = await lock.lock();
+      const held = await lock.hold();
       assert.ok(lock.locked());
       held.release();
       assert.equal(lock.locked(), false);
@@ -582,7 +583,7 @@ describe("Fast paths: no suspension when nothing blocks", () => {
         const barrier = new Barrier(1);
         const cases: [string, () => asyncio.Awaitable<unknown>][] = [
           ["Lock.acquire()", () => lock1.acquire()],
-          ["Lock.lock()", () => lock2.lock()],
+          ["Lock.hold()", () => lock2.hold()],
           ["Semaphore.acquire()", () => sem.acquire()],
           ["BoundedSemaphore.hold()", () => bsem.hold()],
           ["Event.wait() (set)", () => ev.wait()],
@@ -714,9 +715,9 @@ describe("test_pep492.py LockTests: `async with` on the primitives", () => {
     await runT(async () => {
       const primitives: [string, { locked(): boolean }, () => asyncio.Awaitable<asyncio.Held>][] = [];
       const lock = new Lock();
-      primitives.push(["Lock", lock, () => lock.lock()]);
+      primitives.push(["Lock", lock, () => lock.hold()]);
       const cond = track(new Condition());
-      primitives.push(["Condition", cond, () => cond.lock()]);
+      primitives.push(["Condition", cond, () => cond.hold()]);
       const sem = new Semaphore();
       primitives.push(["Semaphore", sem, () => sem.hold()]);
       const bsem = new BoundedSemaphore();
@@ -791,6 +792,320 @@ describe("test_pep492.py LockTests: `async with` on the primitives", () => {
       });
     },
   );
+});
+
+// ---------------------------------------------------------------------------------------------
+describe("hold(): the one spelling of `async with` on every lock-like primitive", () => {
+  /** The four lock-like primitives, fresh, each with the `hold()` under test. */
+  function lockLike(): [string, { locked(): boolean }, () => asyncio.Awaitable<asyncio.Held>][] {
+    const lock = new Lock();
+    const cond = track(new Condition());
+    const sem = new Semaphore();
+    const bsem = new BoundedSemaphore();
+    return [
+      ["Lock", lock, () => lock.hold()],
+      ["Condition", cond, () => cond.hold()],
+      ["Semaphore", sem, () => sem.hold()],
+      ["BoundedSemaphore", bsem, () => bsem.hold()],
+    ];
+  }
+
+  both(
+    "test_context_manager (test_locks.py LockTests / ConditionTests / SemaphoreTests): released on normal exit and on an error",
+    async (form) => {
+      await runT(async () => {
+        for (const [name, p, hold] of lockLike()) {
+          const t = spawn(
+            form,
+            async () => {
+              {
+                await using _ = await hold();
+                assert.ok(p.locked(), name);
+              }
+              assert.equal(p.locked(), false, name);
+              try {
+                await using _ = await hold();
+                assert.ok(p.locked(), name);
+                throw new Error("boom");
+              } catch (e) {
+                assert.equal((e as Error).message, "boom");
+              }
+              return p.locked();
+            },
+            function* () {
+              {
+                using _ = yield* hold();
+                assert.ok(p.locked(), name);
+              }
+              assert.equal(p.locked(), false, name);
+              try {
+                using _ = yield* hold();
+                assert.ok(p.locked(), name);
+                throw new Error("boom");
+              } catch (e) {
+                assert.equal((e as Error).message, "boom");
+              }
+              return p.locked();
+            },
+          );
+          assert.equal(await t, false, name);
+        }
+      });
+    },
+  );
+
+  both(
+    "hold() is released when the task is cancelled inside the block (CPython: `async with` runs __aexit__ on CancelledError)",
+    async (form) => {
+      await runT(async () => {
+        for (const [name, p, hold] of lockLike()) {
+          const never = new Event();
+          let inside = false;
+          let after = false;
+          const t = spawn(
+            form,
+            async () => {
+              await using _ = await hold();
+              inside = true;
+              await never.wait();
+              after = true;
+            },
+            function* () {
+              using _ = yield* hold();
+              inside = true;
+              yield* never.wait();
+              after = true;
+            },
+          );
+          // Another task queued on the primitive gets it once the cancelled holder leaves.
+          const next = awaitIn(form, hold, (held) => {
+            const wasLocked = p.locked();
+            held.release();
+            return wasLocked;
+          });
+          await runBriefly(2);
+          assert.ok(inside, name);
+          assert.ok(p.locked(), name);
+          t.cancel();
+          await assert.rejects(t, isCancel);
+          assert.equal(after, false, name);
+          assert.equal(await next, true, `${name}: the waiter got it after the cancelled holder`);
+          assert.equal(p.locked(), false, name);
+        }
+      });
+    },
+  );
+
+  both("test_context_manager (test_locks.py SemaphoreTests): nested hold() on Semaphore(2)", async (form) => {
+    await runT(async () => {
+      const sem = new Semaphore(2);
+      const t = spawn(
+        form,
+        async () => {
+          {
+            await using _ = await sem.hold();
+            assert.equal(sem.locked(), false);
+            assert.equal(sem._value, 1);
+            {
+              await using _ = await sem.hold();
+              assert.ok(sem.locked());
+            }
+          }
+          return sem._value;
+        },
+        function* () {
+          {
+            using _ = yield* sem.hold();
+            assert.equal(sem.locked(), false);
+            assert.equal(sem._value, 1);
+            {
+              using _ = yield* sem.hold();
+              assert.ok(sem.locked());
+            }
+          }
+          return sem._value;
+        },
+      );
+      assert.equal(await t, 2);
+    });
+  });
+
+  /** What `await using _ = x` / `using _ = x` must say for each primitive. */
+  const HINT = {
+    Lock: "Lock is not a context manager by itself: write `await using _ = await lock.hold()` (Python: `async with lock:`); in a generator coroutine, `using _ = yield* lock.hold()`",
+    Condition:
+      "Condition is not a context manager by itself: write `await using _ = await cond.hold()` (Python: `async with cond:`); in a generator coroutine, `using _ = yield* cond.hold()`",
+    Semaphore:
+      "Semaphore is not a context manager by itself: write `await using _ = await sem.hold()` (Python: `async with sem:`); in a generator coroutine, `using _ = yield* sem.hold()`",
+    BoundedSemaphore:
+      "BoundedSemaphore is not a context manager by itself: write `await using _ = await sem.hold()` (Python: `async with sem:`); in a generator coroutine, `using _ = yield* sem.hold()`",
+    Barrier:
+      "Barrier is not a context manager: write `const index = await barrier.wait()` (Python: `async with barrier as index:`); in a generator coroutine, `const index = yield* barrier.wait()`",
+  };
+
+  /**
+   * One wrong spelling per primitive, each on its own line so the type checker must reject every
+   * one (`@ts-expect-error`): `await using _ = x` in an async function, `using _ = x` in a generator.
+   */
+  function wrongSpellings(): {
+    name: keyof typeof HINT;
+    free: () => boolean;
+    async: (ran: () => void) => Promise<void>;
+    gen: (ran: () => void) => Generator<unknown, void, any>;
+  }[] {
+    const lock = new Lock();
+    const cond = new Condition();
+    const sem = new Semaphore();
+    const bsem = new BoundedSemaphore();
+    const barrier = new Barrier(1);
+    return [
+      {
+        name: "Lock",
+        free: () => !lock.locked(),
+        async: async (ran) => {
+          // @ts-expect-error a Lock is not disposable: `await using _ = await lock.hold()`
+          await using _ = lock;
+          ran();
+        },
+        *gen(ran) {
+          // @ts-expect-error a Lock is not disposable: `using _ = yield* lock.hold()`
+          using _ = lock;
+          ran();
+          yield* sleep(0);
+        },
+      },
+      {
+        name: "Condition",
+        free: () => !cond.locked(),
+        async: async (ran) => {
+          // @ts-expect-error a Condition is not disposable
+          await using _ = cond;
+          ran();
+        },
+        *gen(ran) {
+          // @ts-expect-error a Condition is not disposable
+          using _ = cond;
+          ran();
+          yield* sleep(0);
+        },
+      },
+      {
+        name: "Semaphore",
+        free: () => !sem.locked() && sem._value === 1,
+        async: async (ran) => {
+          // @ts-expect-error a Semaphore is not disposable
+          await using _ = sem;
+          ran();
+        },
+        *gen(ran) {
+          // @ts-expect-error a Semaphore is not disposable
+          using _ = sem;
+          ran();
+          yield* sleep(0);
+        },
+      },
+      {
+        name: "BoundedSemaphore",
+        free: () => !bsem.locked() && bsem._value === 1,
+        async: async (ran) => {
+          // @ts-expect-error a BoundedSemaphore is not disposable
+          await using _ = bsem;
+          ran();
+        },
+        *gen(ran) {
+          // @ts-expect-error a BoundedSemaphore is not disposable
+          using _ = bsem;
+          ran();
+          yield* sleep(0);
+        },
+      },
+      {
+        name: "Barrier",
+        free: () => barrier.nWaiting === 0 && !barrier.broken,
+        async: async (ran) => {
+          // @ts-expect-error a Barrier is not disposable: `await barrier.wait()`
+          await using _ = barrier;
+          ran();
+        },
+        *gen(ran) {
+          // @ts-expect-error a Barrier is not disposable
+          using _ = barrier;
+          ran();
+          yield* sleep(0);
+        },
+      },
+    ];
+  }
+
+  both(
+    "test_lock_by_with_statement / test_context_manager_no_yield (test_locks.py LockTests): `await using _ = lock` throws a TypeError saying what to write, before the block runs",
+    async (form) => {
+      await runT(async () => {
+        for (const c of wrongSpellings()) {
+          let ran = false;
+          const markRan = (): void => {
+            ran = true;
+          };
+          const t =
+            form === "async" ? createTask(() => c.async(markRan)) : createTask(coroutine(c.gen)(markRan));
+          const r = await outcome(t);
+          assert.equal(r.ok, false, c.name);
+          assert.ok(r.value instanceof TypeError, `${c.name}: ${String(r.value)}`);
+          assert.ok(r.value instanceof asyncio.ArgumentTypeError, c.name);
+          assert.equal(r.value.message, HINT[c.name]);
+          assert.equal(ran, false, `${c.name}: the block must not run`);
+          assert.ok(c.free(), `${c.name}: nothing acquired`);
+        }
+      });
+    },
+  );
+
+  test("the refusing getters: `using` in an async function, direct reads, and no effect on inspect / instanceof / copies", async () => {
+    await runT(async () => {
+      const lock = new Lock();
+      let ran = false;
+      const err = await (async () => {
+        try {
+          // @ts-expect-error `using` (not `await using`) reads Symbol.dispose: refused the same way
+          using _ = lock;
+          ran = true;
+        } catch (e) {
+          return e;
+        }
+        return null;
+      })();
+      assert.ok(err instanceof TypeError);
+      assert.equal(err.message, HINT.Lock);
+      assert.equal(ran, false);
+      assert.equal(lock.locked(), false);
+
+      const cases: [keyof typeof HINT, object][] = [
+        ["Lock", lock],
+        ["Condition", new Condition()],
+        ["Semaphore", new Semaphore()],
+        ["BoundedSemaphore", new BoundedSemaphore()],
+        ["Barrier", new Barrier(2)],
+      ];
+      for (const [name, p] of cases) {
+        for (const sym of [Symbol.asyncDispose, Symbol.dispose])
+          assert.throws(() => (p as any)[sym], { name: "TypeError", message: HINT[name] });
+        assert.match(inspect(p), RGX_REPR);
+        assert.match(inspect(p, { showHidden: true }), RGX_REPR);
+        assert.deepEqual(Object.keys(p).includes("Symbol(Symbol.asyncDispose)"), false);
+        assert.equal(Object.getOwnPropertySymbols(p).length, 0, name);
+        assert.ok(typeof structuredClone(p) === "object", name);
+      }
+      assert.ok(lock instanceof Lock);
+      assert.ok(new BoundedSemaphore() instanceof Semaphore);
+      assert.deepEqual(new Lock(), new Lock());
+      // The handle hold() returns is disposable, of course.
+      const held = await lock.hold();
+      assert.equal(typeof held[Symbol.asyncDispose], "function");
+      assert.equal(typeof held[Symbol.dispose], "function");
+      held.release();
+      assert.equal(lock.locked(), false);
+    });
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -1071,12 +1386,12 @@ describe("ConditionTests (test_locks.py)", () => {
       const waiter = spawn(
         form,
         async () => {
-          await using _ = await cond.lock();
+          await using _ = await cond.hold();
           waited = true;
           await cond.wait();
         },
         function* () {
-          using _ = yield* cond.lock();
+          using _ = yield* cond.hold();
           waited = true;
           yield* cond.wait();
         },
@@ -1318,14 +1633,14 @@ describe("ConditionTests (test_locks.py)", () => {
         form,
         async () => {
           {
-            await using _ = await cond.lock();
+            await using _ = await cond.hold();
             assert.ok(cond.locked());
           }
           return cond.locked();
         },
         function* () {
           {
-            using _ = yield* cond.lock();
+            using _ = yield* cond.hold();
             assert.ok(cond.locked());
           }
           return cond.locked();
@@ -1343,14 +1658,14 @@ describe("ConditionTests (test_locks.py)", () => {
         assert.equal(lock.locked(), false);
         assert.equal(cond.locked(), false);
         {
-          await using _ = await cond.lock();
+          await using _ = await cond.hold();
           assert.ok(lock.locked());
           assert.ok(cond.locked());
         }
         assert.equal(lock.locked(), false);
         assert.equal(cond.locked(), false);
         {
-          await using _ = await lock.lock();
+          await using _ = await lock.hold();
           assert.ok(lock.locked());
           assert.ok(cond.locked());
         }
@@ -1371,14 +1686,14 @@ describe("ConditionTests (test_locks.py)", () => {
       const t = spawn(
         form,
         async () => {
-          await using _ = await cond.lock();
+          await using _ = await cond.hold();
           await assert.rejects(asyncio.waitFor(cond.wait(), 0.01), TimeoutError);
           // The timed-out wait() took the lock back before giving up.
           assert.ok(cond.locked());
           return waitersOf(cond);
         },
         function* () {
-          using _ = yield* cond.lock();
+          using _ = yield* cond.hold();
           let caught: unknown = null;
           try {
             yield* asyncio.waitFor(cond.wait(), 0.01);
@@ -1404,7 +1719,7 @@ describe("ConditionTests (test_locks.py)", () => {
       const task = spawn(
         form,
         async () => {
-          await using _ = await cond.lock();
+          await using _ = await cond.hold();
           try {
             await cond.waitFor(() => wake);
           } catch (e) {
@@ -1414,7 +1729,7 @@ describe("ConditionTests (test_locks.py)", () => {
           throw raised;
         },
         function* () {
-          using _ = yield* cond.lock();
+          using _ = yield* cond.hold();
           try {
             yield* cond.waitFor(() => wake);
           } catch (e) {
@@ -1444,7 +1759,7 @@ describe("ConditionTests (test_locks.py)", () => {
       const task = spawn(
         form,
         async () => {
-          await using _ = await cond.lock();
+          await using _ = await cond.hold();
           try {
             await cond.waitFor(() => wake);
           } catch (e) {
@@ -1454,7 +1769,7 @@ describe("ConditionTests (test_locks.py)", () => {
           throw raised;
         },
         function* () {
-          using _ = yield* cond.lock();
+          using _ = yield* cond.hold();
           try {
             yield* cond.waitFor(() => wake);
           } catch (e) {
@@ -1487,7 +1802,7 @@ describe("ConditionTests (test_locks.py)", () => {
       spawn(
         form,
         async () => {
-          await using _ = await cond.lock();
+          await using _ = await cond.hold();
           for (;;) {
             await cond.waitFor(() => state.n !== 0);
             if (state.n < 0) return;
@@ -1495,7 +1810,7 @@ describe("ConditionTests (test_locks.py)", () => {
           }
         },
         function* () {
-          using _ = yield* cond.lock();
+          using _ = yield* cond.hold();
           for (;;) {
             yield* cond.waitFor(() => state.n !== 0);
             if (state.n < 0) return;
@@ -1525,7 +1840,7 @@ describe("ConditionTests (test_locks.py)", () => {
       const c = consumers(form, cond, state);
       await runBriefly();
       {
-        await using _ = await cond.lock();
+        await using _ = await cond.hold();
         state.n += 1;
         cond.notify(1);
         c[0]!.cancel(); // before it got to run
@@ -1548,7 +1863,7 @@ describe("ConditionTests (test_locks.py)", () => {
       const c = consumers(form, cond, state);
       await runBriefly();
       {
-        await using _ = await cond.lock();
+        await using _ = await cond.hold();
         state.n += 1;
         cond.notify(1);
         await runBriefly(); // the woken consumer now waits for the lock we hold
@@ -1575,13 +1890,13 @@ describe("ConditionTests (test_locks.py)", () => {
           spawn(
             form,
             async () => {
-              await using _ = await cond.lock();
+              await using _ = await cond.hold();
               await cond.waitFor(() => tokens > 0);
               tokens--;
               woke.push(n);
             },
             function* () {
-              using _ = yield* cond.lock();
+              using _ = yield* cond.hold();
               yield* cond.waitFor(() => tokens > 0);
               tokens--;
               woke.push(n);

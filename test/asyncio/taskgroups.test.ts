@@ -2087,4 +2087,70 @@ describe("TaskGroup: misuse", () => {
       assert.throws(() => new asyncio.TaskGroup().run(null as unknown as () => void), TypeError);
     });
   });
+
+  const TASKGROUP_HINT =
+    "TaskGroup is not a context manager: write `await taskGroup(async (tg) => { tg.createTask(…) })` " +
+    "(Python: `async with asyncio.TaskGroup() as tg:`); `await using` cannot see the body's error, " +
+    "so the group could not cancel the sibling tasks when the body fails";
+
+  /** The refusal: a TypeError with the hint, the block did not run, the group was never entered. */
+  function assertRefused(err: unknown, ran: boolean, tg: asyncio.TaskGroup): void {
+    assert.ok(err instanceof TypeError, String(err));
+    assert.ok(err instanceof asyncio.ArgumentTypeError);
+    assert.equal(err.message, TASKGROUP_HINT);
+    assert.equal(ran, false, "the block must not run");
+    assert.throws(() => tg.createTask(async () => {}), /has not been entered/);
+  }
+
+  // No CPython counterpart: there `async with asyncio.TaskGroup() as tg:` is the spelling. Here
+  // `await using` would be a group that cannot cancel its children when the body fails, so it is
+  // refused at the declaration, before the body runs, and the type checker rejects it too.
+  bothForms(
+    "`await using tg = new TaskGroup()` throws a TypeError saying what to write, before the body runs",
+    {
+      async: async () => {
+        await runMain(async () => {
+          const tg = new asyncio.TaskGroup();
+          let ran = false;
+          const err = await caught(
+            (async () => {
+              // @ts-expect-error a TaskGroup is not disposable: `await taskGroup(async (tg) => …)`
+              await using g = tg;
+              ran = true;
+              g.createTask(async () => {});
+            })(),
+          );
+          assertRefused(err, ran, tg);
+        });
+      },
+      gen: async () => {
+        await runMain(function* () {
+          const tg = new asyncio.TaskGroup();
+          let ran = false;
+          const err = yield* caughtGen(
+            asyncio.coroutine(function* () {
+              // @ts-expect-error a TaskGroup is not disposable: `yield* taskGroup(function* (tg) { … })`
+              using g = tg;
+              ran = true;
+              g.createTask(async () => {});
+              yield* runBrieflyGen();
+            })(),
+          );
+          assertRefused(err, ran, tg);
+        });
+      },
+    },
+  );
+
+  test("the refusing getters leave TaskGroup's inspect, instanceof and run() alone", async () => {
+    await runMain(async () => {
+      const tg = new asyncio.TaskGroup();
+      for (const sym of [Symbol.asyncDispose, Symbol.dispose])
+        assert.throws(() => (tg as any)[sym], { name: "TypeError", message: TASKGROUP_HINT });
+      assert.equal(Object.getOwnPropertySymbols(tg).length, 0);
+      assert.ok(tg instanceof asyncio.TaskGroup);
+      assert.equal(String(tg), "<TaskGroup>");
+      assert.equal(await tg.run(async (g) => await g.createTask(async () => 7)), 7);
+    });
+  });
 });

@@ -104,27 +104,39 @@ describe("Task basics", () => {
       });
       assert.equal(await t, "thunk");
       assert.equal(inside, t);
-      // an already-started promise (accepted; see DESIGN-NOTES §3)
+      // an already-started promise is refused, showing the fix (issue 8; DESIGN-NOTES §3)
       const started = (async () => {
         await sleep(0);
         return "promise";
       })();
-      assert.equal(await createTask(started), "promise");
+      assert.throws(() => createTask(started as never), /already started.*createTask\(\(\) =>/s);
+      assert.equal(await started, "promise");
     });
   });
 
-  test("test_create_task_with_asynclike_function (test_tasks.py): a plain thenable", async () => {
+  test("test_create_task_with_asynclike_function (test_tasks.py): a coroutine-like object", async () => {
     await runMain(async () => {
-      const thenable = {
-        then(onOk: (v: number) => void) {
-          onOk(42);
-        },
+      // CPython's CoroLike implements the coroutine protocol (send/throw/close); ours, the
+      // generator protocol that generator coroutines use.
+      const coroLike = (): Generator<unknown, number, unknown> => {
+        const it = {
+          next: (): IteratorResult<unknown, number> => ({ done: true, value: 42 }),
+          throw: (e: unknown): never => {
+            throw e;
+          },
+          return: (v: number): IteratorResult<unknown, number> => ({ done: true, value: v }),
+          [Symbol.iterator]: () => it,
+        };
+        return it as unknown as Generator<unknown, number, unknown>;
       };
-      const t = createTask(thenable as PromiseLike<number>);
+      const t = createTask(coroLike());
       assert.ok(t instanceof asyncio.Task);
       assert.equal(await t, 42);
       // a second time (CPython checks that caching in iscoroutine() does not break things)
-      assert.equal(await createTask(thenable as PromiseLike<number>), 42);
+      assert.equal(await createTask(coroLike()), 42);
+      // a plain thenable is no coroutine: it already started, so it is refused
+      const thenable = { then: (onOk: (v: number) => void) => onOk(42) };
+      assert.throws(() => createTask(thenable as never), /already started/);
     });
   });
 
@@ -1785,7 +1797,7 @@ describe("cancellation", () => {
     },
   );
 
-  test("an already-started promise task is not interrupted by cancel (DESIGN-NOTES §3; test_cancel_at_end)", async () => {
+  test("an already-started promise is refused by createTask before anything is scheduled (issue 8)", async () => {
     await runMain(async () => {
       const log: string[] = [];
       const started = (async () => {
@@ -1793,11 +1805,11 @@ describe("cancellation", () => {
         log.push("body done");
         return 1;
       })();
-      const t = createTask(started);
-      t.cancel();
-      await outcome(t);
+      const before = asyncio.allTasks().size;
+      assert.throws(() => createTask(started as never), TypeError);
+      assert.equal(asyncio.allTasks().size, before);
+      assert.equal(await started, 1);
       assert.deepEqual(log, ["body done"]);
-      assert.ok(t.done());
     });
   });
 
