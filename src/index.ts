@@ -75,7 +75,13 @@ export {
   Semaphore,
 } from "./asyncio/locks.js";
 export { type LogLevel, logger } from "./asyncio/log.js";
-export { getEventLoop, getRunningLoop, newEventLoop, setEventLoop } from "./asyncio/loop-registry.js";
+export {
+  COOP_BUDGET,
+  getEventLoop,
+  getRunningLoop,
+  newEventLoop,
+  setEventLoop,
+} from "./asyncio/loop-registry.js";
 export { BaseProtocol, Protocol } from "./asyncio/protocols.js";
 export {
   LifoQueue,

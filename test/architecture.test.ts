@@ -88,6 +88,7 @@ test("the public surface of 'aiots' (snapshot: update it deliberately)", () => {
     "BrokenBarrierError",
     "BrokenPipeError",
     "BrokenProcessPool",
+    "COOP_BUDGET",
     "CancelledError",
     "Condition",
     "ConnectionAbortedError",

@@ -38,6 +38,8 @@ import { Handle, type Runnable, TimerHandle } from "./handles.js";
 import { logger } from "./log.js";
 import {
   _getRunningLoop,
+  COOP_BUDGET,
+  coop,
   registerLoopFactory,
   runInRoot,
   setDrainingLoop,
@@ -57,6 +59,7 @@ import {
   type TaskOptions,
 } from "./tasks.js";
 import type { Transport } from "./transports.js";
+import { UnretrievedTracker } from "./unretrieved.js";
 
 /** What an exception handler receives (CPython's context dict). */
 export interface ExceptionContext {
@@ -178,6 +181,8 @@ export class EventLoop {
   _foreignPending = 0;
   /** @internal */ _tasks: TaskRegistry;
   /** @internal */ _exceptionHandler: ExceptionHandler | null = null;
+  /** @internal Failed futures whose exception nobody retrieved yet (see unretrieved.ts). */
+  readonly _unretrieved: UnretrievedTracker = new UnretrievedTracker(this);
   /** @internal */ readonly _ready = new Deque<Runnable>(1024);
   /** @internal */ readonly _timers = new MinHeap<TimerHandle>();
   #timerSeq = 0;
@@ -316,8 +321,13 @@ export class EventLoop {
     this._runOnce();
   };
 
-  /** @internal Arm the single Node timer for the earliest live timer (or disarm it). */
-  _armTimer(): void {
+  /**
+   * @internal The earliest live timer, or `undefined` when none is left. Pops the cancelled timers
+   * off the heap top first, keeping the cancelled-timer count exact: subclasses (the virtual-time
+   * loop) call this instead of popping the heap themselves, since a stale count would make a later
+   * `cancel()` take live timers for cancelled ones and clear them.
+   */
+  _peekLiveTimer(): TimerHandle | undefined {
     const heap = this._timers;
     let top = heap.peek();
     while (top !== undefined && top._cancelled) {
@@ -326,6 +336,17 @@ export class EventLoop {
       this.#timerCancelledCount--;
       top = heap.peek();
     }
+    return top;
+  }
+
+  /** @internal How many cancelled timers are still in the heap (CPython's `_timer_cancelled_count`). */
+  get _timerCancelledCount(): number {
+    return this.#timerCancelledCount;
+  }
+
+  /** @internal Arm the single Node timer for the earliest live timer (or disarm it). */
+  _armTimer(): void {
+    const top = this._peekLiveTimer();
     if (top === undefined || this.#closed) {
       if (this.#nodeTimer !== null) clearTimeout(this.#nodeTimer);
       this.#nodeTimer = null;
@@ -381,6 +402,7 @@ export class EventLoop {
       }
       this._armTimer();
     }
+    coop.left = COOP_BUDGET;
     this.#batchLeft = this._ready.length;
     this.#batchActive = true;
     this.#continueBatch();
@@ -558,6 +580,8 @@ export class EventLoop {
     if (this.#running) throw new RuntimeError("Cannot close a running event loop");
     if (this.#closed) return;
     if (this._debug) logger.debug(`Close ${this}`);
+    // Short programs end before the collector finds their failed tasks: report them now.
+    this._unretrieved.reportAll();
     this.#closed = true;
     this.#batchLeft = 0;
     this._ready.clear();

@@ -11,7 +11,7 @@ import { inspect } from "node:util";
 import type { EventLoop } from "./base-events.js";
 import { CancelledError, InvalidStateError, RuntimeError } from "./exceptions.js";
 import type { Runnable } from "./handles.js";
-import { getEventLoop, noteSuspend, requestFlush, taskStorage } from "./loop-registry.js";
+import { coop, getEventLoop, noteSuspend, requestFlush, taskStorage } from "./loop-registry.js";
 import { guardedAwait, guards } from "./promise-guard.js";
 import type { Task } from "./tasks.js";
 
@@ -38,25 +38,6 @@ const STATE_NAMES = ["PENDING", "CANCELLED", "FINISHED"];
 
 /** Microtasks through a native promise: cheaper than Node's queueMicrotask (no AsyncResource). */
 const RESOLVED = Promise.resolve();
-
-interface Unretrieved {
-  loop: EventLoop;
-  exception: unknown;
-  kind: string;
-  repr: string;
-  sourceTraceback: string | undefined;
-}
-
-/** Reports futures and tasks collected while holding an exception nobody looked at. */
-const unretrieved = new FinalizationRegistry<Unretrieved>((held) => {
-  if (held.loop.isClosed() && held.loop._exceptionHandler === null) return;
-  held.loop.callExceptionHandler({
-    message: `${held.kind} exception was never retrieved`,
-    exception: held.exception,
-    future: held.repr,
-    sourceTraceback: held.sourceTraceback,
-  });
-});
 
 /**
  * The eventual result of an operation.
@@ -157,17 +138,7 @@ export class Future<T = unknown> implements PromiseLike<T>, Runnable {
     this._failed = true;
     this._state = FINISHED;
     this._logTraceback = true;
-    unretrieved.register(
-      this,
-      {
-        loop: this._loop,
-        exception,
-        kind: this._kind(),
-        repr: String(this),
-        sourceTraceback: this._sourceTraceback,
-      },
-      this,
-    );
+    this._loop._unretrieved.noteFailed(this);
     this._scheduleCallbacks();
   }
 
@@ -225,7 +196,8 @@ export class Future<T = unknown> implements PromiseLike<T>, Runnable {
     if (this._state !== PENDING) {
       // Awaiting a done future does not suspend (as in CPython): settle through a native promise,
       // the cheapest await there is — unless a cancel request is pending for the task.
-      if (task === undefined || !task._mustCancel || task._state !== PENDING) {
+      // Past the cooperative budget (see COOP_BUDGET) the Reaction below goes through the loop instead.
+      if ((task === undefined || !task._mustCancel || task._state !== PENDING) && --coop.left >= 0) {
         if (this._state === FINISHED && !this._failed)
           return Promise.resolve(this._result as T).then(onfulfilled, onrejected);
         this._retrieved();
@@ -244,8 +216,14 @@ export class Future<T = unknown> implements PromiseLike<T>, Runnable {
     }
     const reaction = new Reaction<T>(owner, onfulfilled, onrejected);
     if (this._state !== PENDING) {
-      // Done, with a cancel request pending: the Reaction delivers the cancellation.
-      RESOLVED.then(() => reaction._onFutureDone(this));
+      if (coop.left < 0) {
+        // Budget spent: resume on the next loop iteration (a pending cancel is delivered there).
+        if (reaction.task !== null) reaction.task._awaiting(this);
+        this._addListener(reaction);
+      } else {
+        // Done, with a cancel request pending: the Reaction delivers the cancellation.
+        RESOLVED.then(() => reaction._onFutureDone(this));
+      }
     } else {
       if (reaction.task !== null) reaction.task._awaiting(this);
       this._addListener(reaction);
@@ -291,7 +269,7 @@ export class Future<T = unknown> implements PromiseLike<T>, Runnable {
   _retrieved(): void {
     if (this._logTraceback) {
       this._logTraceback = false;
-      unretrieved.unregister(this);
+      this._loop._unretrieved.retrieved(this);
     }
   }
 

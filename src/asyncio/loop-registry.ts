@@ -87,6 +87,19 @@ export function newEventLoop(): EventLoop {
   return state.factory();
 }
 
+/**
+ * How many operations may complete at once (without a real suspension) between two loop
+ * iterations: Tokio's cooperative budget. An `await` of an operation that completes at once still
+ * costs a microtask, so two tasks passing items through a queue that never fills nor empties would
+ * alternate on microtasks forever and starve the loop (timers, I/O, every other task). Once the
+ * budget is spent, the next such operation first yields to the loop for one iteration; every loop
+ * iteration refills it.
+ */
+export const COOP_BUDGET = 128;
+
+/** @internal The cooperative budget left until the next loop iteration (see {@link COOP_BUDGET}). */
+export const coop = { left: COOP_BUDGET };
+
 let flushWanted = false;
 
 /** @internal A task stepped or an await resumed: the running batch should let microtasks run. */

@@ -67,13 +67,8 @@ export class VirtualTimeLoop extends EventLoop {
       runInRoot(setTimeout, this.#retry, 1).unref();
       return;
     }
-    const heap = this._timers;
-    let top = heap.peek();
-    while (top !== undefined && top._cancelled) {
-      heap.pop();
-      top._scheduled = false;
-      top = heap.peek();
-    }
+    // The base loop drops cancelled timers off the top: it keeps their count exact.
+    const top = this._peekLiveTimer();
     if (top === undefined) return;
     const gap = top.heapKey - this.time();
     if (gap > 0) this.#offset += gap;

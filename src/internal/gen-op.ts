@@ -7,8 +7,8 @@
  * small driver that registers each waiter with the awaiting task (so `task.cancel()` cancels it)
  * — no Task object, no async-context switch.
  */
-import { type Awaitable, type Future, PENDING, Reaction } from "../asyncio/futures.js";
-import { genSteps, noteSuspend, requestFlush, taskStorage } from "../asyncio/loop-registry.js";
+import { type Awaitable, Future, PENDING, Reaction } from "../asyncio/futures.js";
+import { coop, genSteps, noteSuspend, requestFlush, taskStorage } from "../asyncio/loop-registry.js";
 import { refusedAwait } from "../asyncio/promise-guard.js";
 import type { Task } from "../asyncio/tasks.js";
 
@@ -111,6 +111,7 @@ export class LazyOp<A, T> implements Awaitable<T> {
     requestFlush();
     const refused = refusedAwait(this);
     if (refused !== null) return Promise.reject(refused).then(onfulfilled, onrejected);
+    if (--coop.left < 0) return this.#yieldThenRun(onfulfilled, onrejected);
     let v: T | typeof NOT_READY;
     try {
       v = this.fast(this.arg);
@@ -130,6 +131,22 @@ export class LazyOp<A, T> implements Awaitable<T> {
     return d as unknown as Promise<R1 | R2>;
   }
 
+  /**
+   * The cooperative budget is spent (see `COOP_BUDGET`): suspend for one loop iteration, then run
+   * the operation. A cancellation arriving meanwhile is delivered before it runs (nothing taken).
+   */
+  #yieldThenRun<R1, R2>(
+    onfulfilled: ((value: T) => R1 | PromiseLike<R1>) | null | undefined,
+    onrejected: ((reason: any) => R2 | PromiseLike<R2>) | null | undefined,
+  ): Promise<R1 | R2> {
+    noteSuspend();
+    const task = taskStorage.getStore();
+    const owner = task !== undefined && task._state === PENDING ? task : null;
+    const d = new GenDriver<T>(yieldThenRun(this, owner), owner, onfulfilled, onrejected);
+    d.step(false, undefined);
+    return d as unknown as Promise<R1 | R2>;
+  }
+
   [Symbol.iterator](): Iterator<unknown, T, unknown> {
     const v = this.fast(this.arg);
     if (v !== NOT_READY) return new Done(v);
@@ -140,6 +157,13 @@ export class LazyOp<A, T> implements Awaitable<T> {
   _start(): Generator<unknown, T, unknown> {
     return runLazy(this);
   }
+}
+
+function* yieldThenRun<A, T>(op: LazyOp<A, T>, task: Task<any> | null): Generator<unknown, T, unknown> {
+  const turn = new Future<void>({ loop: task?._loop });
+  turn.setResult(); // done: the driver's listener fires on the next iteration
+  yield turn;
+  return yield* runLazy(op);
 }
 
 function* runLazy<A, T>(op: LazyOp<A, T>): Generator<unknown, T, unknown> {
@@ -189,6 +213,9 @@ export function eager<A, T>(
   slow: (arg: A) => Generator<unknown, T, unknown>,
   arg: A,
 ): Awaitable<T> {
+  // Budget spent (async code only: a generator step is synchronous, like CPython's): stay lazy, so
+  // the awaiting code yields to the loop before the operation runs.
+  if (genSteps.depth === 0 && --coop.left < 0) return new LazyOp(fast, slow, arg);
   let v: T | typeof NOT_READY;
   try {
     v = fast(arg);

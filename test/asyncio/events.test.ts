@@ -387,6 +387,35 @@ describe("Timers", () => {
     });
   });
 
+  test("test__run_once_cancelled_event_cleanup: the cancelled-timer count stays exact through pops and the rebuild (test_base_events.py)", async () => {
+    await withLoop((loop) => {
+      const cb = (): void => {};
+      const exact = (): void => {
+        const inHeap = loop._timers.items.filter((t) => t.cancelled()).length;
+        assert.equal(loop._timerCancelledCount, inHeap);
+      };
+      loop.callLater(3000, cb); // live: keeps the later cancelled timers off the heap top
+      for (let i = 0; i < 2; i++) loop.callLater(3600, cb).cancel();
+      for (let i = 0; i < 2; i++) loop.callLater(100, cb).cancel(); // these two are at the top
+      assert.equal(loop._timerCancelledCount, 4);
+      assert.equal(loop._peekLiveTimer()?.when(), loop._timers.peek()?.when());
+      assert.equal(loop._timerCancelledCount, 2);
+      assert.equal(loop._timers.length, 3);
+      exact();
+      // Past 100 timers with over half cancelled, the heap is rebuilt without the cancelled ones.
+      for (let i = 0; i < 49; i++) loop.callLater(3600, cb);
+      let rebuilt = false;
+      for (let i = 0; i < 51; i++) {
+        const before = loop._timers.length;
+        loop.callLater(3600, cb).cancel();
+        if (loop._timers.length <= before) rebuilt = true;
+        exact();
+      }
+      assert.ok(rebuilt, "the heap was rebuilt");
+      assert.equal(loop._timers.items.filter((t) => !t.cancelled()).length, 50);
+    });
+  });
+
   test("100 000 cancelled timers release the process (test_base_events.py test__run_once_cancelled_event_cleanup)", async () => {
     // The child schedules 100 000 one-hour timers on the default loop and cancels them all; it must then
     // exit by itself (a leftover Node timer would keep it alive for an hour and trip the guard timeout).

@@ -181,3 +181,112 @@ test("on a real loop, callSoon/callLater callbacks scheduled from a task see no 
   });
   assert.deepEqual(seen, [null, null]);
 });
+
+// Issue 8 §4: the virtual-time jump must drop cancelled timers through the base loop, which keeps
+// its cancelled-timer count exact (CPython's `_timer_cancelled_count`). A stale count made a later
+// cancel() believe every timer was cancelled and clear the heap, live timers included.
+
+/** The base loop's cancelled-timer count equals the cancelled handles still in its heap. */
+function assertCancelledCountExact(loop: asyncio.EventLoop): void {
+  const inHeap = loop._timers.items.filter((t) => t.cancelled()).length;
+  assert.equal(loop._timerCancelledCount, inHeap, "cancelled-timer count matches the heap");
+}
+
+test("a cancelled timer skipped by a jump does not make a later cancel() drop live timers (issue 8 §4 repro)", async () => {
+  const got = await vrun(async () => {
+    const loop = asyncio.getRunningLoop();
+    const log: string[] = [];
+    const t5 = loop.callLater(5, () => log.push("t5"));
+    const f2 = loop.createFuture<null>();
+    loop.callLater(10, () => f2.setResult(null));
+    t5.cancel();
+    await f2; // the jump to 10 s drops the cancelled 5 s timer off the heap top
+    assertCancelledCountExact(loop);
+    const f3 = loop.createFuture<string>();
+    loop.callLater(20, () => f3.setResult("f3"));
+    loop.callLater(30, () => log.push("t30")).cancel();
+    assertCancelledCountExact(loop);
+    log.push(await asyncio.waitFor(f3, 100));
+    return log;
+  });
+  assert.deepEqual(got, ["f3"]);
+});
+
+test("many cancelled timers at the heap top, then live ones (test_base_events.py test__run_once_cancelled_event_cleanup analogue)", async () => {
+  const got = await vrun(async () => {
+    const loop = asyncio.getRunningLoop();
+    const log: string[] = [];
+    const top = Array.from({ length: 10 }, (_, i) => loop.callLater(1 + i, () => log.push(`c${i}`)));
+    const f = loop.createFuture<null>();
+    loop.callLater(50, () => f.setResult(null));
+    for (const h of top) h.cancel();
+    assert.equal(loop._timerCancelledCount, 10);
+    await f; // the jump drops all ten cancelled timers
+    assertCancelledCountExact(loop);
+    assert.equal(loop._timers.length, 0);
+    // Ten live timers and one cancelled one: with a stale count of 10, this cancel() emptied the heap.
+    const done = loop.createFuture<null>();
+    for (let i = 0; i < 10; i++) loop.callLater(1 + i, () => log.push(`live${i}`));
+    loop.callLater(11, () => done.setResult(null));
+    loop.callLater(0.5, () => log.push("cancelled")).cancel();
+    assertCancelledCountExact(loop);
+    await asyncio.waitFor(done, 100);
+    assertCancelledCountExact(loop);
+    return log;
+  });
+  assert.deepEqual(
+    got,
+    Array.from({ length: 10 }, (_, i) => `live${i}`),
+  );
+});
+
+test("cancelling the last live timer empties the heap on virtual time (test_events.py TimerTests.test_timer analogue)", async () => {
+  const got = await vrun(async () => {
+    const loop = asyncio.getRunningLoop();
+    const log: string[] = [];
+    const early = loop.callLater(5, () => log.push("early"));
+    const f = loop.createFuture<null>();
+    loop.callLater(10, () => f.setResult(null));
+    early.cancel();
+    await f;
+    const last = loop.callLater(20, () => log.push("last"));
+    last.cancel();
+    // Every timer is cancelled: the base loop drops them all at once (and releases its Node timer).
+    assert.equal(loop._timers.length, 0);
+    assertCancelledCountExact(loop);
+    await asyncio.sleep(60);
+    log.push("slept");
+    return log;
+  });
+  assert.deepEqual(got, ["slept"]);
+});
+
+test("a timer cancelled from inside another timer's callback never runs, and the count stays exact", async () => {
+  const got = await vrun(async () => {
+    const loop = asyncio.getRunningLoop();
+    const log: string[] = [];
+    const f = loop.createFuture<null>();
+    // `sameTime` is due with the canceller, so it is already in the ready queue when cancelled;
+    // `later` is still in the heap (counted as cancelled there, then dropped by the jump).
+    let sameTime: asyncio.TimerHandle | null = null;
+    let later: asyncio.TimerHandle | null = null;
+    loop.callLater(10, () => {
+      log.push("canceller");
+      sameTime!.cancel();
+      later!.cancel();
+    });
+    sameTime = loop.callLater(10, () => log.push("sameTime"));
+    later = loop.callLater(15, () => log.push("later"));
+    loop.callLater(20, () => f.setResult(null));
+    await f;
+    assertCancelledCountExact(loop);
+    const g = loop.createFuture<null>();
+    loop.callLater(5, () => g.setResult(null));
+    loop.callLater(6, () => log.push("cancelled")).cancel();
+    assertCancelledCountExact(loop);
+    await asyncio.waitFor(g, 100);
+    log.push("g");
+    return log;
+  });
+  assert.deepEqual(got, ["canceller", "g"]);
+});
