@@ -6,10 +6,10 @@
 import { lstatSync, unlinkSync } from "node:fs";
 import * as net from "node:net";
 import * as tls from "node:tls";
-import { GenOp } from "../internal/gen-op.js";
 import type { EventLoop } from "./base-events.js";
 import { ArgumentTypeError, ConnectionAbortedError, OSError, ValueError } from "./exceptions.js";
 import { type Awaitable, Future } from "./futures.js";
+import { GenOp } from "./lazy-ops.js";
 import { runInRoot } from "./loop-registry.js";
 import type { BaseProtocol } from "./protocols.js";
 import { Server } from "./server.js";

@@ -19,8 +19,8 @@ import { brand } from "../internal/brand.js";
 export class CancelledError extends Error {
   /** Stable machine-readable code. */
   readonly code: string = "AIOTS_ERR_CANCELLED";
-  constructor(message?: string) {
-    super(message ?? "");
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message ?? "", options);
     this.name = "CancelledError";
   }
 }

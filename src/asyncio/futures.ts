@@ -46,7 +46,7 @@ const RESOLVED = Promise.resolve();
  * cancellable. Not thread-safe (there are no threads on the loop).
  * @see https://docs.python.org/3/library/asyncio-future.html#asyncio.Future
  */
-export class Future<T = unknown> implements PromiseLike<T>, Runnable {
+export class Future<T = unknown> implements PromiseLike<T> {
   /** @internal */ _state = PENDING;
   /** @internal */ _failed = false;
   /** @internal */ _result: T | undefined = undefined;

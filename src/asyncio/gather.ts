@@ -18,6 +18,17 @@ export interface GatherOptions {
 
 type Results<T extends readonly unknown[]> = { -readonly [K in keyof T]: Awaited<T[K]> };
 
+/**
+ * The result of one element of a list mixing result types (`gather([coro, sleep(0, "x")])`): what
+ * a function's awaitable gives (it runs as a task), a generator's return value, an awaitable's
+ * value. Distributes over the element union.
+ */
+type ResultOf<A> = A extends (...args: never[]) => infer B
+  ? ResultOf<B>
+  : A extends Generator<unknown, infer R, any>
+    ? Awaited<R>
+    : Awaited<A>;
+
 /** The Future `gather` returns: cancelling it cancels every child. */
 export class GatheringFuture<T> extends Future<T> {
   /** @internal */ _children: Future<unknown>[];
@@ -69,6 +80,10 @@ export function gather<T>(
   list: readonly AwaitableLike<T>[],
   options?: GatherOptions,
 ): GatheringFuture<Awaited<T>[]>;
+export function gather<L extends readonly AwaitableLike<unknown>[]>(
+  list: L,
+  options?: GatherOptions,
+): GatheringFuture<ResultOf<L[number]>[]>;
 export function gather(...args: unknown[]): GatheringFuture<unknown[]> {
   let options: GatherOptions | undefined;
   let list: unknown[];

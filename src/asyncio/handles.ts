@@ -3,16 +3,15 @@
  * `events.Handle` / `events.TimerHandle`).
  */
 import { inspect } from "node:util";
-import type { HeapItem } from "../internal/heap.js";
 import type { EventLoop } from "./base-events.js";
 
-/** Anything the ready queue can run: a Handle, a Future firing its callbacks, a Task stepping. */
+/** @internal Anything the ready queue can run: a Handle, a Future firing its callbacks, a Task stepping. */
 export interface Runnable {
   _runReady(): void;
 }
 
 /** A callback scheduled on the loop; `cancel()` stops it from running. */
-export class Handle implements Runnable {
+export class Handle {
   /** @internal */ _callback: ((...args: any[]) => unknown) | null;
   /** @internal */ _args: unknown[] | null;
   /** @internal */ _cancelled = false;
@@ -78,7 +77,7 @@ export class Handle implements Runnable {
 }
 
 /** A callback scheduled for a point in loop time; `when()` tells it. */
-export class TimerHandle extends Handle implements HeapItem {
+export class TimerHandle extends Handle {
   /** @internal */ heapKey: number;
   /** @internal */ heapSeq: number;
   /** @internal */ _scheduled = true;

@@ -12,7 +12,6 @@
  */
 import { inspect } from "node:util";
 import { Deque } from "../internal/deque.js";
-import { GenOp, LazyOp, NOT_READY } from "../internal/gen-op.js";
 import type { EventLoop } from "./base-events.js";
 import {
   ArgumentTypeError,
@@ -22,6 +21,7 @@ import {
   ValueError,
 } from "./exceptions.js";
 import { type Awaitable, Future, PENDING } from "./futures.js";
+import { GenOp, LazyOp, NOT_READY } from "./lazy-ops.js";
 import { getEventLoop, taskStorage } from "./loop-registry.js";
 
 /** The loop waiters are created on: the awaiting task's, else the current one. */

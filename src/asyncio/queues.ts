@@ -8,9 +8,9 @@
  */
 import { inspect } from "node:util";
 import { Deque } from "../internal/deque.js";
-import { LazyOp, NOT_READY } from "../internal/gen-op.js";
 import { ArgumentTypeError, QueueEmpty, QueueFull, QueueShutDown, ValueError } from "./exceptions.js";
 import { type Awaitable, Future, PENDING } from "./futures.js";
+import { LazyOp, NOT_READY } from "./lazy-ops.js";
 import { Event } from "./locks.js";
 import { getEventLoop, taskStorage } from "./loop-registry.js";
 

@@ -57,6 +57,7 @@ export async function run<T>(main: TaskBody<T>, options?: RunOptions): Promise<T
     if (e instanceof CancelledError && sigint !== null && sigint.count > 0 && task.uncancel() === 0) {
       throw new KeyboardInterrupt();
     }
+    if (e instanceof CancelledError && task.cancelled()) throw mainCancelled(task, e);
     throw e;
   } finally {
     sigint?.remove();
@@ -68,6 +69,26 @@ export async function run<T>(main: TaskBody<T>, options?: RunOptions): Promise<T
       loop.close();
     }
   }
+}
+
+/**
+ * The CancelledError `run()` rejects with when its main task ended cancelled: the original one was
+ * made deep inside the loop and its stack shows only aiots frames, so this one (made here, its stack
+ * shows who called `run()`) names the task, its cancel message and, in debug mode, where `cancel()`
+ * was called. The message stays the cancel message, as Python's.
+ */
+function mainCancelled(task: Task<unknown>, original: CancelledError): CancelledError {
+  // No `cause`: the chain stays as CPython's (test_cancel_gather_2 checks there is none).
+  const err = new CancelledError(original.message);
+  const msg =
+    original.message === "" ? "no cancel message" : `cancel message ${JSON.stringify(original.message)}`;
+  const site =
+    task._cancelSite === undefined
+      ? "    (run in debug mode to see where cancel() was called)\n"
+      : `    cancel() was called at:\n${task._cancelSite.replace(/^/gm, "    ")}\n`;
+  const frames = (err.stack ?? "").split("\n").slice(1).join("\n");
+  err.stack = `CancelledError: the main task '${task.getName()}' of run() was cancelled (${msg})\n${site}${frames}`;
+  return err;
 }
 
 /** CPython's `asyncio.run` refuses a non-coroutine with ValueError; so do we, showing the fix. */

@@ -8,12 +8,12 @@
 import { renameSync, statSync, unlinkSync } from "node:fs";
 import type * as net from "node:net";
 import { inspect } from "node:util";
-import { GenOp } from "../internal/gen-op.js";
 import type { EventLoop } from "./base-events.js";
 import { CancelledError, RuntimeError } from "./exceptions.js";
 import { type Awaitable, Future } from "./futures.js";
+import { GenOp } from "./lazy-ops.js";
 import type { BaseProtocol } from "./protocols.js";
-import { SocketTransport, type TransportOwner } from "./socket-transport.js";
+import { SocketTransport } from "./socket-transport.js";
 
 /** A listening socket of a {@link Server}. */
 export class ServerSocket {
@@ -45,7 +45,7 @@ export type AcceptHandler = (server: Server, sock: net.Socket) => void;
  * A listening server. Use `await using server = await startServer(…)` (close and wait on exit),
  * or `server.close(); await server.waitClosed()`.
  */
-export class Server implements TransportOwner, AsyncDisposable {
+export class Server implements AsyncDisposable {
   readonly #loop: EventLoop;
   #servers: net.Server[] | null;
   readonly #protocolFactory: () => BaseProtocol;

@@ -59,6 +59,11 @@ class YieldOnce<T> implements Awaitable<T> {
     return this.result;
   }
 
+  /** @internal Lets `createTask(sleep(0))` run it as a task (it is lazy). */
+  _start(): Generator<unknown, T, unknown> {
+    return this[Symbol.iterator]();
+  }
+
   [inspect.custom](): string {
     return "<sleep(0)>";
   }

@@ -9,7 +9,7 @@
  *
  * Lines and chunks returned are `Buffer` views of the received data: do not write into them.
  */
-import { eager, GenOp, LazyOp, NOT_READY, READY_VOID } from "../internal/gen-op.js";
+
 import type { EventLoop } from "./base-events.js";
 import type {
   ConnectionOptions,
@@ -26,6 +26,7 @@ import {
   ValueError,
 } from "./exceptions.js";
 import { type Awaitable, Future, isThenable, PENDING } from "./futures.js";
+import { eager, GenOp, LazyOp, NOT_READY, READY_VOID } from "./lazy-ops.js";
 import { getEventLoop, getRunningLoop } from "./loop-registry.js";
 import { Protocol } from "./protocols.js";
 import type { Server } from "./server.js";

@@ -10,7 +10,6 @@
 import { type ChildProcess, type SpawnOptions, spawn } from "node:child_process";
 import type * as net from "node:net";
 import { constants } from "node:os";
-import { GenOp, LazyOp, NOT_READY } from "../internal/gen-op.js";
 import type { EventLoop } from "./base-events.js";
 import {
   ArgumentTypeError,
@@ -22,6 +21,7 @@ import {
 } from "./exceptions.js";
 import { type Awaitable, Future, PENDING } from "./futures.js";
 import { gather } from "./gather.js";
+import { GenOp, LazyOp, NOT_READY } from "./lazy-ops.js";
 import { getRunningLoop } from "./loop-registry.js";
 import { type SignalLike, signalName } from "./signals.js";
 import { SocketTransport } from "./socket-transport.js";

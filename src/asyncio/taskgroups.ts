@@ -232,7 +232,13 @@ const runGroupCoro = coroutine(runGroup);
  *   tg.createTask(() => fetchOne(2));
  * });
  * ```
- * Resolves with the body's result (`undefined` when `tg.cancel()` stopped the body).
+ * Resolves with the body's result, or with `undefined` in exactly one case: `tg.cancel()` (called
+ * by the body or by a task) stopped the body — it was suspended, got the CancelledError and did
+ * not catch it — and the group swallowed that cancellation (no task failed, nobody else cancelled
+ * the awaiting task). Hence `T | undefined`: no type can tell whether `tg.cancel()` runs. A body
+ * returning `void` is unaffected; otherwise narrow (`?? fallback`) or, when the group never
+ * calls `tg.cancel()`, assert (`!`). A failing task or body, or a cancellation from outside, is
+ * thrown, never turned into `undefined`.
  * @see https://docs.python.org/3/library/asyncio-task.html#task-groups
  */
 export function taskGroup<T>(

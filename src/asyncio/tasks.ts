@@ -20,7 +20,7 @@ import {
   RuntimeError,
   ValueError,
 } from "./exceptions.js";
-import { type Awaitable, Future, type FutureListener, isThenable, PENDING } from "./futures.js";
+import { type Awaitable, captureStack, Future, isThenable, PENDING } from "./futures.js";
 import {
   _getRunningLoop,
   genSteps,
@@ -34,12 +34,15 @@ import { type PromiseGuard, refusalMessage } from "./promise-guard.js";
 /**
  * Anything a task can run: a lazy coroutine (`coroutine()` call, generator object, a lazy aiots
  * operation such as `sleep(1)` or `q.get()`), or a zero-argument function returning an awaitable,
- * called inside the new task. A native `Promise` is not one: it already started in the caller.
+ * called inside the new task. A native `Promise` is not one: it already started in the caller (it
+ * has no `[Symbol.iterator]`, so it is no `Awaitable`). Nor is a {@link Future} or a Task: it is
+ * already scheduled (`createTask` throws). It matches `Awaitable` structurally: `addDoneCallback?:
+ * never` keeps it out (a public member, so the check survives `stripInternal` declarations).
  */
 export type TaskBody<T> =
   | Coroutine<T>
   | Generator<unknown, T, any>
-  | Awaitable<T>
+  | (Awaitable<T> & { readonly addDoneCallback?: never })
   | (() => Coroutine<T> | Generator<unknown, T, any> | PromiseLike<T>);
 
 /** Options of {@link createTask}. */
@@ -62,7 +65,7 @@ const FutureProto = Future.prototype;
  * and go on. `task.signal` is aborted on the first cancel request, for foreign APIs.
  * @see https://docs.python.org/3/library/asyncio-task.html#asyncio.Task
  */
-export class Task<T = unknown> extends Future<T> implements FutureListener {
+export class Task<T = unknown> extends Future<T> {
   /** @internal */ _coro: TaskBody<T>;
   /** @internal */ _gen: Generator<unknown, T, unknown> | null = null;
   /** @internal */ _started = false;
@@ -83,6 +86,8 @@ export class Task<T = unknown> extends Future<T> implements FutureListener {
   /** @internal The task `currentTask()` reports during steps: itself, or the owner of an inline runner. */
   _ctx: Task<any>;
   /** @internal */ _inline: boolean;
+  /** @internal Debug mode: where `cancel()` was first called (shown when the cancellation escapes `run()`). */
+  _cancelSite: string | undefined = undefined;
   /** @internal The started-promise guard armed in the current step (see promise-guard.ts). */
   _guard: PromiseGuard | null = null;
 
@@ -140,6 +145,7 @@ export class Task<T = unknown> extends Future<T> implements FutureListener {
     if (this._state !== PENDING) return false;
     // An inline runner only passes the cancellation on; its owner keeps the bookkeeping.
     if (this._inline) return this._cancelWaiters(msg);
+    if (this._loop._debug && this._cancelSite === undefined) this._cancelSite = captureStack(2);
     this._numCancelsRequested++;
     if (this._abort !== null && !this._abort.signal.aborted) this._abort.abort(new CancelledError(msg));
     if (this._cancelWaiters(msg)) return true;
@@ -330,11 +336,13 @@ export class Task<T = unknown> extends Future<T> implements FutureListener {
       );
   }
 
+  /** @internal Complete the task with `method` and leave the loop's task registry. */
   _finish(method: (this: Future<T>, arg: any) => unknown, arg: unknown): void {
     method.call(this, arg);
     if (!this._inline) this._loop._tasks.delete(this);
   }
 
+  /** @internal */
   _clearWaiters(): void {
     this._futWaiter = null;
     this._extraWaiters = null;
@@ -562,8 +570,15 @@ export function allTasks(loop?: EventLoop): Set<Task<unknown>> {
 /**
  * Anything {@link ensureFuture}, {@link gather} and the other fan-out helpers accept: what a task
  * can run, a Future, or a promise (a foreign one such as `fetch()`: see the started-promise rule).
+ *
+ * A Future (or Task) is accepted as the `PromiseLike<T>` it is: there is no `Future<T>` member on
+ * purpose. With one, `T` inferred from an awaitable typed as none of the members (`Awaitable<T>`
+ * with an optional member, e.g. `TaskBody`'s own) also went through `Future<T>`'s
+ * `[Symbol.iterator](): Generator<…, T, …>`, where the source's `Iterator.return?(value?: T)` (a
+ * method's optional parameter) made `T | undefined` a candidate: `await waitFor(q.get(), 1)`,
+ * `await shield(sleep(0, "x"))` were typed `T | undefined` (see test/types/).
  */
-export type AwaitableLike<T> = Future<T> | TaskBody<T> | PromiseLike<T>;
+export type AwaitableLike<T> = TaskBody<T> | PromiseLike<T>;
 
 /**
  * A Future for `aw`: a Future is returned as is, a coroutine (or function, generator) becomes a

@@ -78,10 +78,11 @@ describe("createTask / TaskGroup.createTask / run refuse a promise that already 
         createTask(lazy(2)),
         createTask(gen()),
         createTask(sleep(0.01, "sleep")),
+        createTask(sleep(0, "sleep(0)")),
         createTask(coroutine(gen)()),
       );
     });
-    assert.deepEqual(results, ["w", 2, "gen", "sleep", "gen"]);
+    assert.deepEqual(results, ["w", 2, "gen", "sleep", "sleep(0)", "gen"]);
   });
 
   test("run() accepts a function, a coroutine() call and a generator object", async () => {

@@ -7,10 +7,10 @@
  * small driver that registers each waiter with the awaiting task (so `task.cancel()` cancels it)
  * — no Task object, no async-context switch.
  */
-import { type Awaitable, Future, PENDING, Reaction } from "../asyncio/futures.js";
-import { coop, genSteps, noteSuspend, requestFlush, taskStorage } from "../asyncio/loop-registry.js";
-import { refusedAwait } from "../asyncio/promise-guard.js";
-import type { Task } from "../asyncio/tasks.js";
+import { type Awaitable, Future, PENDING, Reaction } from "./futures.js";
+import { coop, genSteps, noteSuspend, requestFlush, taskStorage } from "./loop-registry.js";
+import { refusedAwait } from "./promise-guard.js";
+import type { Task } from "./tasks.js";
 
 /** A lazy operation: nothing runs until it is awaited or delegated to. */
 export class GenOp<T> implements Awaitable<T> {

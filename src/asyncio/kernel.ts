@@ -1,0 +1,54 @@
+/**
+ * The kernel: the one internal surface of the core that the layers above it (`http/`, `web/`,
+ * `client/`, `test-utils/`) may use besides the public API of `aiots`.
+ *
+ * Everything else in `asyncio/` — `_`-prefixed members, the loop registry, the task internals — is
+ * private to the core and stripped from the published `.d.ts` (`stripInternal`); the architecture
+ * test forbids the upper layers any other `asyncio/` import and any `._x` member access. When a layer
+ * needs more, it is added here, with a name that says what it is for.
+ *
+ * What is here:
+ * - {@link runInRoot}: start Node work (servers, sockets, timers) in the root async context, so
+ *   its callbacks never run "inside" whichever task happened to create it.
+ * - {@link ioTurn}: deliver an I/O event (request data, a socket chunk) as a turn of the loop, so
+ *   what it makes ready runs in the same Node callback, as CPython runs the ready queue right after
+ *   the I/O events of an iteration.
+ * - {@link trackForeign}: tell a loop that a foreign operation is in flight, so a virtual-time loop
+ *   does not jump over its completion.
+ * - Lazy operations ({@link LazyOp}, {@link GenOp}, {@link eager}, {@link NOT_READY},
+ *   {@link READY_VOID}): awaitables usable with `await` and `yield*`, lazy like coroutines, that
+ *   complete without a Future when they need not wait — the building blocks of every primitive.
+ * @internal
+ */
+import type { EventLoop } from "./base-events.js";
+
+export { eager, GenOp, LazyOp, NOT_READY, READY_VOID } from "./lazy-ops.js";
+export { runInRoot } from "./loop-registry.js";
+
+/**
+ * Run `fn(...args)` as an I/O turn of `loop`: callbacks and tasks it makes ready run before this
+ * Node callback returns (unless the loop is already running a batch, which then picks them up).
+ */
+export function ioTurn<A extends unknown[], R>(loop: EventLoop, fn: (...args: A) => R, ...args: A): R {
+  loop._beforeIO();
+  try {
+    return fn(...args);
+  } finally {
+    loop._afterIO();
+  }
+}
+
+/**
+ * A foreign operation (a Node request, a child process, a promise aiots does not own) started on
+ * behalf of `loop`: a virtual-time loop will not jump its clock until the returned function is
+ * called (once; later calls do nothing).
+ */
+export function trackForeign(loop: EventLoop): () => void {
+  loop._foreignPending++;
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    loop._foreignPending--;
+  };
+}
