@@ -15,6 +15,10 @@
  *   the I/O events of an iteration.
  * - {@link trackForeign}: tell a loop that a foreign operation is in flight, so a virtual-time loop
  *   does not jump over its completion.
+ * - {@link asAwaitable}: turn what a user callback returned (a promise, a `coroutine()` call, a
+ *   generator object, a plain value) into something `await` runs in the current task.
+ * - {@link readerFromNode}: a `StreamReader` fed from a Node `Readable` (a request or response
+ *   body) with back-pressure and a per-chunk check (how body-size limits are enforced).
  * - Lazy operations ({@link LazyOp}, {@link GenOp}, {@link eager}, {@link NOT_READY},
  *   {@link READY_VOID}): awaitables usable with `await` and `yield*`, lazy like coroutines, that
  *   complete without a Future when they need not wait — the building blocks of every primitive.
@@ -22,8 +26,10 @@
  */
 import type { EventLoop } from "./base-events.js";
 
+export { asAwaitable } from "./awaitables.js";
 export { eager, GenOp, LazyOp, NOT_READY, READY_VOID } from "./lazy-ops.js";
 export { runInRoot } from "./loop-registry.js";
+export { type NodeReaderOptions, readerFromNode } from "./node-readable.js";
 
 /**
  * Run `fn(...args)` as an I/O turn of `loop`: callbacks and tasks it makes ready run before this

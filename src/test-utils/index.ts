@@ -1,6 +1,6 @@
 /**
- * aiots/test — testing utilities. Today: the virtual-time loop. `TestServer`/`TestClient` arrive
- * with the web server and client issues.
+ * aiots/test — testing utilities: the virtual-time loop, `TestServer` (an application on a free
+ * port) and `makeMockedRequest` (a request without a socket). `TestClient` arrives with the client.
  *
  * ```ts
  * import { VirtualTimeLoop } from "aiots/test";
@@ -10,3 +10,4 @@
  */
 export { VirtualTimeLoop } from "../asyncio/virtual-time.js";
 export { VERSION } from "../version.js";
+export { type MockedRequestOptions, makeMockedRequest, TestServer } from "./web.js";

@@ -1,5 +1,80 @@
 /**
- * aiots/web — arrives with its own issue; the entry point resolves so imports can be written today.
+ * aiots/web — aiohttp's server side on `node:http`: applications, routing, requests, responses,
+ * middlewares, HTTP exceptions, runners and `runApp`. Every request runs in an aiots task.
+ *
+ * ```ts
+ * import * as web from "aiots/web";
+ * const app = new web.Application();
+ * app.router.addGet("/users/{id}", (req) => new web.Response({ text: req.matchInfo.get("id") }));
+ * await web.runApp(app, { port: 8080 });
+ * ```
  * @packageDocumentation
  */
 export { VERSION } from "../version.js";
+export {
+  AppKey,
+  Application,
+  type ApplicationOptions,
+  type AppSignal,
+  type AppSignalHandler,
+  type CleanupContext,
+  DEFAULT_CLIENT_MAX_SIZE,
+} from "./app.js";
+export * from "./exceptions.js";
+export {
+  AccessLogger,
+  type AccessLogRecord,
+  accessLogger,
+  DEFAULT_ACCESS_LOG_FORMAT,
+  type WebLogger,
+  webLogger,
+} from "./log.js";
+export {
+  type Handler,
+  type HandlerResult,
+  type Middleware,
+  middleware,
+  type NextHandler,
+  type NormalizePathOptions,
+  normalizePathMiddleware,
+} from "./middlewares.js";
+export { createMatchInfo, type MatchInfo, type PathParams, type QueryParams } from "./path-params.js";
+export { Request } from "./request.js";
+export {
+  type JsonResponseOptions,
+  jsonResponse,
+  Response,
+  type ResponseInit,
+  type ResponseOptions,
+  StreamResponse,
+} from "./response.js";
+export { type RunAppOptions, runApp } from "./run-app.js";
+export {
+  AppRunner,
+  type AppRunnerOptions,
+  BaseSite,
+  SockSite,
+  TCPSite,
+  type TCPSiteOptions,
+  UnixSite,
+} from "./runner.js";
+export type { HandlerOptions } from "./server.js";
+export {
+  del,
+  del as delete,
+  get,
+  head,
+  NamedResource,
+  patch,
+  post,
+  put,
+  type ResourceRoute,
+  RouteDef,
+  type RouteOptions,
+  route,
+  UrlDispatcher,
+  UrlMappingMatchInfo,
+  View,
+  type ViewClass,
+  view,
+} from "./urldispatcher.js";

@@ -1,0 +1,79 @@
+/**
+ * A {@link StreamReader} fed from a Node `Readable` (a request body, a response body), with real
+ * back-pressure: the Node stream is paused while the reader holds more than twice its limit and
+ * resumed below it, exactly as a socket transport is.
+ * @internal Exposed to the layers above through the kernel.
+ */
+import type { Readable } from "node:stream";
+import type { EventLoop } from "./base-events.js";
+import { ConnectionResetError } from "./exceptions.js";
+import { StreamReader } from "./streams.js";
+import type { Transport } from "./transports.js";
+
+/** Options of {@link readerFromNode}. */
+export interface NodeReaderOptions {
+  /** The reader's buffer limit (bytes; pause above 2×, resume below 1×). */
+  limit?: number;
+  /** Loop the reader's waiters belong to. */
+  loop: EventLoop;
+  /**
+   * Called with each chunk before it is fed: return an Error to fail the reader with it instead
+   * (the Node stream is then paused and no more data is fed) — how a body-size limit is enforced
+   * while reading.
+   */
+  check?: (chunk: Buffer) => Error | null;
+  /** The error a premature end gives (default: ConnectionResetError). */
+  abortedError?: () => Error;
+}
+
+/** Feed `readable` into a new StreamReader; reading starts now (the reader applies back-pressure). */
+export function readerFromNode(readable: Readable, options: NodeReaderOptions): StreamReader {
+  const { loop, check } = options;
+  const reader = new StreamReader({ limit: options.limit, loop });
+  let failed = false;
+  const fail = (err: Error): void => {
+    if (failed) return;
+    failed = true;
+    readable.pause();
+    loop._beforeIO();
+    reader.setException(err);
+    loop._afterIO();
+  };
+  // Only what StreamReader uses of a transport: pausing and resuming the source.
+  const source = {
+    pauseReading: (): void => {
+      readable.pause();
+    },
+    resumeReading: (): void => {
+      if (!failed) readable.resume();
+    },
+    isReading: (): boolean => !readable.isPaused(),
+  };
+  reader.setTransport(source as unknown as Transport);
+  readable.on("data", (chunk: Buffer) => {
+    if (failed) return;
+    const err = check?.(chunk) ?? null;
+    if (err !== null) {
+      fail(err);
+      return;
+    }
+    loop._beforeIO();
+    reader.feedData(chunk);
+    loop._afterIO();
+  });
+  readable.on("end", () => {
+    if (failed) return;
+    loop._beforeIO();
+    reader.feedEof();
+    loop._afterIO();
+  });
+  const onAbort = (): void => {
+    fail(options.abortedError?.() ?? new ConnectionResetError("Connection lost while reading the body"));
+  };
+  readable.on("aborted", onAbort);
+  readable.on("error", onAbort);
+  readable.on("close", () => {
+    if (!readable.readableEnded) onAbort();
+  });
+  return reader;
+}

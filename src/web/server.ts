@@ -1,0 +1,268 @@
+/**
+ * The request handler on `node:http` (aiohttp's `web_protocol.RequestHandler` + `web_server.Server`).
+ *
+ * llhttp parses (strict mode: smuggling shapes, bad chunk sizes, oversize headers and slow headers
+ * get 400/431/408 from Node with the connection closed). Each request then runs in one aiots
+ * {@link Task}: the route's compiled handler (middlewares + handler), then the response is written
+ * — one `writeHead` + `end` for a finished `Response`. The task is started as an I/O turn of the
+ * loop, so it runs in the same Node callback as the request event.
+ */
+import * as http from "node:http";
+import * as https from "node:https";
+import { inspect } from "node:util";
+import { asAwaitable, ioTurn } from "../asyncio/kernel.js";
+import { createTask, type EventLoop, Future, isCancelledError } from "../index.js";
+import type { Application } from "./app.js";
+import { HTTPException, HTTPExpectationFailed } from "./exceptions.js";
+import { AccessLogger, type WebLogger, webLogger } from "./log.js";
+import { Request, type RequestContext } from "./request.js";
+import { Response, StreamResponse } from "./response.js";
+
+/** Options of the request handler (set through `AppRunner`). */
+export interface HandlerOptions {
+  /** Cancel the handler task when the client goes away (default false, as aiohttp ≥ 3.9). */
+  handlerCancellation?: boolean;
+  /** Where access-log records go (`null`: none). */
+  accessLog?: WebLogger | null;
+  /** aiohttp's access-log format. */
+  accessLogFormat?: string;
+  /** Largest request head (bytes); more is a 431 (Node's default 16 KiB). */
+  maxHeaderSize?: number;
+  /** Seconds to receive the whole request head (slow headers → 408). Default 60. */
+  headersTimeout?: number;
+  /** Seconds to receive the whole request (→ 408). Default 300, as Node's; 0 disables. */
+  requestTimeout?: number;
+  /** Seconds an idle keep-alive connection stays open (aiohttp's `keepalive_timeout`, 75). */
+  keepAliveTimeout?: number;
+}
+
+/** The 500 body: no stack, ever (aiohttp's text). */
+const INTERNAL_ERROR_TEXT = "500 Internal Server Error\n\nServer got itself in trouble";
+
+/**
+ * Serves one application: the `request` listener of every Node server a site creates, the set of
+ * requests in flight, and their graceful end.
+ * @internal Used by AppRunner and the sites.
+ */
+export class RequestHandler {
+  readonly app: Application;
+  readonly loop: EventLoop;
+  readonly #options: HandlerOptions;
+  readonly #accessLog: WebLogger | null;
+  readonly #accessFormat: AccessLogger | null;
+  readonly #inFlight = new Set<Request<any>>();
+  #idle: Future<void> | null = null;
+  #closing = false;
+  readonly #servers = new Set<http.Server>();
+
+  constructor(app: Application, loop: EventLoop, options: HandlerOptions = {}) {
+    this.app = app;
+    this.loop = loop;
+    this.#options = options;
+    this.#accessLog = options.accessLog ?? null;
+    this.#accessFormat = this.#accessLog === null ? null : new AccessLogger(options.accessLogFormat);
+  }
+
+  /** A Node server (HTTP, or HTTPS with `ssl`) whose requests this handler serves. */
+  createNodeServer(ssl?: https.ServerOptions | null): http.Server {
+    const o = this.#options;
+    const serverOptions: http.ServerOptions = {
+      maxHeaderSize: o.maxHeaderSize,
+      insecureHTTPParser: false,
+      requestTimeout: o.requestTimeout === undefined ? undefined : o.requestTimeout * 1000,
+      headersTimeout: (o.headersTimeout ?? 60) * 1000,
+      keepAliveTimeout: (o.keepAliveTimeout ?? 75) * 1000,
+    };
+    const scheme = ssl ? "https" : "http";
+    const listener = (req: http.IncomingMessage, res: http.ServerResponse): void =>
+      this.handle(req, res, scheme);
+    const server = ssl
+      ? https.createServer({ ...serverOptions, ...ssl }, listener)
+      : http.createServer(serverOptions, listener);
+    // Expect: 100-continue is answered once the handler reads the body (or refused with 413/417).
+    server.on("checkContinue", (req, res) => this.handle(req, res, scheme, true));
+    server.on("checkExpectation", (_req, res) => {
+      const e = new HTTPExpectationFailed();
+      res.writeHead(e.status, { "Content-Type": "text/plain; charset=utf-8", Connection: "close" });
+      res.end(e.text);
+    });
+    this.#servers.add(server);
+    server.once("close", () => this.#servers.delete(server));
+    return server;
+  }
+
+  /** Requests whose handler has not finished. */
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  /** The `request` listener. */
+  handle(req: http.IncomingMessage, res: http.ServerResponse, scheme: string, expectContinue = false): void {
+    const ctx: RequestContext = { loop: this.loop, scheme };
+    const match = this.app.router.resolve(req.method ?? "GET", rawPathOf(req.url));
+    const request = new Request(req, res, match.app, ctx, match.matchInfo);
+    if (expectContinue) {
+      const max = match.app.clientMaxSize;
+      const declared = request.contentLength;
+      if (max > 0 && declared !== null && declared > max) {
+        // Refused before the client sends the body.
+        res.shouldKeepAlive = false;
+        res.writeHead(413, { "Content-Type": "text/plain; charset=utf-8" });
+        res.end(`Maximum request body size ${max} exceeded, actual body size ${declared}`);
+        return;
+      }
+      request.onFirstRead = () => res.writeContinue();
+    }
+    if (this.#closing) res.shouldKeepAlive = false;
+    this.#inFlight.add(request);
+    if (this.#options.handlerCancellation) res.once("close", () => this.#clientGone(request));
+    ioTurn(this.loop, this.#start, request, match.handler);
+  }
+
+  readonly #start = (request: Request<any>, handler: (r: Request<any>) => unknown): void => {
+    request.handlerTask = createTask(() => this.#run(request, handler), { loop: this.loop });
+  };
+
+  #clientGone(request: Request<any>): void {
+    const res = request.nodeResponse!;
+    if (res.writableFinished) return;
+    request.abortController?.abort(new Error("client disconnected"));
+    request.handlerTask?.cancel("client disconnected");
+  }
+
+  async #run(request: Request<any>, handler: (r: Request<any>) => unknown): Promise<void> {
+    const start = this.#accessLog !== null && this.#accessLog.isEnabledFor("info") ? Date.now() : 0;
+    let resp: StreamResponse | null = null;
+    try {
+      try {
+        const out = await asAwaitable(handler(request));
+        if (out instanceof StreamResponse) resp = out;
+        else if (out instanceof HTTPException) resp = exceptionResponse(out);
+        else {
+          webLogger.error(
+            `Web-handler should return a response instance, got ${inspect(out, { depth: 0 })} (${request.method} ${request.pathQs})`,
+          );
+          resp = errorResponse(this.app, null);
+        }
+      } catch (e) {
+        if (isCancelledError(e)) throw e;
+        if (e instanceof HTTPException) resp = exceptionResponse(e);
+        else {
+          webLogger.error(`Error handling request ${request.method} ${request.pathQs}\n${stackOf(e)}`);
+          resp = errorResponse(this.app, e);
+        }
+      }
+      await this.#send(request, resp);
+    } catch (e) {
+      const res = request.nodeResponse!;
+      if (isCancelledError(e)) {
+        // Cancelled (client gone with handlerCancellation, or shutdown): nothing more is sent.
+        if (!res.headersSent && !res.destroyed) res.destroy();
+        else if (!res.writableEnded) res.destroy();
+        throw e;
+      }
+      webLogger.error(`Error sending the response to ${request.method} ${request.pathQs}\n${stackOf(e)}`);
+      res.destroy();
+    } finally {
+      this.#done(request);
+      if (start !== 0 && resp !== null) this.#logAccess(request, resp, start);
+    }
+  }
+
+  async #send(request: Request<any>, resp: StreamResponse): Promise<void> {
+    const res = request.nodeResponse!;
+    if (res.destroyed) return;
+    if (!resp.prepared) {
+      if (res.headersSent) throw new Error("the response was sent outside of aiots");
+      await resp.prepare(request);
+    }
+    await resp.writeEof();
+  }
+
+  #done(request: Request<any>): void {
+    this.#inFlight.delete(request);
+    if (this.#inFlight.size === 0 && this.#idle !== null && !this.#idle.done()) this.#idle.setResult();
+  }
+
+  #logAccess(request: Request<any>, resp: StreamResponse, start: number): void {
+    const res = request.nodeResponse!;
+    const line = this.#accessFormat!.format({
+      remote: request.remote ?? "-",
+      start,
+      duration: (Date.now() - start) / 1000,
+      method: request.method,
+      target: request.pathQs,
+      httpVersion: request.version,
+      status: resp.status,
+      bodySize: resp.bodyBytes,
+      pid: process.pid,
+      requestHeader: (name) => request.headers.get(name),
+      responseHeader: (name) => {
+        const v = res.getHeader(name);
+        return v === undefined ? undefined : String(v);
+      },
+    });
+    this.#accessLog!.info(line);
+  }
+
+  /**
+   * Graceful end, in aiohttp's order (the caller stopped listening first): idle keep-alive
+   * connections close now, requests in flight get `timeout` seconds to finish, then their tasks
+   * are cancelled and their connections closed.
+   */
+  async shutdown(timeout: number): Promise<void> {
+    this.#closing = true;
+    for (const s of this.#servers) s.closeIdleConnections();
+    if (this.#inFlight.size > 0) {
+      this.#idle = new Future<void>({ loop: this.loop });
+      const timer = this.loop.callLater(timeout, () => {
+        if (!this.#idle!.done()) this.#idle!.setResult();
+      });
+      await this.#idle;
+      timer.cancel();
+    }
+    const left = [...this.#inFlight];
+    for (const r of left) r.handlerTask?.cancel("server shutdown");
+    for (const r of left) {
+      try {
+        await r.handlerTask;
+      } catch {
+        // cancelled or failed: already reported
+      }
+    }
+    for (const s of this.#servers) s.closeAllConnections();
+  }
+}
+
+/** The path part of a request target (`/a?b` → `/a`); an absolute-form target keeps its path. */
+function rawPathOf(url: string | undefined): string {
+  if (url === undefined || url === "") return "/";
+  let path = url;
+  const q = path.indexOf("?");
+  if (q !== -1) path = path.slice(0, q);
+  if (!path.startsWith("/")) {
+    // absolute-form (`http://host/path`) or `*`
+    try {
+      return new URL(path).pathname;
+    } catch {
+      return path;
+    }
+  }
+  return path;
+}
+
+function stackOf(e: unknown): string {
+  return e instanceof Error ? (e.stack ?? String(e)) : inspect(e);
+}
+
+/** The response an HTTP exception stands for (its headers include its `Content-Type`). */
+export function exceptionResponse(e: HTTPException): Response {
+  const body = e.emptyBody ? null : e.body;
+  return new Response({ status: e.status, reason: e.reason, headers: e.headers, body: body ?? undefined });
+}
+
+/** The 500 for an unhandled error: no stack in the body unless the app is in debug mode. */
+function errorResponse(app: Application, e: unknown): Response {
+  const text = app.debug && e !== null ? `${INTERNAL_ERROR_TEXT}\n\n${stackOf(e)}` : INTERNAL_ERROR_TEXT;
+  return new Response({ status: 500, text });
+}
