@@ -13,6 +13,7 @@
  * - {@link ioTurn}: deliver an I/O event (request data, a socket chunk) as a turn of the loop, so
  *   what it makes ready runs in the same Node callback, as CPython runs the ready queue right after
  *   the I/O events of an iteration.
+ * - {@link startTask}: a task whose first step runs at once (a request handler's task).
  * - {@link trackForeign}: tell a loop that a foreign operation is in flight, so a virtual-time loop
  *   does not jump over its completion.
  * - {@link asAwaitable}: turn what a user callback returned (a promise, a `coroutine()` call, a
@@ -25,6 +26,7 @@
  * @internal
  */
 import type { EventLoop } from "./base-events.js";
+import { Task } from "./tasks.js";
 
 export { asAwaitable } from "./awaitables.js";
 export { eager, GenOp, LazyOp, NOT_READY, READY_VOID } from "./lazy-ops.js";
@@ -42,6 +44,23 @@ export function ioTurn<A extends unknown[], R>(loop: EventLoop, fn: (...args: A)
   } finally {
     loop._afterIO();
   }
+}
+
+/**
+ * Create a task for `body` on `loop` and run its first step now, inside this call (CPython 3.12's
+ * eager task start), as an I/O turn of the loop: a request's handler starts in the same Node
+ * callback that received the request, with no trip through the ready queue. Everything after the
+ * body's first suspension runs as in any task.
+ */
+export function startTask<T>(loop: EventLoop, body: () => PromiseLike<T>, name?: string): Task<T> {
+  const task = new Task<T>(body, name === undefined ? { loop, eager: true } : { loop, name, eager: true });
+  loop._beforeIO();
+  try {
+    task._step();
+  } finally {
+    loop._afterIO();
+  }
+  return task;
 }
 
 /**

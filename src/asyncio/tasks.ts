@@ -51,6 +51,8 @@ export interface TaskOptions {
   name?: string;
   /** Loop to run on (default: the running loop, else the current one). */
   loop?: EventLoop;
+  /** @internal Do not schedule the first step: the creator runs it at once (`startTask`). */
+  eager?: boolean;
 }
 
 let taskCounter = 0;
@@ -106,7 +108,7 @@ export class Task<T = unknown> extends Future<T> {
     const loop = this._loop;
     loop._checkClosed();
     loop._tasks.add(this);
-    loop._schedule(this);
+    if (options?.eager !== true) loop._schedule(this);
   }
 
   /** The task's name. */

@@ -13,6 +13,9 @@ import type { Middleware } from "./middlewares.js";
 import type { RouteDef } from "./urldispatcher.js";
 import { UrlDispatcher } from "./urldispatcher.js";
 
+/** Type-only key of {@link AppKey}'s phantom member. */
+declare const appKeyType: unique symbol;
+
 /** Default `clientMaxSize`: 1 MiB, as aiohttp. */
 export const DEFAULT_CLIENT_MAX_SIZE = 1024 ** 2;
 
@@ -27,8 +30,8 @@ export const DEFAULT_CLIENT_MAX_SIZE = 1024 ** 2;
  * ```
  */
 export class AppKey<T> {
-  /** Phantom field carrying `T` (never set at run time). */
-  declare readonly _type?: T;
+  /** Phantom member carrying `T` (never set at run time). */
+  declare readonly [appKeyType]?: T;
   constructor(readonly name: string) {
     if (typeof name !== "string")
       throw new ArgumentTypeError(`AppKey name must be a string, got ${typeof name}`);

@@ -193,6 +193,11 @@ export class StreamResponse {
    * @throws {RuntimeError} for a request that has no connection (a mocked one).
    */
   async prepare(request: Request<any>): Promise<void> {
+    this.prepareNow(request);
+  }
+
+  /** @internal `prepare()` without a promise (the server's fast path). */
+  prepareNow(request: Request<any>): void {
     if (this.nodeResponse !== null) return;
     const res = request.nodeResponse;
     if (res === null) throw new RuntimeError("Cannot prepare a response for a request without a connection");
@@ -223,16 +228,24 @@ export class StreamResponse {
 
   /** End the body (optionally with a last piece). Idempotent. */
   async writeEof(data?: Uint8Array | string): Promise<void> {
+    this.endNow(data);
+  }
+
+  /**
+   * @internal `writeEof()` without a promise (the server's fast path). The data is handed to the
+   * socket; like aiohttp's `write_eof` without a drain, it does not wait for the client to take it.
+   */
+  endNow(data?: Uint8Array | string): void {
     if (this.#eof) return;
     const res = this.nodeResponse;
     if (res === null) throw new RuntimeError("Cannot call writeEof() before prepare()");
     this.#eof = true;
-    if (data !== undefined && data.length > 0)
-      this.bodyBytes += typeof data === "string" ? Buffer.byteLength(data) : data.length;
-    await new Promise<void>((resolve) => {
-      if (data === undefined) res.end(resolve);
-      else res.end(data, resolve);
-    });
+    if (data === undefined || data.length === 0) {
+      res.end();
+      return;
+    }
+    this.bodyBytes += typeof data === "string" ? Buffer.byteLength(data) : data.length;
+    res.end(data);
   }
 
   /** @internal True once `writeEof()` ran. */
@@ -340,23 +353,23 @@ export class Response extends StreamResponse {
     if (this.charset === null) this.charset = "utf-8";
   }
 
-  /** @internal Send everything at once: one writeHead + one end. */
-  override async prepare(request: Request<any>): Promise<void> {
+  /** @internal Headers with the body's length: the whole response leaves in writeHead + end. */
+  override prepareNow(request: Request<any>): void {
     if (this.prepared) return;
     const body = this.#body;
     if (!statusMustBeEmptyBody(this.status)) {
       this.contentLength =
         body === null ? 0 : typeof body === "string" ? Buffer.byteLength(body) : body.length;
     }
-    await super.prepare(request);
+    super.prepareNow(request);
   }
 
-  /** @internal */
-  override async writeEof(): Promise<void> {
+  /** @internal The body goes with the end. */
+  override endNow(): void {
     if (this.eofSent) return;
     const body = this.#body;
-    if (body === null || statusMustBeEmptyBody(this.status)) return super.writeEof();
-    return super.writeEof(body);
+    if (body === null || statusMustBeEmptyBody(this.status)) super.endNow();
+    else super.endNow(body);
   }
 }
 

@@ -198,10 +198,42 @@ export class Resource<R, P extends string = string> {
 
 // --------------------------------------------------------------------------------------------- tries
 
+/**
+ * Children by fixed segment: a few are compared in place (`startsWith` at the segment's offset:
+ * no substring, no hashing), more go through a `Map`.
+ */
+class Fixed<N> {
+  readonly keys: string[] = [];
+  readonly nodes: N[] = [];
+  map: Map<string, N> | null = null;
+
+  get(key: string): N | undefined {
+    return this.map !== null ? this.map.get(key) : this.nodes[this.keys.indexOf(key)];
+  }
+
+  set(key: string, node: N): void {
+    this.keys.push(key);
+    this.nodes.push(node);
+    if (this.map !== null || this.keys.length > 8)
+      (this.map ??= new Map(this.keys.map((k, i) => [k, this.nodes[i]!]))).set(key, node);
+  }
+
+  /** The child for `path.slice(pos, end)`. */
+  at(path: string, pos: number, end: number): N | undefined {
+    if (this.map !== null) return this.map.get(path.slice(pos, end));
+    const keys = this.keys;
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k]!;
+      if (key.length === end - pos && path.startsWith(key, pos)) return this.nodes[k];
+    }
+    return undefined;
+  }
+}
+
 /** Below a key: what the remaining segments may be. `minSeq` is the oldest resource under it. */
 interface SubNode<R> {
   readonly minSeq: number;
-  statics: Map<string, SubNode<R>> | null;
+  statics: Fixed<SubNode<R>> | null;
   param: SubNode<R> | null;
   readonly regexes: { re: RegExp; names: readonly string[]; whole: boolean; child: SubNode<R> }[];
   readonly tails: { re: RegExp; names: readonly string[]; resource: Resource<R, any> }[];
@@ -210,7 +242,7 @@ interface SubNode<R> {
 
 /** aiohttp's resource index as a trie of fixed segments; `sub` holds the resources keyed here. */
 interface KeyNode<R> {
-  readonly children: Map<string, KeyNode<R>>;
+  readonly children: Fixed<KeyNode<R>>;
   sub: SubNode<R> | null;
 }
 
@@ -262,7 +294,7 @@ export class RouteMatcher<R> {
   readonly #resources: Resource<R, any>[] = [];
   readonly #named = new Map<string, Resource<R, any>>();
   readonly #plain = new Map<string, PlainEntry<R>>();
-  readonly #root: KeyNode<R> = { children: new Map(), sub: null };
+  readonly #root: KeyNode<R> = { children: new Fixed(), sub: null };
   #dynamic = 0;
   // Scratch state of the current match (match is synchronous and never re-entered).
   #path = "";
@@ -329,7 +361,7 @@ export class RouteMatcher<R> {
     let node = this.#root;
     for (const seg of key) {
       let child = node.children.get(seg);
-      if (child === undefined) node.children.set(seg, (child = { children: new Map(), sub: null }));
+      if (child === undefined) node.children.set(seg, (child = { children: new Fixed(), sub: null }));
       node = child;
     }
     const seq = resource.seq;
@@ -337,7 +369,7 @@ export class RouteMatcher<R> {
     for (let j = 0; j < rest.length; j++) {
       const seg = rest[j]!;
       if (seg.kind === "static") {
-        sub.statics ??= new Map();
+        sub.statics ??= new Fixed();
         let child = sub.statics.get(seg.text);
         if (child === undefined) sub.statics.set(seg.text, (child = subNode(seq)));
         sub = child;
@@ -401,7 +433,7 @@ export class RouteMatcher<R> {
   #level(node: KeyNode<R>, pos: number, depth: number): Route<R> | null {
     const path = this.#path;
     const e = path.indexOf("/", pos);
-    const deeper = e !== -1 && node.children.size > 0 ? node.children.get(path.slice(pos, e)) : undefined;
+    const deeper = e !== -1 && node.children.keys.length > 0 ? node.children.at(path, pos, e) : undefined;
     if (deeper !== undefined) {
       const found = this.#level(deeper, e + 1, depth + 1);
       if (found !== null) return found;
@@ -426,12 +458,17 @@ export class RouteMatcher<R> {
     }
     const path = this.#path;
     const e = path.indexOf("/", pos);
-    const seg = e === -1 ? path.slice(pos) : path.slice(pos, e);
+    const end = e === -1 ? path.length : e;
     const next = e === -1 ? -1 : e + 1;
     if (node.statics !== null) {
-      const child = node.statics.get(seg);
+      const child = node.statics.at(path, pos, end);
       if (child !== undefined) this.#search(child, next);
     }
+    if (node.param === null && node.regexes.length === 0) {
+      if (node.tails.length > 0) this.#tails(node, pos);
+      return;
+    }
+    const seg = path.slice(pos, end);
     const caps = this.#caps;
     if (node.param !== null && seg !== "" && !seg.includes("{") && !seg.includes("}")) {
       caps.push(seg);
@@ -453,13 +490,15 @@ export class RouteMatcher<R> {
       this.#search(rx.child, next);
       for (let k = rx.names.length; k > 0; k--) caps.pop();
     }
-    if (node.tails.length > 0) {
-      const rest = path.slice(pos);
-      for (const t of node.tails) {
-        if (t.resource.seq >= this.#bestSeq) continue;
-        const m = t.re.exec(rest);
-        if (m !== null) this.#consider(t.resource, m, t.names);
-      }
+    if (node.tails.length > 0) this.#tails(node, pos);
+  }
+
+  #tails(node: SubNode<R>, pos: number): void {
+    const rest = this.#path.slice(pos);
+    for (const t of node.tails) {
+      if (t.resource.seq >= this.#bestSeq) continue;
+      const m = t.re.exec(rest);
+      if (m !== null) this.#consider(t.resource, m, t.names);
     }
   }
 

@@ -10,8 +10,8 @@
 import * as http from "node:http";
 import * as https from "node:https";
 import { inspect } from "node:util";
-import { asAwaitable, ioTurn } from "../asyncio/kernel.js";
-import { createTask, type EventLoop, Future, isCancelledError } from "../index.js";
+import { asAwaitable, startTask } from "../asyncio/kernel.js";
+import { type EventLoop, Future, isCancelledError } from "../index.js";
 import type { Application } from "./app.js";
 import { HTTPException, HTTPExpectationFailed } from "./exceptions.js";
 import { AccessLogger, type WebLogger, webLogger } from "./log.js";
@@ -72,6 +72,11 @@ export class RequestHandler {
       requestTimeout: o.requestTimeout === undefined ? undefined : o.requestTimeout * 1000,
       headersTimeout: (o.headersTimeout ?? 60) * 1000,
       keepAliveTimeout: (o.keepAliveTimeout ?? 75) * 1000,
+      // Node checks the two timeouts above only every 30 s by default: check often enough to honour them.
+      connectionsCheckingInterval: Math.min(
+        30_000,
+        Math.max(10, (Math.min(o.headersTimeout ?? 60, o.requestTimeout || 300) * 1000) / 4),
+      ),
     };
     const scheme = ssl ? "https" : "http";
     const listener = (req: http.IncomingMessage, res: http.ServerResponse): void =>
@@ -116,12 +121,9 @@ export class RequestHandler {
     if (this.#closing) res.shouldKeepAlive = false;
     this.#inFlight.add(request);
     if (this.#options.handlerCancellation) res.once("close", () => this.#clientGone(request));
-    ioTurn(this.loop, this.#start, request, match.handler);
+    const handler = match.handler;
+    request.handlerTask = startTask(this.loop, () => this.#run(request, handler));
   }
-
-  readonly #start = (request: Request<any>, handler: (r: Request<any>) => unknown): void => {
-    request.handlerTask = createTask(() => this.#run(request, handler), { loop: this.loop });
-  };
 
   #clientGone(request: Request<any>): void {
     const res = request.nodeResponse!;
@@ -152,7 +154,7 @@ export class RequestHandler {
           resp = errorResponse(this.app, e);
         }
       }
-      await this.#send(request, resp);
+      this.#send(request, resp);
     } catch (e) {
       const res = request.nodeResponse!;
       if (isCancelledError(e)) {
@@ -169,14 +171,15 @@ export class RequestHandler {
     }
   }
 
-  async #send(request: Request<any>, resp: StreamResponse): Promise<void> {
+  /** Finish the response: headers if not sent yet, then the end (synchronous: no promise per request). */
+  #send(request: Request<any>, resp: StreamResponse): void {
     const res = request.nodeResponse!;
     if (res.destroyed) return;
     if (!resp.prepared) {
       if (res.headersSent) throw new Error("the response was sent outside of aiots");
-      await resp.prepare(request);
+      resp.prepareNow(request);
     }
-    await resp.writeEof();
+    resp.endNow();
   }
 
   #done(request: Request<any>): void {
