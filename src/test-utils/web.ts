@@ -141,6 +141,7 @@ export function makeMockedRequest(method: string, path: string, options: MockedR
   if (payload !== undefined)
     msg.push(typeof payload === "string" ? Buffer.from(payload) : Buffer.from(payload));
   msg.push(null);
+  msg.complete = true; // the whole message is there: its end is not an abort
   const app = options.app ?? new Application();
   const matchInfo = new UrlMappingMatchInfo({ ...options.matchInfo }, null, app);
   return new Request(msg, null, app, { loop: getEventLoop(), scheme: options.scheme ?? "http" }, matchInfo);

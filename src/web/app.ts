@@ -8,7 +8,7 @@
  */
 import { inspect } from "node:util";
 import { asAwaitable } from "../asyncio/kernel.js";
-import { ArgumentTypeError, ExceptionGroup, RuntimeError, ValueError } from "../index.js";
+import { ArgumentTypeError, Coroutine, ExceptionGroup, RuntimeError, ValueError } from "../index.js";
 import type { Middleware } from "./middlewares.js";
 import type { RouteDef } from "./urldispatcher.js";
 import { UrlDispatcher } from "./urldispatcher.js";
@@ -93,7 +93,7 @@ export class AppSignal {
 /** A `cleanupCtx` entry: an async generator (or generator coroutine) function of the app. */
 export type CleanupContext = (
   app: Application,
-) => AsyncGenerator<unknown, unknown, unknown> | Generator<unknown, unknown, unknown>;
+) => AsyncGenerator<unknown, unknown, unknown> | Generator<unknown, unknown, unknown> | Coroutine<unknown>;
 
 /** Options of {@link Application}. */
 export interface ApplicationOptions {
@@ -252,22 +252,26 @@ export class Application {
     this.onStartup.freeze();
     this.onShutdown.freeze();
     this.onCleanup.freeze();
+    Object.freeze(this.#middlewares);
+    Object.freeze(this.cleanupCtx);
     this.router.freeze();
     for (const s of this.#subapps) s.freeze();
   }
 
-  /** Run `onStartup`, then the startup half of each `cleanupCtx` generator. */
+  /** Run the startup half of each `cleanupCtx` generator, then `onStartup` (aiohttp's order). */
   async startup(): Promise<void> {
     this.freeze();
-    await this.onStartup.send(this);
     const running: (AsyncGenerator<unknown, unknown, unknown> | Generator<unknown, unknown, unknown>)[] = [];
     this.#running = running;
     for (const ctx of this.cleanupCtx) {
-      const gen = ctx(this);
+      const made = ctx(this);
+      // A generator coroutine (`coroutine(function* …)`) is driven through its generator.
+      const gen = made instanceof Coroutine ? (made[Symbol.iterator]() as Generator<unknown, unknown>) : made;
       const first = await stepContext(gen);
       if (first.done) throw new RuntimeError(`cleanupCtx ${ctx.name || "<anonymous>"} did not yield`);
       running.push(gen);
     }
+    await this.onStartup.send(this);
   }
 
   /** Run `onShutdown`. */
@@ -276,16 +280,12 @@ export class Application {
   }
 
   /**
-   * Run `onCleanup`, then the cleanup half of each started `cleanupCtx` generator in reverse order.
-   * Every one runs even if another fails; failures are thrown together as an ExceptionGroup.
+   * Run the cleanup half of each started `cleanupCtx` generator in reverse order, then `onCleanup`
+   * (aiohttp's order). Every one runs even if another fails; failures are thrown together as an
+   * ExceptionGroup.
    */
   async cleanup(): Promise<void> {
     const errors: unknown[] = [];
-    try {
-      await this.onCleanup.send(this);
-    } catch (e) {
-      errors.push(e);
-    }
     const running = this.#running;
     this.#running = [];
     for (let i = running.length - 1; i >= 0; i--) {
@@ -295,6 +295,11 @@ export class Application {
       } catch (e) {
         errors.push(e);
       }
+    }
+    try {
+      await this.onCleanup.send(this);
+    } catch (e) {
+      errors.push(e);
     }
     if (errors.length === 1) throw errors[0];
     if (errors.length > 1) throw new ExceptionGroup("Multiple errors on cleanup stage", errors as Error[]);

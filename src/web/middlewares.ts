@@ -8,15 +8,16 @@
  */
 import { inspect } from "node:util";
 import { ArgumentTypeError } from "../index.js";
-import { type HTTPMove, HTTPPermanentRedirect } from "./exceptions.js";
+import { type HTTPException, type HTTPMove, HTTPPermanentRedirect } from "./exceptions.js";
 import type { Request } from "./request.js";
 import type { StreamResponse } from "./response.js";
 
 /** What a handler may return (or resolve to): a response, or an HTTP exception to send. */
 export type HandlerResult =
   | StreamResponse
-  | PromiseLike<StreamResponse>
-  | Generator<unknown, StreamResponse, any>;
+  | HTTPException
+  | PromiseLike<StreamResponse | HTTPException>
+  | Generator<unknown, StreamResponse | HTTPException, any>;
 
 /** A request handler: an async function, a generator coroutine function, or a plain function. */
 export type Handler<R extends Request<any> = Request<any>> = (request: R) => HandlerResult;
@@ -77,7 +78,9 @@ export function normalizePathMiddleware(options: NormalizePathOptions = {}): Mid
       candidates.push(path.slice(0, -1));
       if (mergeSlashes) candidates.push(path.replace(/\/{2,}/g, "/").slice(0, -1));
     }
-    for (const candidate of candidates) {
+    for (let candidate of candidates) {
+      // Never a protocol-relative Location such as `//evil.example/` (GHSA-v6wp-4m6f-gcjg).
+      candidate = candidate.replace(/^\/\/+/, "/");
       if (candidate === path) continue;
       if (request.app.router.resolves(request.method, candidate)) {
         const qs = request.queryString;

@@ -1,8 +1,9 @@
 /**
- * Route parameters: their types read from the path literal (`PathParams<"/users/{id}">`), the
- * `MatchInfo` a handler reads them from, and the percent-encoding rules aiohttp applies to them
- * (`pathSafe`, `unquotePathSafe`, `quotePath`), plus the pure path-normalisation helpers behind
- * `normalizePathMiddleware`.
+ * Path patterns and their parameters: the parameter types read from the path literal
+ * (`PathParams<"/users/{id}">`), the `MatchInfo` a handler reads them from, the percent-encoding
+ * rules aiohttp applies to paths and values (`pathSafe`, `unquotePathSafe`, `quotePath`), the pure
+ * path-normalisation helpers behind `normalizePathMiddleware`, and (internal) the parser of
+ * `add_route` patterns.
  *
  * Nothing here knows about requests or responses; `route-matcher.ts` builds on it.
  * @see https://docs.aiohttp.org/en/stable/web_reference.html#aiohttp.web.UrlMappingMatchInfo
@@ -354,8 +355,8 @@ export interface CompiledPattern {
  * `{name}`, `{name:regex}` (one level of nested `{m,n}` braces allowed in the regex), fixed text.
  *
  * @throws ValueError when the path neither is empty nor starts with `/`, has a brace outside a
- * variable or a variable name that is no identifier (`{1a}`, `{a-b}`), repeats a name, or has a
- * regex JavaScript refuses (compiled with the `u` flag).
+ * variable or a variable name that is no identifier (`{1a}`, `{a-b}`) or is `__proto__`, repeats
+ * a name, or has a regex JavaScript refuses (compiled with the `u` flag).
  */
 export function compilePattern(path: string): CompiledPattern {
   if (path !== "" && !path.startsWith("/")) throw new ValueError("path should be started with / or be empty");
@@ -375,6 +376,8 @@ export function compilePattern(path: string): CompiledPattern {
       const name = m[1]!;
       const re = m[2] ?? GOOD;
       if (seen.has(name)) throw new ValueError(`Bad pattern '${path}': redefinition of group name '${name}'`);
+      if (name === "__proto__")
+        throw new ValueError(`Bad pattern '${path}': '__proto__' cannot be a variable`);
       seen.add(name);
       compile(re, path); // on its own: `(?:a)|(b)` would hide the unbalanced `a)|(b`
       pieces.push({ name, re, check: compile(`^(?:${re})$`, path) });

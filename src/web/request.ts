@@ -14,7 +14,7 @@ import { CIMultiDict, MultiDict } from "../http/index.js";
 import type { EventLoop, StreamReader, Task } from "../index.js";
 import { ArgumentTypeError, ValueError } from "../index.js";
 import type { Application } from "./app.js";
-import { HTTPBadRequest, HTTPRequestEntityTooLarge } from "./exceptions.js";
+import { HTTPBadRequest, HTTPRequestEntityTooLarge, HTTPUnsupportedMediaType } from "./exceptions.js";
 import type { UrlMappingMatchInfo } from "./urldispatcher.js";
 
 /** What the server hands a request besides the Node objects. @internal */
@@ -26,6 +26,9 @@ export interface RequestContext {
 
 const EMPTY = Buffer.alloc(0);
 
+/** One `name[=value]` pair of a `Cookie` header (sticky: scanned pair after pair). */
+const COOKIE_PAIR = /([^=;]*)(?:=\s*("(?:[^"\\]|\\.)*"(?=\s*(?:;|$))|[^;]*))?(?:;|$)/y;
+
 /** Parse a `Content-Type` value: the media type (lower case) and its `charset` parameter. */
 function parseContentType(value: string | undefined): [string, string | null] {
   if (value === undefined || value === "") return ["application/octet-stream", null];
@@ -34,7 +37,7 @@ function parseContentType(value: string | undefined): [string, string | null] {
   let charset: string | null = null;
   if (semi !== -1) {
     const m = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(value);
-    if (m !== null) charset = m[1]!.toLowerCase();
+    if (m !== null) charset = m[1]!; // as sent (aiohttp's `charset` keeps its case)
   }
   return [type, charset];
 }
@@ -69,6 +72,7 @@ export class Request<P extends Record<string, string> = Record<string, string>> 
   #contentType: [string, string | null] | null = null;
   #content: StreamReader | null = null;
   #body: Promise<Buffer> | null = null;
+  #post: Promise<MultiDict> | null = null;
   #state: Map<string, unknown> | null = null;
   /** @internal Set when the handler started reading the body (Expect: 100-continue). */
   onFirstRead: (() => void) | null = null;
@@ -105,7 +109,16 @@ export class Request<P extends Record<string, string> = Record<string, string>> 
 
   #split(): [string, string] {
     if (this.#pathAndQuery === null) {
-      const target = this.raw.url ?? "/";
+      let target = this.raw.url ?? "/";
+      if (target.charCodeAt(0) !== 47 && target !== "*") {
+        // absolute-form (`GET http://host/path?q`): its path and query, as the router resolved it.
+        try {
+          const u = new URL(target);
+          target = u.pathname + u.search;
+        } catch {
+          // not a URL: kept as is
+        }
+      }
       const q = target.indexOf("?");
       this.#pathAndQuery = q === -1 ? [target, ""] : [target.slice(0, q), target.slice(q + 1)];
     }
@@ -192,7 +205,11 @@ export class Request<P extends Record<string, string> = Record<string, string>> 
 
   /** True when the connection may be kept open after this request. */
   get keepAlive(): boolean {
-    return this.nodeResponse?.shouldKeepAlive ?? false;
+    const res = this.nodeResponse;
+    if (res !== null) return res.shouldKeepAlive;
+    // No connection (a mocked request): what the request asks for.
+    const connection = this.raw.headers.connection?.toLowerCase();
+    return this.version === "1.0" ? connection === "keep-alive" : connection !== "close";
   }
 
   /** The cookies the client sent (`Cookie` header), by name. */
@@ -200,12 +217,16 @@ export class Request<P extends Record<string, string> = Record<string, string>> 
     if (this.#cookies === null) {
       const jar = new Map<string, string>();
       for (const header of this.headers.getAll("cookie")) {
-        for (const pair of header.split(";")) {
-          const eq = pair.indexOf("=");
-          if (eq <= 0) continue;
-          const name = pair.slice(0, eq).trim();
-          let value = pair.slice(eq + 1).trim();
-          if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+        // `name[=value]` pairs split on `;`, except inside a quoted value (which may hold `\"`);
+        // a name without `=` is a cookie with an empty value (RFC 6265 §5.4, as aiohttp).
+        COOKIE_PAIR.lastIndex = 0;
+        while (COOKIE_PAIR.lastIndex < header.length) {
+          const m = COOKIE_PAIR.exec(header);
+          if (m === null) break;
+          const name = m[1]!.trim();
+          let value = (m[2] ?? "").trim();
+          if (value.length >= 2 && value.startsWith('"') && value.endsWith('"'))
+            value = value.slice(1, -1).replace(/\\(.)/g, "$1");
           if (name !== "" && !jar.has(name)) jar.set(name, value);
         }
       }
@@ -296,15 +317,24 @@ export class Request<P extends Record<string, string> = Record<string, string>> 
         limit: 64 * 1024,
         check: (chunk: Buffer) => {
           seen += chunk.length;
-          return max > 0 && seen > max ? new HTTPRequestEntityTooLarge(max, seen) : null;
+          if (max === 0 || seen <= max) return null;
+          this.#noKeepAlive(); // the rest of the body is never read
+          return new HTTPRequestEntityTooLarge(max, seen);
         },
       });
       if (max > 0 && declared !== null && declared > max) {
+        this.#noKeepAlive();
         reader.setException(new HTTPRequestEntityTooLarge(max, declared));
       }
       this.#content = reader;
     }
     return this.#content;
+  }
+
+  /** Close the connection after the response: the body will not be read to its end. */
+  #noKeepAlive(): void {
+    const res = this.nodeResponse;
+    if (res !== null && !res.headersSent) res.shouldKeepAlive = false;
   }
 
   /**
@@ -334,10 +364,20 @@ export class Request<P extends Record<string, string> = Record<string, string>> 
   async text(): Promise<string> {
     const body = await this.read();
     const charset = this.charset ?? "utf-8";
+    let decoder: TextDecoder;
     try {
-      return new TextDecoder(charset).decode(body);
+      decoder = new TextDecoder(charset, { fatal: true });
     } catch {
-      throw new HTTPBadRequest({ text: `400: Bad Request (unknown charset ${charset})` });
+      throw new HTTPUnsupportedMediaType({
+        text: `415: Unsupported Media Type (unknown charset ${charset})`,
+      });
+    }
+    try {
+      return decoder.decode(body);
+    } catch {
+      throw new HTTPUnsupportedMediaType({
+        text: `415: Unsupported Media Type (the body is not ${charset})`,
+      });
     }
   }
 
@@ -358,7 +398,11 @@ export class Request<P extends Record<string, string> = Record<string, string>> 
    * The form fields of an `application/x-www-form-urlencoded` body (an empty multi-map for other
    * content types, as aiohttp). `multipart/form-data` arrives with the next part of the web server.
    */
-  async post(): Promise<MultiDict> {
+  post(): Promise<MultiDict> {
+    return (this.#post ??= this.#readPost()); // the same object on every call, as aiohttp
+  }
+
+  async #readPost(): Promise<MultiDict> {
     if (this.method === "GET" || this.method === "HEAD") return new MultiDict().freeze();
     if (this.contentType !== "application/x-www-form-urlencoded") return new MultiDict().freeze();
     return MultiDict.fromQuery(await this.text()).freeze();
@@ -391,6 +435,7 @@ export class Request<P extends Record<string, string> = Record<string, string>> 
     }
     const copy = new Request<P>(raw, this.nodeResponse, this.app, this.context, this.matchInfo);
     copy.handlerTask = this.handlerTask;
+    if (this.#state !== null) copy.#state = new Map(this.#state); // a copy, as aiohttp
     return copy;
   }
 

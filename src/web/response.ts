@@ -74,8 +74,11 @@ export class StreamResponse {
         : Object.entries(headers as Record<string, string>);
     for (const [k, v] of pairs) {
       const lower = k.toLowerCase();
-      if (lower === "content-type" && this.#contentType === null) this.#setContentTypeHeader(v);
-      else if (lower === "content-length") this.contentLength = Number(v);
+      if (lower === "content-type") {
+        if (this.#contentType !== null || this.#charset !== null)
+          throw new ValueError("Passing both a Content-Type header and contentType or charset is forbidden");
+        this.#setContentTypeHeader(v);
+      } else if (lower === "content-length") this.contentLength = Number(v);
       else h.add(k, v);
     }
   }
@@ -171,6 +174,11 @@ export class StreamResponse {
       throw new RuntimeError(`Cannot change ${what} after the headers were sent`);
   }
 
+  /** @internal True when a media type was given (a charset alone does not count). */
+  get hasContentType(): boolean {
+    return this.#contentType !== null;
+  }
+
   /** @internal The `Content-Type` value to send, or null for none. */
   contentTypeValue(): string | null {
     if (this.#contentType === null && this.#charset === null) return null;
@@ -181,10 +189,16 @@ export class StreamResponse {
   /** @internal The flat header list for `writeHead`. */
   flatHeaders(): string[] {
     const flat: string[] = [];
-    const ct = this.contentTypeValue();
+    const h = this.#headers;
+    // A Content-Type set through `headers` wins; the computed Content-Length wins over a header's.
+    const ct = h !== null && h.has("Content-Type") ? null : this.contentTypeValue();
     if (ct !== null) flat.push("Content-Type", ct);
-    if (this.#contentLength !== null) flat.push("Content-Length", String(this.#contentLength));
-    if (this.#headers !== null) for (const [k, v] of this.#headers) flat.push(k, v);
+    const length = this.#contentLength;
+    if (length !== null) flat.push("Content-Length", String(length));
+    if (h !== null) {
+      const dropLength = length !== null && h.has("Content-Length");
+      for (const [k, v] of h) if (!dropLength || k.toLowerCase() !== "content-length") flat.push(k, v);
+    }
     return flat;
   }
 
@@ -312,9 +326,11 @@ export class Response extends StreamResponse {
     if (text !== undefined) {
       if (typeof text !== "string")
         throw new ArgumentTypeError(`text argument must be a string, got ${inspect(text, { depth: 0 })}`);
-      if (this.contentTypeValue() === null) this.contentType = "text/plain";
+      if (options.contentType?.toLowerCase().includes("charset"))
+        throw new ValueError("charset must not be in the contentType argument");
+      if (!this.hasContentType) this.contentType = "text/plain";
       if (this.charset === null) this.charset = "utf-8";
-      this.#body = text;
+      this.#body = encodeText(text, this.charset!);
     } else if (body !== undefined) {
       if (typeof body !== "string" && !(body instanceof Uint8Array))
         throw new ArgumentTypeError(`body must be bytes or a string, got ${inspect(body, { depth: 0 })}`);
@@ -343,13 +359,13 @@ export class Response extends StreamResponse {
   get text(): string | null {
     const b = this.#body;
     if (b === null) return null;
-    return typeof b === "string" ? b : b.toString((this.charset ?? "utf-8") as BufferEncoding);
+    return typeof b === "string" ? b : new TextDecoder(this.charset ?? "utf-8").decode(b);
   }
 
   set text(value: string) {
     if (typeof value !== "string") throw new ArgumentTypeError("text must be a string");
-    this.body = value;
-    if (this.contentTypeValue() === null) this.contentType = "text/plain";
+    this.body = encodeText(value, this.charset ?? "utf-8");
+    if (!this.hasContentType) this.contentType = "text/plain";
     if (this.charset === null) this.charset = "utf-8";
   }
 
@@ -371,6 +387,33 @@ export class Response extends StreamResponse {
     if (body === null || statusMustBeEmptyBody(this.status)) super.endNow();
     else super.endNow(body);
   }
+}
+
+/** Node's encoders by charset label (UTF-8 text stays a string). */
+const TEXT_ENCODINGS: Record<string, BufferEncoding> = {
+  "utf-8": "utf8",
+  utf8: "utf8",
+  latin1: "latin1",
+  "iso-8859-1": "latin1",
+  ascii: "latin1",
+  "us-ascii": "latin1",
+  "utf-16le": "utf16le",
+};
+
+/** Text as its charset's bytes. @throws {ValueError} when Node has no encoder or a character does not fit. */
+function encodeText(text: string, charset: string): Buffer | string {
+  const cs = charset.toLowerCase();
+  const enc = Object.hasOwn(TEXT_ENCODINGS, cs) ? TEXT_ENCODINGS[cs] : undefined;
+  if (enc === "utf8") return text;
+  if (enc === undefined)
+    throw new ValueError(
+      `Cannot encode text as ${charset} (Node has no encoder for it): pass the bytes as body`,
+    );
+  const max = enc === "utf16le" ? 0xffff : cs.endsWith("ascii") ? 0x7f : 0xff;
+  for (let i = 0; i < text.length; i++)
+    if (text.charCodeAt(i) > max)
+      throw new ValueError(`Text cannot be encoded as ${charset} (at index ${i})`);
+  return Buffer.from(text, enc);
 }
 
 /** Options of {@link jsonResponse}. */

@@ -202,7 +202,7 @@ export class Resource<R, P extends string = string> {
  * Children by fixed segment: a few are compared in place (`startsWith` at the segment's offset:
  * no substring, no hashing), more go through a `Map`.
  */
-class Fixed<N> {
+class Children<N> {
   readonly keys: string[] = [];
   readonly nodes: N[] = [];
   map: Map<string, N> | null = null;
@@ -214,8 +214,8 @@ class Fixed<N> {
   set(key: string, node: N): void {
     this.keys.push(key);
     this.nodes.push(node);
-    if (this.map !== null || this.keys.length > 8)
-      (this.map ??= new Map(this.keys.map((k, i) => [k, this.nodes[i]!]))).set(key, node);
+    if (this.map !== null) this.map.set(key, node);
+    else if (this.keys.length > 8) this.map = new Map(this.keys.map((k, i) => [k, this.nodes[i]!]));
   }
 
   /** The child for `path.slice(pos, end)`. */
@@ -233,7 +233,7 @@ class Fixed<N> {
 /** Below a key: what the remaining segments may be. `minSeq` is the oldest resource under it. */
 interface SubNode<R> {
   readonly minSeq: number;
-  statics: Fixed<SubNode<R>> | null;
+  statics: Children<SubNode<R>> | null;
   param: SubNode<R> | null;
   readonly regexes: { re: RegExp; names: readonly string[]; whole: boolean; child: SubNode<R> }[];
   readonly tails: { re: RegExp; names: readonly string[]; resource: Resource<R, any> }[];
@@ -242,7 +242,7 @@ interface SubNode<R> {
 
 /** aiohttp's resource index as a trie of fixed segments; `sub` holds the resources keyed here. */
 interface KeyNode<R> {
-  readonly children: Fixed<KeyNode<R>>;
+  readonly children: Children<KeyNode<R>>;
   sub: SubNode<R> | null;
 }
 
@@ -255,11 +255,10 @@ const subNode = <R>(minSeq: number): SubNode<R> => ({
   terminals: [],
 });
 
+/** Plain resources of one path: key depth (trailing slashes dropped), and whether it has none. */
 interface PlainEntry<R> {
-  /** Key depth (segments once trailing slashes are dropped), as aiohttp's index key. */
   readonly depth: number;
-  /** No trailing slash: nothing else can share its key, so it wins outright. */
-  readonly exclusive: boolean;
+  readonly exclusive: boolean; // no trailing slash: no dynamic resource shares its key, it wins outright
   readonly resources: Resource<R, any>[];
 }
 
@@ -278,7 +277,9 @@ interface PlainEntry<R> {
  * they can match `/` (anchors and look-arounds see only that text); fixed parts are matched as
  * written, so `/hello world/{x}` works (aiohttp #13433); adding `HEAD` where `GET` added one
  * replaces it instead of raising; route names need not avoid Python keywords; unknown names in
- * `urlFor` raise `ValueError` (aiohttp: `KeyError`); `urlFor` validates values (aiohttp does not).
+ * `urlFor` raise `ValueError` (aiohttp: `KeyError`); `urlFor` validates values (aiohttp does not)
+ * and sends a `/` in a one-segment value as `%2F` (aiohttp keeps it, and the URL 404s). `add("GET")`
+ * is aiohttp's `add_get`: pass `allowHead: false` for `add_route("GET", …)`.
  *
  * @example
  * ```ts
@@ -294,7 +295,7 @@ export class RouteMatcher<R> {
   readonly #resources: Resource<R, any>[] = [];
   readonly #named = new Map<string, Resource<R, any>>();
   readonly #plain = new Map<string, PlainEntry<R>>();
-  readonly #root: KeyNode<R> = { children: new Fixed(), sub: null };
+  readonly #root: KeyNode<R> = { children: new Children(), sub: null };
   #dynamic = 0;
   // Scratch state of the current match (match is synchronous and never re-entered).
   #path = "";
@@ -328,11 +329,10 @@ export class RouteMatcher<R> {
 
   #addResource<P extends string>(pattern: P, name: string | undefined): Resource<R, P> {
     if (name !== undefined) {
-      for (const part of name.split(/[.:-]/))
-        if (!NAME_PART.test(part))
-          throw new ValueError(
-            `Incorrect route name '${name}', the name should be a sequence of identifiers separated by dash, dot or column`,
-          );
+      if (!name.split(/[.:-]/).every((part) => NAME_PART.test(part)))
+        throw new ValueError(
+          `Incorrect route name '${name}': identifiers separated by '.', ':' or '-' expected`,
+        );
       const other = this.#named.get(name);
       if (other !== undefined)
         throw new ValueError(`Duplicate '${name}', already handled by ${inspect(other)}`);
@@ -340,14 +340,12 @@ export class RouteMatcher<R> {
     const compiled = compilePattern(pattern);
     const seq = this.#resources.length;
     const resource = new Resource<R, P>(pattern, name, seq, compiled.canonical, compiled.formatter);
+    const { canonical: path, key } = compiled;
     if (compiled.plain) {
-      const path = compiled.canonical;
       const entry = this.#plain.get(path);
       if (entry !== undefined) entry.resources.push(resource);
-      else {
-        const exclusive = !path.endsWith("/");
-        this.#plain.set(path, { depth: compiled.key.length, exclusive, resources: [resource] });
-      }
+      else
+        this.#plain.set(path, { depth: key.length, exclusive: !path.endsWith("/"), resources: [resource] });
     } else {
       this.#insert(resource, compiled.key, compiled.rest);
       this.#dynamic++;
@@ -361,7 +359,7 @@ export class RouteMatcher<R> {
     let node = this.#root;
     for (const seg of key) {
       let child = node.children.get(seg);
-      if (child === undefined) node.children.set(seg, (child = { children: new Fixed(), sub: null }));
+      if (child === undefined) node.children.set(seg, (child = { children: new Children(), sub: null }));
       node = child;
     }
     const seq = resource.seq;
@@ -369,7 +367,7 @@ export class RouteMatcher<R> {
     for (let j = 0; j < rest.length; j++) {
       const seg = rest[j]!;
       if (seg.kind === "static") {
-        sub.statics ??= new Fixed();
+        sub.statics ??= new Children();
         let child = sub.statics.get(seg.text);
         if (child === undefined) sub.statics.set(seg.text, (child = subNode(seq)));
         sub = child;
@@ -415,6 +413,7 @@ export class RouteMatcher<R> {
     this.#plainDepth = plainDepth;
     this.#plainResources = plainDepth < 0 ? null : plain!.resources;
     this.#bestSeq = Infinity;
+    if (this.#caps.length > 0) this.#caps.length = 0; // only after a throw (stack overflow) mid-search
     const best = this.#level(this.#root, 1, 0);
     if (best === null) return this.#miss();
     this.#best = null;

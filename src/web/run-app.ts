@@ -66,7 +66,12 @@ export async function runApp(
   if (options.printFn !== undefined && options.printFn !== null && typeof options.printFn !== "function")
     throw new ArgumentTypeError("printFn must be a function or null");
   if (workers > 1 && cluster.isPrimary) return runPrimary(workers, options);
-  await run(() => serve(app, options, workers > 1), { debug: options.debug, handleSigint: false });
+  try {
+    await run(() => serve(app, options, workers > 1), { debug: options.debug, handleSigint: false });
+  } finally {
+    // A cluster worker's IPC channel keeps it alive: let go of it so the worker can exit.
+    if (workers > 1 && cluster.isWorker) cluster.worker?.disconnect();
+  }
 }
 
 function banner(sites: readonly BaseSite[] | readonly string[]): string {

@@ -78,14 +78,14 @@ export class RequestHandler {
         Math.max(10, (Math.min(o.headersTimeout ?? 60, o.requestTimeout || 300) * 1000) / 4),
       ),
     };
-    const scheme = ssl ? "https" : "http";
+    const ctx: RequestContext = { loop: this.loop, scheme: ssl ? "https" : "http" };
     const listener = (req: http.IncomingMessage, res: http.ServerResponse): void =>
-      this.handle(req, res, scheme);
+      this.handle(req, res, ctx);
     const server = ssl
       ? https.createServer({ ...serverOptions, ...ssl }, listener)
       : http.createServer(serverOptions, listener);
     // Expect: 100-continue is answered once the handler reads the body (or refused with 413/417).
-    server.on("checkContinue", (req, res) => this.handle(req, res, scheme, true));
+    server.on("checkContinue", (req, res) => this.handle(req, res, ctx, true));
     server.on("checkExpectation", (_req, res) => {
       const e = new HTTPExpectationFailed();
       res.writeHead(e.status, { "Content-Type": "text/plain; charset=utf-8", Connection: "close" });
@@ -102,8 +102,12 @@ export class RequestHandler {
   }
 
   /** The `request` listener. */
-  handle(req: http.IncomingMessage, res: http.ServerResponse, scheme: string, expectContinue = false): void {
-    const ctx: RequestContext = { loop: this.loop, scheme };
+  handle(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    ctx: RequestContext,
+    expectContinue = false,
+  ): void {
     const match = this.app.router.resolve(req.method ?? "GET", rawPathOf(req.url));
     const request = new Request(req, res, match.app, ctx, match.matchInfo);
     if (expectContinue) {
@@ -180,6 +184,13 @@ export class RequestHandler {
       resp.prepareNow(request);
     }
     resp.endNow();
+    // A body the handler stopped reading (its reader keeps the request paused): discard the rest, as
+    // Node does for a body never read, so that the keep-alive connection can serve the next request.
+    const req = request.raw;
+    if (!req.complete && req.listenerCount("data") > 0) {
+      req.removeAllListeners("data");
+      req.resume();
+    }
   }
 
   #done(request: Request<any>): void {
@@ -202,7 +213,12 @@ export class RequestHandler {
       requestHeader: (name) => request.headers.get(name),
       responseHeader: (name) => {
         const v = res.getHeader(name);
-        return v === undefined ? undefined : String(v);
+        if (v !== undefined) return String(v);
+        // Headers given to writeHead() (how aiots sends them) are not visible through getHeader().
+        const flat = resp.flatHeaders();
+        const lower = name.toLowerCase();
+        for (let i = 0; i < flat.length; i += 2) if (flat[i]!.toLowerCase() === lower) return flat[i + 1];
+        return undefined;
       },
     });
     this.#accessLog!.info(line);
@@ -255,7 +271,8 @@ function rawPathOf(url: string | undefined): string {
 }
 
 function stackOf(e: unknown): string {
-  return e instanceof Error ? (e.stack ?? String(e)) : inspect(e);
+  // inspect() shows the stack and, unlike `stack`, an ExceptionGroup's errors and the `cause` chain.
+  return inspect(e);
 }
 
 /** The response an HTTP exception stands for (its headers include its `Content-Type`). */

@@ -12,7 +12,7 @@ import { inspect } from "node:util";
 import { asAwaitable } from "../asyncio/kernel.js";
 import { ArgumentTypeError, RuntimeError } from "../index.js";
 import type { Application } from "./app.js";
-import { type HTTPException, HTTPMethodNotAllowed, HTTPNotFound } from "./exceptions.js";
+import { HTTPException, HTTPMethodNotAllowed, HTTPNotFound } from "./exceptions.js";
 import type { Handler, HandlerResult, NextHandler } from "./middlewares.js";
 import type { MatchInfo as MatchInfoBase, PathParams, QueryParams } from "./path-params.js";
 import type { Request } from "./request.js";
@@ -309,8 +309,14 @@ function addAll(flat: RouteMatcher<RouteEntry>, prefix: string, app: Application
   for (const route of router.matcher.routes()) {
     if (route.implicit) continue;
     const pattern = prefix + (route.resource.pattern === "" ? "" : route.resource.pattern);
-    flat.add(route.method, pattern === "" ? "/" : pattern, route.payload, {
+    const full = pattern === "" ? "/" : pattern;
+    // Keep the route's name (matchInfo.route.name); names are per application, so on a clash
+    // between applications the first keeps it.
+    const name = route.resource.name;
+    const owner = name === undefined ? undefined : flat.resource(name);
+    flat.add(route.method, full, route.payload, {
       allowHead: route.resource.routeFor("HEAD")?.implicit === true,
+      name: owner === undefined || owner.pattern === full ? name : undefined,
     });
   }
   for (const [p, sub] of router.mounts) addAll(flat, prefix + p, sub);
@@ -336,13 +342,34 @@ function compile(
 ): (request: Request<any>) => HandlerResult {
   const chain: Application[] = [];
   for (let a: Application | null = app; a !== null; a = a.parent) chain.unshift(a);
-  const middlewares = chain.flatMap((a) => a.middlewares);
+  const middlewares = chain.flatMap((a) => a.middlewares.map((mw) => [a, mw] as const));
   if (middlewares.length === 0) return handler;
-  let next: NextHandler = async (request) => (await asAwaitable(handler(request))) as StreamResponse;
+  // As aiohttp, `request.app` is the middleware's own application while it runs (restored when the
+  // inner chain returns), and the route's application in the handler.
+  let next: NextHandler = async (request) => {
+    const prev = request.app;
+    request.app = app;
+    try {
+      const out = await asAwaitable(handler(request));
+      // A returned HTTP exception reaches the middlewares as a thrown one.
+      if (out instanceof HTTPException) throw out;
+      return out as StreamResponse;
+    } finally {
+      request.app = prev;
+    }
+  };
   for (let i = middlewares.length - 1; i >= 0; i--) {
-    const mw = middlewares[i]!;
+    const [owner, mw] = middlewares[i]!;
     const inner = next;
-    next = async (request) => (await asAwaitable(mw(request, inner))) as StreamResponse;
+    next = async (request) => {
+      const prev = request.app;
+      request.app = owner;
+      try {
+        return (await asAwaitable(mw(request, inner))) as StreamResponse;
+      } finally {
+        request.app = prev;
+      }
+    };
   }
   return next;
 }
