@@ -11,7 +11,7 @@ import * as http from "node:http";
 import * as https from "node:https";
 import { inspect } from "node:util";
 import { asAwaitable, startTask } from "../asyncio/kernel.js";
-import { type EventLoop, Future, isCancelledError } from "../index.js";
+import { ConnectionResetError, type EventLoop, Future, isCancelledError } from "../index.js";
 import type { Application } from "./app.js";
 import { HTTPException, HTTPExpectationFailed } from "./exceptions.js";
 import { AccessLogger, type WebLogger, webLogger } from "./log.js";
@@ -153,7 +153,14 @@ export class RequestHandler {
       } catch (e) {
         if (isCancelledError(e)) throw e;
         if (e instanceof HTTPException) resp = exceptionResponse(e);
-        else {
+        else if (e instanceof ConnectionResetError && request.nodeResponse!.destroyed) {
+          // The client went away while the handler read its body or wrote to it: nothing to answer,
+          // and nothing wrong with the server (aiohttp logs it at debug level too).
+          webLogger.debug(
+            `Client disconnected during ${request.method} ${request.pathQs}: ${(e as Error).message}`,
+          );
+          return;
+        } else {
           webLogger.error(`Error handling request ${request.method} ${request.pathQs}\n${stackOf(e)}`);
           resp = errorResponse(this.app, e);
         }

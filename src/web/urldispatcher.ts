@@ -161,7 +161,7 @@ export class UrlDispatcher {
   #frozen = false;
   #mounts: [string, Application][] = [];
   #flat: RouteMatcher<RouteEntry> | null = null;
-  #notFound: ((request: Request<any>) => HandlerResult) | null = null;
+  readonly #notFound = new Map<Application, (request: Request<any>) => HandlerResult>();
 
   /** @internal Made by `Application`. */
   constructor(app: Application) {
@@ -260,7 +260,8 @@ export class UrlDispatcher {
    * 405 too are handlers, so the middlewares see them, as in aiohttp).
    */
   resolve(method: string, rawPath: string): Resolution {
-    const flat = (this.#flat ??= this.#flatten());
+    // Cached once frozen (routes can no longer change); rebuilt while the app is still being built.
+    const flat = this.#frozen ? (this.#flat ??= this.#flatten()) : this.#flatten();
     const m = flat.match(method, rawPath);
     if (m.kind === "found") {
       const entry = m.payload;
@@ -272,8 +273,11 @@ export class UrlDispatcher {
       };
     }
     const exc = m.kind === "not-found" ? new HTTPNotFound() : new HTTPMethodNotAllowed(method, m.allowed);
-    const handler = (this.#notFound ??= compile(raiseMatchError, this.#app));
-    return { app: this.#app, matchInfo: new UrlMappingMatchInfo({}, null, this.#app, exc), handler };
+    // Under a sub-application's prefix, its middlewares see the error too (aiohttp resolves there).
+    const app = this.#mounts.length === 0 ? this.#app : appForPath(this.#app, rawPath);
+    let handler = this.#notFound.get(app);
+    if (handler === undefined) this.#notFound.set(app, (handler = compile(raiseMatchError, app)));
+    return { app, matchInfo: new UrlMappingMatchInfo({}, null, app, exc), handler };
   }
 
   /** True when `method path` matches a route (what `normalizePathMiddleware` tries). */
@@ -320,6 +324,24 @@ function addAll(flat: RouteMatcher<RouteEntry>, prefix: string, app: Application
     });
   }
   for (const [p, sub] of router.mounts) addAll(flat, prefix + p, sub);
+}
+
+/** The innermost application whose mount prefix `rawPath` is under (the root when none). */
+function appForPath(root: Application, rawPath: string): Application {
+  let app = root;
+  let path = rawPath;
+  for (;;) {
+    let next: [string, Application] | undefined;
+    for (const m of app.router.mounts) {
+      if (path === m[0] || path.startsWith(`${m[0]}/`)) {
+        next = m;
+        break;
+      }
+    }
+    if (next === undefined) return app;
+    path = path.slice(next[0].length);
+    app = next[1];
+  }
 }
 
 function fullPrefix(app: Application): string {

@@ -574,3 +574,39 @@ describe("normalizePathMiddleware (test_web_middleware.py TestNormalizePathMiddl
     assert.deepEqual(seen, ["/b"]);
   });
 });
+
+describe("errors under a sub-application's prefix", () => {
+  test("a 404 under /sub runs the sub-app's middlewares after the root's (aiohttp resolves in the sub-app; test_subapp_middlewares' 404 part)", async () => {
+    const log: string[] = [];
+    const tag =
+      (name: string): web.Middleware =>
+      async (request, handler) => {
+        log.push(`${name} ${request.path}`);
+        return await handler(request);
+      };
+    const sub = new web.Application({ middlewares: [tag("sub")] });
+    sub.router.addGet("/x", () => new web.Response({ text: "x" }));
+    const app = new web.Application({ middlewares: [tag("root")] });
+    app.addSubapp("/sub", sub);
+    await using server = await new TestServer(app).start();
+    assert.equal((await fetch(server.makeUrl("/sub/missing"))).status, 404);
+    assert.equal((await fetch(server.makeUrl("/missing"))).status, 404);
+    assert.equal(
+      (await fetch(server.makeUrl("/subway"))).status,
+      404,
+      "a prefix only matches whole segments",
+    );
+    assert.deepEqual(log, ["root /sub/missing", "sub /sub/missing", "root /missing", "root /subway"]);
+  });
+
+  test("routes added to a mounted sub-app before start are resolved even after an earlier resolve", async () => {
+    const sub = new web.Application();
+    const app = new web.Application();
+    app.addSubapp("/sub", sub);
+    assert.equal(app.router.resolves("GET", "/sub/late"), false);
+    sub.router.addGet("/late", () => new web.Response({ text: "late" }));
+    assert.equal(app.router.resolves("GET", "/sub/late"), true);
+    await using server = await new TestServer(app).start();
+    assert.equal(await (await fetch(server.makeUrl("/sub/late"))).text(), "late");
+  });
+});
