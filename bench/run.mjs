@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import os from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { httpCases } from "./cases/_http_report.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, "..");
@@ -16,19 +17,21 @@ const APT_HINT = "apt-get install python3-uvloop";
 
 const USAGE = `Usage: npm run bench -- [options]      (or: node bench/run.mjs [options])
 
-Runs the benchmarks (gather, sleep0, waitfor, queue, semaphore, lock, executor, tracking; streams, rtt, idle),
-each contender in its own pinned child process, interleaved over several rounds; prints medians and
-ratios to the raw-Node baseline and writes bench/results/latest.json.
+Runs the benchmarks (gather, sleep0, waitfor, queue, semaphore, lock, executor, tracking; streams, rtt,
+idle; router; http, http-idle), each contender in its own pinned child process, interleaved over
+several rounds; prints medians and ratios to the raw-Node baseline and writes bench/results/latest.json.
 
 Options:
   --rounds N        rounds per case (default 3; 1 with --quick)
   --quick           short smoke run: 1/10 of the sizes (tracking: full size), 1 round, Effection only
                     at the small size
   --case LIST       comma-separated cases to run: gather,sleep0,waitfor,queue,semaphore,lock,executor,
-                    tracking,streams,rtt,idle (default: all)
+                    tracking,streams,rtt,idle,router,http,http-idle (default: all)
   --skip LIST       comma-separated contender ids to leave out (e.g. effection,effection-10k)
-  --cpu N           core to pin the measured process (the server, for streams cases) to (default 0)
-  --client-cpu N    core for the streams cases' load generator (default: the next core)
+  --cpu N           core to pin the measured process (the server, for streams and http cases) to
+                    (default 0)
+  --client-cpu N    core for the streams and http cases' load generator (wrk for http) (default: the
+                    next core)
   --node PATH       Node binary for the Node cases (default: the project's pinned node in
                     node_modules/.bin, else the one running this script)
   --python PATH     CPython for the Python peers (default ${DEFAULT_PYTHON})
@@ -36,7 +39,12 @@ Options:
   --no-build        do not (re)build dist/ even if it looks stale
   --help            this text
 
-Python contenders use ${DEFAULT_PYTHON} (stdlib asyncio) and uvloop: ${APT_HINT}`;
+Python contenders use ${DEFAULT_PYTHON} (stdlib asyncio) and uvloop: ${APT_HINT}
+(http: python3-aiohttp too). The http cases drive the servers with /usr/bin/wrk (apt-get install wrk):
+http = GET /, GET /users/12345, GET /json among 100 routes, wrk -t1 -c50 -d5s (--quick: -d1s) per
+route after a 1 s warm-up, for raw node:http, aiots/web, Fastify, Hono, Express, aiohttp (+ uvloop);
+also writes bench/results/http.svg. http-idle = 10 000 idle keep-alive connections (--quick: 1 000),
+server RSS per connection, raw node:http vs aiots/web (and aiohttp + uvloop).`;
 
 // ---------------------------------------------------------------------------------------------- options
 
@@ -234,6 +242,9 @@ const FULL = {
   streams: 1_000_000,
   rtt: 100_000,
   idle: 10_000,
+  router: 1_000_000,
+  http: 5, // seconds of wrk per route
+  "http-idle": 10_000,
 };
 // Too short to measure at 1/10 (200 000 native awaits take ~7 ms): --quick keeps the full size.
 const QUICK_KEEPS_SIZE = new Set(["tracking"]);
@@ -506,7 +517,70 @@ function defineCases(opts, env) {
   };
   idle.contenders[0].baseline = true;
 
-  let cases = [gather, sleep0, waitfor, queue, semaphore, lock, executor, tracking, streams, rtt, idle];
+  // Router: one contender per implementation × table size; the baseline is find-my-way at 10 routes.
+  const roN = size("router");
+  const routerC = (impl, routes, label, extra = {}) => ({
+    id: `${impl}-${routes}`,
+    label: `${label}, ${fmtInt(routes)} routes`,
+    n: roN,
+    cmd: env.node,
+    args: ["--expose-gc", "cases/router.mjs", `${impl}-${routes}`, String(roN)],
+    ...extra,
+  });
+  const ROUTER_SIZES = [10, 100, 1000];
+  const router = {
+    id: "router",
+    title: `router lookup: ${fmtInt(roN)} lookups spread over 10 / 100 / 1 000 routes (static, {param}, shared prefix, regex)`,
+    unit: "lookups/s",
+    perOp: { label: "ns/lookup", scale: 1e9 },
+    contenders: [
+      ...ROUTER_SIZES.map((k) =>
+        routerC("find-my-way", k, peerLabel("find-my-way", "find()"), {
+          baseline: k === 10,
+          unavailable: peerAvailable("find-my-way"),
+        }),
+      ),
+      ...ROUTER_SIZES.map((k) => routerC("aiots", k, "aiots RouteMatcher.match()")),
+    ],
+    targets: [],
+    notes: (contenders) => {
+      const ns = (id) => {
+        const c = contenders.find((k) => k.id === id);
+        return c?.median ? 1e9 / c.median : null;
+      };
+      return ["aiots", "find-my-way"].map((impl) => {
+        const [a, b, c] = ROUTER_SIZES.map((k) => ns(`${impl}-${k}`));
+        const ratio = a && c ? `${(c / a).toFixed(2)}×` : "—";
+        const f = (x) => (x === null ? "—" : fmtPerOp(x));
+        return `${impl}: ${f(a)} / ${f(b)} / ${f(c)} ns per lookup at 10 / 100 / 1 000 routes; 1000/10 = ${ratio}`;
+      });
+    },
+  };
+
+  let cases = [
+    gather,
+    sleep0,
+    waitfor,
+    queue,
+    semaphore,
+    lock,
+    executor,
+    tracking,
+    streams,
+    rtt,
+    idle,
+    router,
+    ...httpCases({
+      opts,
+      env,
+      python: PYTHON,
+      size,
+      pyAvailable,
+      uvAvailable,
+      peerAvailable,
+      fmt: { median, fmtInt, fmtRate, fmtRatio, table },
+    }),
+  ];
   if (opts.cases !== null) {
     for (const c of opts.cases)
       if (!cases.some((k) => k.id === c))
@@ -589,14 +663,17 @@ async function runCase(kase, opts, env) {
       if (r.ok) {
         c.samples.push(r.result);
         const mem = kase.memory ? `, peak RSS ${fmtMB(r.result.peakRss)}` : "";
-        console.log(`${fmtRate(r.result.opsPerSec)} ${kase.unit} (${fmtMs(r.result.ms)}${mem})`);
+        const more = kase.sampleText ? `; ${kase.sampleText(r.result)}` : "";
+        console.log(`${fmtRate(r.result.opsPerSec)} ${kase.unit} (${fmtMs(r.result.ms)}${mem}${more})`);
       } else {
         c.status = r.status;
         console.log(r.status);
       }
     }
   }
-  return summarise(kase, state);
+  const out = summarise(kase, state);
+  kase.extend?.(out); // per-case figures beyond one rate per contender (http: per route)
+  return out;
 }
 
 function summarise(kase, state) {
@@ -792,6 +869,10 @@ async function main() {
     `${JSON.stringify({ started: started.toISOString(), finished: new Date().toISOString(), options, env, results }, null, 2)}\n`,
   );
   console.log(`\nwrote ${relative(process.cwd(), out)}`);
+  for (const r of results) {
+    const file = cases.find((k) => k.id === r.id)?.artifacts?.(r, outDir); // http: bench/results/http.svg
+    if (file) console.log(`wrote ${relative(process.cwd(), file)}`);
+  }
 }
 
 await main();

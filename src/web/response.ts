@@ -9,6 +9,7 @@
  */
 import type { ServerResponse } from "node:http";
 import { inspect } from "node:util";
+import { runInRoot } from "../asyncio/kernel.js";
 import {
   CIMultiDict,
   checkHeaderValue,
@@ -254,12 +255,15 @@ export class StreamResponse {
     const res = this.nodeResponse;
     if (res === null) throw new RuntimeError("Cannot call writeEof() before prepare()");
     this.#eof = true;
+    // Ended in the root async context: Node arms the connection's keep-alive timer when the
+    // response finishes, and that timer would otherwise keep the handler's task context — the task,
+    // its request and response — alive for as long as the connection idles.
     if (data === undefined || data.length === 0) {
-      res.end();
+      runInRoot(endEmpty, res);
       return;
     }
     this.bodyBytes += typeof data === "string" ? Buffer.byteLength(data) : data.length;
-    res.end(data);
+    runInRoot(endWith, res, data);
   }
 
   /** @internal True once `writeEof()` ran. */
@@ -274,6 +278,14 @@ export class StreamResponse {
   [inspect.custom](): string {
     return this.toString();
   }
+}
+
+function endEmpty(res: ServerResponse): void {
+  res.end();
+}
+
+function endWith(res: ServerResponse, data: Uint8Array | string): void {
+  res.end(data);
 }
 
 /** Wait for `drain` (or fail when the connection closes first). */
