@@ -9,7 +9,7 @@
 import http from "node:http";
 import { colon, routeTable } from "./_http_routes.mjs";
 
-const IMPLS = ["node", "aiots", "fastify", "hono", "express"];
+const IMPLS = ["node", "node-floor", "aiots", "fastify", "hono", "express"];
 const impl = process.argv[2];
 if (!IMPLS.includes(impl)) {
   process.stderr.write(`usage: node http_server.mjs <${IMPLS.join("|")}>\n`);
@@ -31,7 +31,7 @@ process.stdin.on("end", () => process.exit(0));
 process.stdin.resume();
 const listening = (port) => process.stdout.write(`PORT ${port}\n`);
 
-if (impl === "node") {
+if (impl === "node" || impl === "node-floor") {
   const TEXT = { "Content-Type": "text/plain; charset=utf-8" };
   const JSONT = { "Content-Type": "application/json; charset=utf-8" };
   const send = (res, headers, body) => {
@@ -60,7 +60,13 @@ if (impl === "node") {
     res.writeHead(404, { "Content-Type": "text/plain", "Content-Length": 9 });
     res.end("Not Found");
   };
-  const server = http.createServer((req, res) => {
+  // node-floor: the same server plus the floor of "a task per request" (DESIGN-NOTES §2): one
+  // AsyncLocalStorage.run and one AbortController around each async handler — what no aiots change
+  // can remove while every request keeps its own async context.
+  const { AsyncLocalStorage } = await import("node:async_hooks");
+  const als = new AsyncLocalStorage();
+  const floor = impl === "node-floor";
+  const route = (req, res) => {
     const url = req.url;
     const q = url.indexOf("?");
     const path = q === -1 ? url : url.slice(0, q);
@@ -82,13 +88,19 @@ if (impl === "node") {
     const p = byPrefix.get(first);
     if (p === undefined || rest === "" || rest.includes("/")) return notFound(res);
     return p(req, res, decodeURIComponent(rest));
-  });
+  };
+  const inTask = async (req, res) => route(req, res);
+  const server = http.createServer(
+    floor ? (req, res) => als.run({ signal: new AbortController() }, inTask, req, res) : route,
+  );
   server.keepAliveTimeout = KEEP_ALIVE_MS;
   server.listen({ host: HOST, port: 0, backlog: BACKLOG }, () => listening(server.address().port));
   process.on("SIGTERM", () => process.exit(0));
 } else if (impl === "aiots") {
-  const asyncio = await import("../../dist/index.js");
-  const web = await import("../../dist/web/index.js");
+  // AIOTS_DIST (a built dist/ elsewhere) lets bench/duel.sh pit two builds of aiots against each other.
+  const dist = process.env.AIOTS_DIST ?? new URL("../../dist/", import.meta.url).pathname;
+  const asyncio = await import(`${dist}/index.js`);
+  const web = await import(`${dist}/web/index.js`);
   await asyncio.run(async () => {
     const app = new web.Application();
     for (const r of ROUTES) {

@@ -126,7 +126,7 @@ export class RequestHandler {
     this.#inFlight.add(request);
     if (this.#options.handlerCancellation) res.once("close", () => this.#clientGone(request));
     const handler = match.handler;
-    request.handlerTask = startTask(this.loop, () => this.#run(request, handler));
+    request.handlerTask = startTask(this.loop, () => this.#run(request, handler) as Promise<void>);
   }
 
   #clientGone(request: Request<any>): void {
@@ -136,49 +136,74 @@ export class RequestHandler {
     request.handlerTask?.cancel("client disconnected");
   }
 
-  async #run(request: Request<any>, handler: (r: Request<any>) => unknown): Promise<void> {
+  /**
+   * The task's body: run the handler, then answer. The common case (an async handler) is one
+   * `then` on the handler's promise — no async function of ours in between.
+   */
+  #run(request: Request<any>, handler: (r: Request<any>) => unknown): PromiseLike<void> {
     const start = this.#accessLog !== null && this.#accessLog.isEnabledFor("info") ? Date.now() : 0;
-    let resp: StreamResponse | null = null;
+    let out: unknown;
     try {
-      try {
-        const out = await asAwaitable(handler(request));
-        if (out instanceof StreamResponse) resp = out;
-        else if (out instanceof HTTPException) resp = exceptionResponse(out);
-        else {
-          webLogger.error(
-            `Web-handler should return a response instance, got ${inspect(out, { depth: 0 })} (${request.method} ${request.pathQs})`,
-          );
-          resp = errorResponse(this.app, null);
-        }
-      } catch (e) {
-        if (isCancelledError(e)) throw e;
-        if (e instanceof HTTPException) resp = exceptionResponse(e);
-        else if (e instanceof ConnectionResetError && request.nodeResponse!.destroyed) {
-          // The client went away while the handler read its body or wrote to it: nothing to answer,
-          // and nothing wrong with the server (aiohttp logs it at debug level too).
-          webLogger.debug(
-            `Client disconnected during ${request.method} ${request.pathQs}: ${(e as Error).message}`,
-          );
-          return;
-        } else {
-          webLogger.error(`Error handling request ${request.method} ${request.pathQs}\n${stackOf(e)}`);
-          resp = errorResponse(this.app, e);
-        }
-      }
+      out = handler(request);
+    } catch (e) {
+      out = Promise.reject(e);
+    }
+    const onAnswer = (value: unknown): void => this.#answer(request, value, start);
+    const onError = (e: unknown): void => this.#fail(request, e, start);
+    if (out instanceof Promise) return out.then(onAnswer, onError);
+    // A generator coroutine, a coroutine() call, another thenable, or a plain response.
+    return (async () => (await asAwaitable(out)) as unknown)().then(onAnswer, onError);
+  }
+
+  /** The handler returned `out`: send it (or a 500 when it is not a response). */
+  #answer(request: Request<any>, out: unknown, start: number): void {
+    let resp: StreamResponse;
+    if (out instanceof StreamResponse) resp = out;
+    else if (out instanceof HTTPException) resp = exceptionResponse(out);
+    else {
+      webLogger.error(
+        `Web-handler should return a response instance, got ${inspect(out, { depth: 0 })} (${request.method} ${request.pathQs})`,
+      );
+      resp = errorResponse(this.app, null);
+    }
+    this.#finish(request, resp, start);
+  }
+
+  /** The handler threw `e`. A cancellation ends the task cancelled; nothing more is sent then. */
+  #fail(request: Request<any>, e: unknown, start: number): void {
+    if (isCancelledError(e)) {
+      // Cancelled (client gone with handlerCancellation, or shutdown).
+      const res = request.nodeResponse!;
+      if (!res.writableEnded) res.destroy();
+      this.#done(request);
+      throw e;
+    }
+    if (e instanceof HTTPException) {
+      this.#finish(request, exceptionResponse(e), start);
+      return;
+    }
+    if (e instanceof ConnectionResetError && request.nodeResponse!.destroyed) {
+      // The client went away while the handler read its body or wrote to it: nothing to answer,
+      // and nothing wrong with the server (aiohttp logs it at debug level too).
+      webLogger.debug(
+        `Client disconnected during ${request.method} ${request.pathQs}: ${(e as Error).message}`,
+      );
+      this.#done(request);
+      return;
+    }
+    webLogger.error(`Error handling request ${request.method} ${request.pathQs}\n${stackOf(e)}`);
+    this.#finish(request, errorResponse(this.app, e), start);
+  }
+
+  #finish(request: Request<any>, resp: StreamResponse, start: number): void {
+    try {
       this.#send(request, resp);
     } catch (e) {
-      const res = request.nodeResponse!;
-      if (isCancelledError(e)) {
-        // Cancelled (client gone with handlerCancellation, or shutdown): nothing more is sent.
-        if (!res.headersSent && !res.destroyed) res.destroy();
-        else if (!res.writableEnded) res.destroy();
-        throw e;
-      }
       webLogger.error(`Error sending the response to ${request.method} ${request.pathQs}\n${stackOf(e)}`);
-      res.destroy();
+      request.nodeResponse!.destroy();
     } finally {
       this.#done(request);
-      if (start !== 0 && resp !== null) this.#logAccess(request, resp, start);
+      if (start !== 0) this.#logAccess(request, resp, start);
     }
   }
 
