@@ -31,7 +31,8 @@ class UsageError extends Error {}
 
 async function loadFactory(spec: string): Promise<unknown> {
   const colon = spec.lastIndexOf(":");
-  if (colon <= 0 || colon === spec.length - 1) throw new UsageError(`expected MODULE:FACTORY, got ${JSON.stringify(spec)}`);
+  if (colon <= 0 || colon === spec.length - 1)
+    throw new UsageError(`expected MODULE:FACTORY, got ${JSON.stringify(spec)}`);
   const modName = spec.slice(0, colon);
   const exportName = spec.slice(colon + 1);
   const isPath = modName.startsWith(".") || modName.startsWith("/") || /\.[cm]?[jt]s$/.test(modName);
@@ -78,12 +79,16 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (positionals.length !== 1) throw new UsageError("expected exactly one MODULE:FACTORY");
     const port = values.port === undefined ? 8080 : Number(values.port);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid port ${values.port}`);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new UsageError(`invalid port ${values.port}`);
     const workers = values.workers === undefined ? 1 : Number(values.workers);
-    if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`invalid --workers ${values.workers}`);
+    if (!Number.isInteger(workers) || workers < 1)
+      throw new UsageError(`invalid --workers ${values.workers}`);
     const factory = await loadFactory(positionals[0]!);
-    const app = typeof factory === "function" ? await (factory as (argv: string[]) => unknown)(factoryArgs) : factory;
-    if (!(app instanceof Application)) throw new UsageError(`${positionals[0]} did not give an aiots/web Application`);
+    const app =
+      typeof factory === "function" ? await (factory as (argv: string[]) => unknown)(factoryArgs) : factory;
+    if (!(app instanceof Application))
+      throw new UsageError(`${positionals[0]} did not give an aiots/web Application`);
     await runApp(app, {
       host: values.hostname ?? (values.path === undefined ? "0.0.0.0" : undefined),
       port,
@@ -100,5 +105,6 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
+const invokedDirectly =
+  process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
 if (invokedDirectly) process.exitCode = await main(process.argv.slice(2));

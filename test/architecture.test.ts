@@ -74,7 +74,10 @@ test("layers import downward only: asyncio never imports http/web/client/test-ut
         );
       if (from === "web") assert.notEqual(to, "client", `${relative(src, f)} imports ${relative(src, d)}`);
       if (from === "http")
-        assert.ok(!["web", "client", "test-utils"].includes(to), `${relative(src, f)} imports ${relative(src, d)}`);
+        assert.ok(
+          !["web", "client", "test-utils"].includes(to),
+          `${relative(src, f)} imports ${relative(src, d)}`,
+        );
       if (from === "client") assert.notEqual(to, "web", `${relative(src, f)} imports ${relative(src, d)}`);
     }
   }
@@ -184,7 +187,12 @@ test("the public surface of 'aiots' (snapshot: update it deliberately)", () => {
     "waitFor",
     "workerFunction",
   ]);
-  assert.deepEqual(Object.keys(testUtils).sort(), ["TestServer", "VERSION", "VirtualTimeLoop", "makeMockedRequest"]);
+  assert.deepEqual(Object.keys(testUtils).sort(), [
+    "TestServer",
+    "VERSION",
+    "VirtualTimeLoop",
+    "makeMockedRequest",
+  ]);
 });
 
 test("package.json exports resolve to built entry points for aiots, aiots/web, aiots/client, aiots/test", () => {

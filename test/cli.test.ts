@@ -61,12 +61,25 @@ describe("aiots CLI", () => {
 
   test("serves the factory's app on -H/-P, passes the arguments after --, stops on SIGINT with 0 (test_running_application)", async () => {
     const port = await freePort();
-    const child = run(["web", "-H", "127.0.0.1", "-P", String(port), "./test/fixtures/cli/app.ts:makeApp", "--", "a", "b"]);
+    const child = run([
+      "web",
+      "-H",
+      "127.0.0.1",
+      "-P",
+      String(port),
+      "./test/fixtures/cli/app.ts:makeApp",
+      "--",
+      "a",
+      "b",
+    ]);
     const done = finished(child);
     let out = "";
     child.stdout!.on("data", (d) => (out += d));
     while (!out.includes("(Press CTRL+C to quit)")) await once(child.stdout!, "data");
-    assert.ok(out.startsWith(`======== Running on http://127.0.0.1:${port} ========\n(Press CTRL+C to quit)`), out);
+    assert.ok(
+      out.startsWith(`======== Running on http://127.0.0.1:${port} ========\n(Press CTRL+C to quit)`),
+      out,
+    );
     const body = (await (await fetch(`http://127.0.0.1:${port}/`)).json()) as { argv: string[] };
     assert.deepEqual(body.argv, ["a", "b"]);
     child.kill("SIGINT");

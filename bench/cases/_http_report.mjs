@@ -255,8 +255,9 @@ export function httpSvg(out, { env, opts, fmt }) {
   const p = [];
   p.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" ` +
-      `font-family="Helvetica, Arial, sans-serif" font-size="12">`,
+      `font-family="Helvetica, Arial, sans-serif" font-size="12" role="img">`,
   );
+  p.push("<title>HTTP server throughput per route and server (requests/s)</title>");
   p.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
   p.push(
     `<text x="${W / 2}" y="24" text-anchor="middle" font-size="16" font-weight="bold">` +
