@@ -4,6 +4,16 @@
  * It imports only the public core (`aiots`) and Node built-ins.
  * @packageDocumentation
  */
+export {
+  type CookieOptions,
+  checkCookieName,
+  checkCookieValue,
+  parseCookieHeader,
+  parseCookies,
+  quoteCookieValue,
+  serializeDeleteCookie,
+  serializeSetCookie,
+} from "./cookies.js";
 export { CIMultiDict, CIMultiDictProxy, type LooseHeaders } from "./headers.js";
 export {
   BaseMultiDict,

@@ -10,6 +10,13 @@
  * ```
  * @packageDocumentation
  */
+export {
+  type CookieOptions,
+  parseCookieHeader,
+  parseCookies,
+  serializeDeleteCookie,
+  serializeSetCookie,
+} from "../http/index.js";
 export { VERSION } from "../version.js";
 export {
   AppKey,
@@ -20,7 +27,13 @@ export {
   type CleanupContext,
   DEFAULT_CLIENT_MAX_SIZE,
 } from "./app.js";
+export {
+  COMPRESSION_MIN_SIZE,
+  ContentCoding,
+  negotiateEncoding,
+} from "./compression.js";
 export * from "./exceptions.js";
+export { CONTENT_TYPES, FileResponse, type FileResponseOptions, guessContentType } from "./file-response.js";
 export {
   AccessLogger,
   type AccessLogRecord,
@@ -38,6 +51,16 @@ export {
   type NormalizePathOptions,
   normalizePathMiddleware,
 } from "./middlewares.js";
+export {
+  BodyPartReader,
+  DEFAULT_CHUNK_SIZE,
+  DEFAULT_MAX_PART_HEADER_SIZE,
+  DEFAULT_MAX_PARTS,
+  FileField,
+  type FormValue,
+  type MultipartOptions,
+  MultipartReader,
+} from "./multipart.js";
 export { createMatchInfo, type MatchInfo, type PathParams, type QueryParams } from "./path-params.js";
 export { Request } from "./request.js";
 export {
@@ -59,6 +82,7 @@ export {
   UnixSite,
 } from "./runner.js";
 export type { HandlerOptions } from "./server.js";
+export { type StaticOptions, StaticResource, VERSION_KEY } from "./static.js";
 export {
   del,
   del as delete,
@@ -78,3 +102,12 @@ export {
   type ViewClass,
   view,
 } from "./urldispatcher.js";
+export {
+  WebSocketError,
+  WebSocketResponse,
+  type WebSocketResponseOptions,
+  WSCloseCode,
+  type WSMessage,
+  WSMessageTypeError,
+  WSMsgType,
+} from "./websocket.js";

@@ -10,11 +10,19 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import { inspect } from "node:util";
 import { readerFromNode } from "../asyncio/kernel.js";
-import { CIMultiDict, MultiDict } from "../http/index.js";
+import { CIMultiDict, MultiDict, parseCookies } from "../http/index.js";
 import type { EventLoop, StreamReader, Task } from "../index.js";
-import { ArgumentTypeError, ValueError } from "../index.js";
+import { ArgumentTypeError, ConnectionResetError, ValueError } from "../index.js";
 import type { Application } from "./app.js";
+import { decodedBody } from "./compression.js";
 import { HTTPBadRequest, HTTPRequestEntityTooLarge, HTTPUnsupportedMediaType } from "./exceptions.js";
+import {
+  type FormValue,
+  type MultipartOptions,
+  MultipartReader,
+  multipartBoundary,
+  readMultipartForm,
+} from "./multipart.js";
 import type { UrlMappingMatchInfo } from "./urldispatcher.js";
 
 /** What the server hands a request besides the Node objects. @internal */
@@ -25,9 +33,6 @@ export interface RequestContext {
 }
 
 const EMPTY = Buffer.alloc(0);
-
-/** One `name[=value]` pair of a `Cookie` header (sticky: scanned pair after pair). */
-const COOKIE_PAIR = /([^=;]*)(?:=\s*("(?:[^"\\]|\\.)*"(?=\s*(?:;|$))|[^;]*))?(?:;|$)/y;
 
 /** Parse a `Content-Type` value: the media type (lower case) and its `charset` parameter. */
 function parseContentType(value: string | undefined): [string, string | null] {
@@ -72,7 +77,7 @@ export class Request<P extends Record<string, string> = Record<string, string>> 
   #contentType: [string, string | null] | null = null;
   #content: StreamReader | null = null;
   #body: Promise<Buffer> | null = null;
-  #post: Promise<MultiDict> | null = null;
+  #post: Promise<MultiDict<FormValue>> | null = null;
   #state: Map<string, unknown> | null = null;
   /** @internal Set when the handler started reading the body (Expect: 100-continue). */
   onFirstRead: (() => void) | null = null;
@@ -214,24 +219,8 @@ export class Request<P extends Record<string, string> = Record<string, string>> 
 
   /** The cookies the client sent (`Cookie` header), by name. */
   get cookies(): ReadonlyMap<string, string> {
-    if (this.#cookies === null) {
-      const jar = new Map<string, string>();
-      for (const header of this.headers.getAll("cookie")) {
-        // `name[=value]` pairs split on `;`, except inside a quoted value (which may hold `\"`);
-        // a name without `=` is a cookie with an empty value (RFC 6265 §5.4, as aiohttp).
-        COOKIE_PAIR.lastIndex = 0;
-        while (COOKIE_PAIR.lastIndex < header.length) {
-          const m = COOKIE_PAIR.exec(header);
-          if (m === null) break;
-          const name = m[1]!.trim();
-          let value = (m[2] ?? "").trim();
-          if (value.length >= 2 && value.startsWith('"') && value.endsWith('"'))
-            value = value.slice(1, -1).replace(/\\(.)/g, "$1");
-          if (name !== "" && !jar.has(name)) jar.set(name, value);
-        }
-      }
-      this.#cookies = jar;
-    }
+    // RFC 6265 §5.4, tolerant of real-world headers (see `parseCookieHeader` in aiots/http).
+    if (this.#cookies === null) this.#cookies = parseCookies(this.headers.getAll("cookie"));
     return this.#cookies;
   }
 
@@ -312,14 +301,22 @@ export class Request<P extends Record<string, string> = Record<string, string>> 
       const declared = this.contentLength;
       this.onFirstRead?.();
       let seen = 0;
-      const reader = readerFromNode(this.raw, {
+      // With a Content-Encoding, the limit counts the decompressed bytes (a zip bomb stops there).
+      const body = decodedBody(this.raw);
+      const reader = readerFromNode(body.source, {
         loop: this.context.loop,
         limit: 64 * 1024,
         check: (chunk: Buffer) => {
           seen += chunk.length;
           if (max === 0 || seen <= max) return null;
           this.#noKeepAlive(); // the rest of the body is never read
+          body.stop();
           return new HTTPRequestEntityTooLarge(max, seen);
+        },
+        abortedError: () => {
+          if (!body.corrupt()) return new ConnectionResetError("Connection lost while reading the body");
+          this.#noKeepAlive();
+          return new HTTPBadRequest({ text: `400: Bad Request (cannot decode the ${body.coding} body)` });
         },
       });
       if (max > 0 && declared !== null && declared > max) {
@@ -395,17 +392,31 @@ export class Request<P extends Record<string, string> = Record<string, string>> 
   }
 
   /**
-   * The form fields of an `application/x-www-form-urlencoded` body (an empty multi-map for other
-   * content types, as aiohttp). `multipart/form-data` arrives with the next part of the web server.
+   * The form fields of an `application/x-www-form-urlencoded` or `multipart/form-data` body (an
+   * empty multi-map for other content types, as aiohttp). Text fields are strings, files are
+   * `FileField`s (held in memory), other parts without a file name are `Buffer`s. The whole body is
+   * bounded by `clientMaxSize` (413); a malformed multipart body is a 400.
    */
-  post(): Promise<MultiDict> {
+  post(): Promise<MultiDict<FormValue>> {
     return (this.#post ??= this.#readPost()); // the same object on every call, as aiohttp
   }
 
-  async #readPost(): Promise<MultiDict> {
-    if (this.method === "GET" || this.method === "HEAD") return new MultiDict().freeze();
+  async #readPost(): Promise<MultiDict<FormValue>> {
+    if (this.method === "GET" || this.method === "HEAD") return new MultiDict<FormValue>().freeze();
+    if (this.contentType === "multipart/form-data") return readMultipartForm(this, this.clientMaxSize);
     if (this.contentType !== "application/x-www-form-urlencoded") return new MultiDict().freeze();
     return MultiDict.fromQuery(await this.text()).freeze();
+  }
+
+  /**
+   * A streaming reader of a `multipart/*` body (aiohttp's `await request.multipart()`):
+   * `for await (const part of reader)`, then `part.readChunk()`, `read()`, `text()`, `json()`,
+   * `form()`. Not bounded by `clientMaxSize` unless `maxSize` says so (it is the way to take big
+   * uploads); parts and part headers are capped (413). @throws {HTTPBadRequest} without a boundary.
+   */
+  async multipart(options: MultipartOptions = {}): Promise<MultipartReader> {
+    const boundary = multipartBoundary(this.raw.headers["content-type"]);
+    return new MultipartReader(this as unknown as Request, boundary, options);
   }
 
   /**

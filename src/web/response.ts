@@ -12,13 +12,23 @@ import { inspect } from "node:util";
 import { runInRoot } from "../asyncio/kernel.js";
 import {
   CIMultiDict,
+  type CookieOptions,
   checkHeaderValue,
   checkReason,
   checkStatus,
   reasonFor,
+  serializeDeleteCookie,
+  serializeSetCookie,
   statusMustBeEmptyBody,
 } from "../http/index.js";
 import { ArgumentTypeError, ConnectionResetError, Future, RuntimeError, ValueError } from "../index.js";
+import {
+  BodyEncoder,
+  COMPRESSION_MIN_SIZE,
+  type ContentCoding,
+  checkCoding,
+  negotiateEncoding,
+} from "./compression.js";
 import type { Request } from "./request.js";
 
 /** Options shared by the response constructors. */
@@ -55,6 +65,9 @@ export class StreamResponse {
   bodyBytes = 0;
   #eof = false;
   #request: Request<any> | null = null;
+  #cookies: Map<string, string> | null = null;
+  #compression: { force: ContentCoding | null; minSize: number } | null = null;
+  #encoder: BodyEncoder | null = null;
 
   constructor(init: ResponseInit = {}) {
     if (init === null || typeof init !== "object")
@@ -175,6 +188,79 @@ export class StreamResponse {
       throw new RuntimeError(`Cannot change ${what} after the headers were sent`);
   }
 
+  /**
+   * The cookies this response sets, by name: each value is the whole `Set-Cookie` header value
+   * (`"sid=abc; HttpOnly; Path=/"`).
+   */
+  get cookies(): ReadonlyMap<string, string> {
+    return this.#cookies ?? EMPTY_COOKIES;
+  }
+
+  /**
+   * Set a cookie (one `Set-Cookie` header per name; setting a name again replaces it). `path`
+   * defaults to `"/"` (`null` for none), as aiohttp.
+   * @throws {ValueError} for a name that is not a token (or is an attribute name), a value with
+   * control or non-ASCII characters (encode it), or a bad attribute.
+   */
+  setCookie(name: string, value: string, options: CookieOptions = {}): void {
+    this.#checkNotPrepared("cookies");
+    const header = serializeSetCookie(name, value, options);
+    (this.#cookies ??= new Map()).set(name, header);
+  }
+
+  /** Delete a cookie on the client: an empty value expired in 1970 with `Max-Age=0`. */
+  delCookie(
+    name: string,
+    options: Pick<CookieOptions, "domain" | "path" | "secure" | "httpOnly" | "sameSite" | "partitioned"> = {},
+  ): void {
+    this.#checkNotPrepared("cookies");
+    const header = serializeDeleteCookie(name, options);
+    (this.#cookies ??= new Map()).set(name, header);
+  }
+
+  /**
+   * Compress the body: with `br`, `gzip` or `deflate`, whichever the client's `Accept-Encoding`
+   * rates best (adding `Vary: Accept-Encoding`), or with `force` whatever the client said. Bodies
+   * under `minSize` bytes (default {@link COMPRESSION_MIN_SIZE}) are left alone unless forced; a
+   * compressed body is sent chunked. A response that already has `Content-Encoding` is left alone.
+   * @throws {ValueError} for an unknown coding.
+   */
+  enableCompression(force?: ContentCoding | null, options: { minSize?: number } = {}): void {
+    this.#checkNotPrepared("compression");
+    const minSize = options.minSize ?? COMPRESSION_MIN_SIZE;
+    if (!Number.isSafeInteger(minSize) || minSize < 0)
+      throw new ValueError(`minSize must be a non-negative integer, got ${inspect(minSize)}`);
+    this.#compression = { force: force == null ? null : checkCoding(force), minSize };
+  }
+
+  /** True once `enableCompression()` was called. */
+  get compression(): boolean {
+    return this.#compression !== null;
+  }
+
+  /** Decide the coding and set up the encoder, just before the headers leave. */
+  #startCompression(request: Request<any>, res: ServerResponse): void {
+    const c = this.#compression;
+    if (c === null || statusMustBeEmptyBody(this.#status)) return;
+    const h = this.headers;
+    if (h.has("Content-Encoding")) return; // encoded by the handler already
+    let coding: ContentCoding;
+    if (c.force !== null) coding = c.force;
+    else {
+      const vary = h.get("Vary") as string | undefined;
+      if (vary === undefined) h.add("Vary", "Accept-Encoding");
+      else if (!/(^|,)\s*(accept-encoding|\*)\s*(,|$)/i.test(vary)) h.set("Vary", `${vary}, Accept-Encoding`);
+      coding = negotiateEncoding(request.raw.headers["accept-encoding"]);
+      const length = this.#contentLength;
+      if (length !== null && length < c.minSize) return; // small: not worth it
+    }
+    if (coding === "identity") return;
+    h.set("Content-Encoding", coding);
+    h.delete("Content-Length");
+    this.#contentLength = null;
+    this.#encoder = new BodyEncoder(res, coding);
+  }
+
   /** @internal True when a media type was given (a charset alone does not count). */
   get hasContentType(): boolean {
     return this.#contentType !== null;
@@ -200,6 +286,7 @@ export class StreamResponse {
       const dropLength = length !== null && h.has("Content-Length");
       for (const [k, v] of h) if (!dropLength || k.toLowerCase() !== "content-length") flat.push(k, v);
     }
+    if (this.#cookies !== null) for (const v of this.#cookies.values()) flat.push("Set-Cookie", v);
     return flat;
   }
 
@@ -221,6 +308,7 @@ export class StreamResponse {
     this.nodeResponse = res;
     if (this.#keepAlive === false) res.shouldKeepAlive = false;
     if (statusMustBeEmptyBody(this.#status)) this.#contentLength = null;
+    if (this.#compression !== null) this.#startCompression(request, res);
     res.writeHead(this.#status, this.reason, this.flatHeaders());
   }
 
@@ -237,6 +325,7 @@ export class StreamResponse {
       throw new ArgumentTypeError(`data must be bytes or a string, got ${inspect(data, { depth: 0 })}`);
     if (res.destroyed) throw new ConnectionResetError("Cannot write to closing transport");
     this.bodyBytes += typeof data === "string" ? Buffer.byteLength(data) : data.length;
+    if (this.#encoder !== null) return this.#encoder.write(data);
     if (res.write(data)) return;
     await waitDrain(res);
   }
@@ -255,6 +344,12 @@ export class StreamResponse {
     const res = this.nodeResponse;
     if (res === null) throw new RuntimeError("Cannot call writeEof() before prepare()");
     this.#eof = true;
+    if (this.#encoder !== null) {
+      if (data !== undefined)
+        this.bodyBytes += typeof data === "string" ? Buffer.byteLength(data) : data.length;
+      this.#encoder.end(data); // the response ends when the compressor has flushed
+      return;
+    }
     // Ended in the root async context: Node arms the connection's keep-alive timer when the
     // response finishes, and that timer would otherwise keep the handler's task context — the task,
     // its request and response — alive for as long as the connection idles.
@@ -279,6 +374,8 @@ export class StreamResponse {
     return this.toString();
   }
 }
+
+const EMPTY_COOKIES: ReadonlyMap<string, string> = new Map();
 
 function endEmpty(res: ServerResponse): void {
   res.end();

@@ -17,6 +17,7 @@ import { HTTPException, HTTPExpectationFailed } from "./exceptions.js";
 import { AccessLogger, type WebLogger, webLogger } from "./log.js";
 import { Request, type RequestContext } from "./request.js";
 import { Response, StreamResponse } from "./response.js";
+import { closeForShutdown, upgradeResponse } from "./websocket.js";
 
 /** Options of the request handler (set through `AppRunner`). */
 export interface HandlerOptions {
@@ -86,6 +87,8 @@ export class RequestHandler {
       : http.createServer(serverOptions, listener);
     // Expect: 100-continue is answered once the handler reads the body (or refused with 413/417).
     server.on("checkContinue", (req, res) => this.handle(req, res, ctx, true));
+    // An HTTP upgrade (WebSocket) is routed like any request; `WebSocketResponse.prepare()` takes the socket.
+    server.on("upgrade", (req, socket, head) => this.handle(req, upgradeResponse(req, socket, head), ctx));
     server.on("checkExpectation", (_req, res) => {
       const e = new HTTPExpectationFailed();
       res.writeHead(e.status, { "Content-Type": "text/plain; charset=utf-8", Connection: "close" });
@@ -148,15 +151,15 @@ export class RequestHandler {
     } catch (e) {
       out = Promise.reject(e);
     }
-    const onAnswer = (value: unknown): void => this.#answer(request, value, start);
-    const onError = (e: unknown): void => this.#fail(request, e, start);
+    const onAnswer = (value: unknown): void | Promise<void> => this.#answer(request, value, start);
+    const onError = (e: unknown): void | Promise<void> => this.#fail(request, e, start);
     if (out instanceof Promise) return out.then(onAnswer, onError);
     // A generator coroutine, a coroutine() call, another thenable, or a plain response.
     return (async () => (await asAwaitable(out)) as unknown)().then(onAnswer, onError);
   }
 
   /** The handler returned `out`: send it (or a 500 when it is not a response). */
-  #answer(request: Request<any>, out: unknown, start: number): void {
+  #answer(request: Request<any>, out: unknown, start: number): void | Promise<void> {
     let resp: StreamResponse;
     if (out instanceof StreamResponse) resp = out;
     else if (out instanceof HTTPException) resp = exceptionResponse(out);
@@ -166,11 +169,11 @@ export class RequestHandler {
       );
       resp = errorResponse(this.app, null);
     }
-    this.#finish(request, resp, start);
+    return this.#finish(request, resp, start);
   }
 
   /** The handler threw `e`. A cancellation ends the task cancelled; nothing more is sent then. */
-  #fail(request: Request<any>, e: unknown, start: number): void {
+  #fail(request: Request<any>, e: unknown, start: number): void | Promise<void> {
     if (isCancelledError(e)) {
       // Cancelled (client gone with handlerCancellation, or shutdown).
       const res = request.nodeResponse!;
@@ -178,10 +181,7 @@ export class RequestHandler {
       this.#done(request);
       throw e;
     }
-    if (e instanceof HTTPException) {
-      this.#finish(request, exceptionResponse(e), start);
-      return;
-    }
+    if (e instanceof HTTPException) return this.#finish(request, exceptionResponse(e), start);
     if (e instanceof ConnectionResetError && request.nodeResponse!.destroyed) {
       // The client went away while the handler read its body or wrote to it: nothing to answer,
       // and nothing wrong with the server (aiohttp logs it at debug level too).
@@ -192,13 +192,38 @@ export class RequestHandler {
       return;
     }
     webLogger.error(`Error handling request ${request.method} ${request.pathQs}\n${stackOf(e)}`);
-    this.#finish(request, errorResponse(this.app, e), start);
+    return this.#finish(request, errorResponse(this.app, e), start);
   }
 
-  #finish(request: Request<any>, resp: StreamResponse, start: number): void {
+  /**
+   * Send `resp`: a finished `Response` synchronously (one writeHead + end, no promise); any other
+   * response the handler did not prepare (a FileResponse …) through its own async `prepare()` and
+   * `writeEof()`, still inside the task, so shutdown waits for it.
+   */
+  #finish(request: Request<any>, resp: StreamResponse, start: number): void | Promise<void> {
+    if (!resp.prepared && !(resp instanceof Response) && !request.nodeResponse!.destroyed)
+      return this.#finishAsync(request, resp, start);
     try {
       this.#send(request, resp);
     } catch (e) {
+      webLogger.error(`Error sending the response to ${request.method} ${request.pathQs}\n${stackOf(e)}`);
+      request.nodeResponse!.destroy();
+    } finally {
+      this.#done(request);
+      if (start !== 0) this.#logAccess(request, resp, start);
+    }
+  }
+
+  async #finishAsync(request: Request<any>, resp: StreamResponse, start: number): Promise<void> {
+    try {
+      await resp.prepare(request);
+      await resp.writeEof();
+      this.#discardUnread(request);
+    } catch (e) {
+      if (isCancelledError(e)) {
+        request.nodeResponse!.destroy();
+        throw e;
+      }
       webLogger.error(`Error sending the response to ${request.method} ${request.pathQs}\n${stackOf(e)}`);
       request.nodeResponse!.destroy();
     } finally {
@@ -216,8 +241,14 @@ export class RequestHandler {
       resp.prepareNow(request);
     }
     resp.endNow();
-    // A body the handler stopped reading (its reader keeps the request paused): discard the rest, as
-    // Node does for a body never read, so that the keep-alive connection can serve the next request.
+    this.#discardUnread(request);
+  }
+
+  /**
+   * A body the handler stopped reading (its reader keeps the request paused): discard the rest, as
+   * Node does for a body never read, so that the keep-alive connection can serve the next request.
+   */
+  #discardUnread(request: Request<any>): void {
     const req = request.raw;
     if (!req.complete && req.listenerCount("data") > 0) {
       req.removeAllListeners("data");
@@ -264,6 +295,7 @@ export class RequestHandler {
   async shutdown(timeout: number): Promise<void> {
     this.#closing = true;
     for (const s of this.#servers) s.closeIdleConnections();
+    for (const r of this.#inFlight) closeForShutdown(r); // open WebSockets: 1001
     if (this.#inFlight.size > 0) {
       this.#idle = new Future<void>({ loop: this.loop });
       const timer = this.loop.callLater(timeout, () => {

@@ -18,6 +18,7 @@ import type { MatchInfo as MatchInfoBase, PathParams, QueryParams } from "./path
 import type { Request } from "./request.js";
 import type { StreamResponse } from "./response.js";
 import { type Resource, type Route, RouteMatcher } from "./route-matcher.js";
+import { type StaticOptions, StaticResource } from "./static.js";
 
 /** What the router stores per route: the handler and the application that registered it. */
 export interface RouteEntry {
@@ -214,6 +215,13 @@ export class UrlDispatcher {
   }
   addOptions<P extends string>(path: P, handler: TypedHandler<P>, options?: RouteOptions): ResourceRoute {
     return this.addRoute("OPTIONS", path, handler, options);
+  }
+  /**
+   * Serve the files under `dir` at `prefix` (aiohttp's `add_static`): `GET`/`HEAD prefix/{filename:.*}`,
+   * never outside `dir` (see `static.ts`).
+   */
+  addStatic(prefix: string, dir: string, options?: StaticOptions): StaticResource {
+    return new StaticResource(this, prefix, dir, options);
   }
   /** A class-based view: every method, dispatched by the class. */
   addView(path: string, view: ViewClass, options?: RouteOptions): ResourceRoute {

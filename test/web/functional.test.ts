@@ -65,7 +65,7 @@ describe("simple requests and bodies", () => {
   });
 
   test("test_post_form: an urlencoded body comes out of post()", async () => {
-    const seen: [string, string][][] = [];
+    const seen: [string, web.FormValue][][] = [];
     const app = new web.Application();
     app.router.addPost("/", async (request) => {
       seen.push([...(await request.post())]);
@@ -87,7 +87,7 @@ describe("simple requests and bodies", () => {
   });
 
   test("test_post_form_with_duplicate_keys: every value of a repeated field is kept, in order", async () => {
-    const seen: [string, string][][] = [];
+    const seen: [string, web.FormValue][][] = [];
     const app = new web.Application();
     app.router.addPost("/", async (request) => {
       const data = await request.post();
