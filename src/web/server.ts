@@ -70,13 +70,14 @@ export class RequestHandler {
     const serverOptions: http.ServerOptions = {
       maxHeaderSize: o.maxHeaderSize,
       insecureHTTPParser: false,
-      requestTimeout: o.requestTimeout === undefined ? undefined : o.requestTimeout * 1000,
-      headersTimeout: (o.headersTimeout ?? 60) * 1000,
-      keepAliveTimeout: (o.keepAliveTimeout ?? 75) * 1000,
+      // Seconds (aiohttp's unit) to Node's integer milliseconds.
+      requestTimeout: o.requestTimeout === undefined ? undefined : Math.ceil(o.requestTimeout * 1000),
+      headersTimeout: Math.ceil((o.headersTimeout ?? 60) * 1000),
+      keepAliveTimeout: Math.ceil((o.keepAliveTimeout ?? 75) * 1000),
       // Node checks the two timeouts above only every 30 s by default: check often enough to honour them.
       connectionsCheckingInterval: Math.min(
         30_000,
-        Math.max(10, (Math.min(o.headersTimeout ?? 60, o.requestTimeout || 300) * 1000) / 4),
+        Math.max(10, Math.ceil((Math.min(o.headersTimeout ?? 60, o.requestTimeout || 300) * 1000) / 4)),
       ),
     };
     const ctx: RequestContext = { loop: this.loop, scheme: ssl ? "https" : "http" };
