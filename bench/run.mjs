@@ -7,7 +7,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import os from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { fileCases } from "./cases/_file_report.mjs";
 import { httpCases } from "./cases/_http_report.mjs";
+import { wsCase } from "./cases/_ws_report.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, "..");
@@ -26,7 +28,7 @@ Options:
   --quick           short smoke run: 1/10 of the sizes (tracking: full size), 1 round, Effection only
                     at the small size
   --case LIST       comma-separated cases to run: gather,sleep0,waitfor,queue,semaphore,lock,executor,
-                    tracking,streams,rtt,idle,router,http,http-idle (default: all)
+                    tracking,streams,rtt,idle,router,http,http-idle,static,upload,ws (default: all)
   --skip LIST       comma-separated contender ids to leave out (e.g. effection,effection-10k)
   --cpu N           core to pin the measured process (the server, for streams and http cases) to
                     (default 0)
@@ -44,7 +46,11 @@ Python contenders use ${DEFAULT_PYTHON} (stdlib asyncio) and uvloop: ${APT_HINT}
 http = GET /, GET /users/12345, GET /json among 100 routes, wrk -t1 -c50 -d5s (--quick: -d1s) per
 route after a 1 s warm-up, for raw node:http, aiots/web, Fastify, Hono, Express, aiohttp (+ uvloop);
 also writes bench/results/http.svg. http-idle = 10 000 idle keep-alive connections (--quick: 1 000),
-server RSS per connection, raw node:http vs aiots/web (and aiohttp + uvloop).`;
+server RSS per connection, raw node:http vs aiots/web (and aiohttp + uvloop). static = a 1 KiB and a
+1 MiB file, wrk -t1 -c50 -d3s each (--quick: -d1s): aiots router.addStatic vs raw node:http
+createReadStream().pipe(res) and @fastify/static. upload = one 100 MiB multipart file part (--quick:
+10 MiB) streamed to disk: aiots request.multipart() vs @fastify/busboy on raw node:http; MiB/s and the
+server's RSS growth.`;
 
 // ---------------------------------------------------------------------------------------------- options
 
@@ -245,6 +251,9 @@ const FULL = {
   router: 1_000_000,
   http: 5, // seconds of wrk per route
   "http-idle": 10_000,
+  static: 3, // seconds of wrk per file
+  upload: 100, // MiB
+  ws: 5, // seconds of WebSocket echo load
 };
 // Too short to measure at 1/10 (200 000 native awaits take ~7 ms): --quick keeps the full size.
 const QUICK_KEEPS_SIZE = new Set(["tracking"]);
@@ -579,6 +588,16 @@ function defineCases(opts, env) {
       uvAvailable,
       peerAvailable,
       fmt: { median, fmtInt, fmtRate, fmtRatio, table },
+    }),
+    ...fileCases({ opts, env, size, peerAvailable, fmt: { median, fmtRate, fmtRatio } }),
+    wsCase({
+      opts,
+      env,
+      python: PYTHON,
+      size,
+      uvAvailable,
+      peerAvailable,
+      fmt: { median, fmtRate, fmtRatio },
     }),
   ];
   if (opts.cases !== null) {

@@ -195,11 +195,21 @@ export class BodyPartReader {
    * @throws {HTTPBadRequest} for a part cut short; the reader's error (413, 400) once it failed.
    */
   async readChunk(size: number = DEFAULT_CHUNK_SIZE): Promise<Buffer> {
+    return this.#next(size);
+  }
+
+  /**
+   * The next buffered bytes: at most `size`, or (`Infinity`) everything buffered — which, read as it
+   * arrives, is the parser's own chunk, handed over without a copy (a sized read joins and slices).
+   */
+  async #next(size: number): Promise<Buffer> {
     const s = this.#stream;
     for (;;) {
       if (this.#error !== null) throw this.#error;
       if (s.readableLength > 0) {
-        const chunk = s.read(Math.min(size, s.readableLength)) as Buffer | null;
+        const chunk = (
+          size === Number.POSITIVE_INFINITY ? s.read() : s.read(Math.min(size, s.readableLength))
+        ) as Buffer | null;
         if (chunk !== null) return chunk;
       }
       if (this.#ended) return EMPTY;
@@ -216,7 +226,7 @@ export class BodyPartReader {
     const chunks: Buffer[] = [];
     let total = 0;
     for (;;) {
-      const chunk = await this.readChunk(PART_HWM);
+      const chunk = await this.#next(Number.POSITIVE_INFINITY);
       if (chunk.length === 0) break;
       total += chunk.length;
       if (max > 0 && total > max) {
@@ -261,13 +271,13 @@ export class BodyPartReader {
 
   /** Read the rest of the part and throw it away (aiohttp's `release()`). */
   async release(): Promise<void> {
-    while ((await this.readChunk(PART_HWM)).length > 0) {}
+    while ((await this.#next(Number.POSITIVE_INFINITY)).length > 0) {}
   }
 
   /** The part's chunks, as they arrive. */
   async *[Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined> {
     for (;;) {
-      const chunk = await this.readChunk(PART_HWM);
+      const chunk = await this.#next(Number.POSITIVE_INFINITY);
       if (chunk.length === 0) return;
       yield chunk;
     }

@@ -5,10 +5,11 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import type { Socket } from "node:net";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { describe, type TestContext, test } from "node:test";
+import { after, describe, type TestContext, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import * as web from "../../src/web/index.js";
 import { runMain } from "../helpers.js";
@@ -19,6 +20,16 @@ const PYTHON = "/usr/bin/python3";
 
 const HAVE_CURL = spawnSync("curl", ["--version"]).status === 0;
 const HAVE_AIOHTTP = existsSync(PYTHON) && spawnSync(PYTHON, ["-c", "import aiohttp"]).status === 0;
+
+// A 1000-byte file served by router.addStatic("/static", STATIC_DIR): byte i is (i * 7) % 251.
+const STATIC_DIR = mkdtempSync(join(tmpdir(), "aiots-peers-"));
+const STATIC_DATA = Buffer.alloc(1000);
+for (let i = 0; i < STATIC_DATA.length; i++) STATIC_DATA[i] = (i * 7) % 251;
+writeFileSync(join(STATIC_DIR, "data.bin"), STATIC_DATA);
+after(() => rmSync(STATIC_DIR, { recursive: true, force: true }));
+
+/** Compressible text (9 KB) for the compressed route. */
+const BIG_TEXT = "The quick brown fox jumps over the lazy dog. ".repeat(200);
 
 // ---- the server --------------------------------------------------------------------------------
 
@@ -53,6 +64,28 @@ function makeApp(): web.Application {
   app.router.addPost("/json", async (request) => {
     const got = await request.json();
     return web.jsonResponse({ got, contentType: request.contentType, method: request.method });
+  });
+  // What the handler saw of a multipart/form-data body, through request.post().
+  app.router.addPost("/form", async (request) => {
+    const form = await request.post();
+    const parts = [...form.entries()].map(([name, value]) =>
+      value instanceof web.FileField
+        ? {
+            name,
+            filename: value.filename,
+            contentType: value.contentType,
+            length: value.size,
+            sha256: createHash("sha256").update(value.data).digest("hex"),
+          }
+        : { name, value: typeof value === "string" ? value : `<${value.length} bytes>` },
+    );
+    return web.jsonResponse({ contentType: request.contentType, parts });
+  });
+  app.router.addStatic("/static", STATIC_DIR);
+  app.router.addGet("/compressed", () => {
+    const resp = new web.Response({ text: BIG_TEXT });
+    resp.enableCompression();
+    return resp;
   });
   return app;
 }
@@ -107,6 +140,23 @@ async function python(mode: string, base: string): Promise<any> {
   const r = await runTool(PYTHON, [PY_CLIENT, mode, base]);
   assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout);
+}
+
+/** curl's body as bytes (stdout as a Buffer, not text). */
+function curlBytes(args: string[]): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const p = spawn("curl", ["-sS", ...args], { stdio: ["ignore", "pipe", "pipe"], timeout: 30_000 });
+    const chunks: Buffer[] = [];
+    let stderr = "";
+    p.stdout.on("data", (c: Buffer) => chunks.push(c));
+    p.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    p.on("error", reject);
+    p.on("close", (code) =>
+      code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`curl exited ${code}: ${stderr}`)),
+    );
+  });
 }
 
 function needCurl(t: TestContext): boolean {
@@ -244,6 +294,71 @@ describe("curl", () => {
       assert.equal(r.stdout, "Maximum request body size 1048576 exceeded, actual body size 1048577");
     });
   });
+
+  test("a range (-r 0-99) of a router.addStatic file: 206, Content-Range, the exact bytes", T, async (t) => {
+    if (!needCurl(t)) return;
+    await withServer(async (base) => {
+      const r = await runTool("curl", ["-sS", "-v", "-r", "0-99", `${base}/static/data.bin`]);
+      assert.equal(r.code, 0, r.stderr);
+      const got = received(r.stderr);
+      assert.equal(got[0], "HTTP/1.1 206 Partial Content", r.stderr);
+      assert.ok(got.includes("Content-Range: bytes 0-99/1000"), r.stderr);
+      assert.ok(got.includes("Content-Length: 100"), r.stderr);
+      assert.ok(sent(r.stderr).includes("Range: bytes=0-99"), r.stderr);
+      const body = await curlBytes(["-r", "0-99", `${base}/static/data.bin`]);
+      assert.deepEqual(body, STATIC_DATA.subarray(0, 100));
+    });
+  });
+
+  test("a suffix range (-r -50) of a router.addStatic file: the last 50 bytes", T, async (t) => {
+    if (!needCurl(t)) return;
+    await withServer(async (base) => {
+      const r = await curl(["-v", "-o", "/dev/null", "-r", "-50", `${base}/static/data.bin`]);
+      assert.equal(r.code, 0, r.stderr);
+      const got = received(r.stderr);
+      assert.equal(got[0], "HTTP/1.1 206 Partial Content", r.stderr);
+      assert.ok(got.includes("Content-Range: bytes 950-999/1000"), r.stderr);
+      assert.ok(got.includes("Content-Length: 50"), r.stderr);
+      const body = await curlBytes(["-r", "-50", `${base}/static/data.bin`]);
+      assert.deepEqual(body, STATIC_DATA.subarray(950));
+    });
+  });
+
+  test(
+    "an unsatisfiable range (-r 2000-2999) of a 1000-byte file: 416, Content-Range: bytes */1000",
+    T,
+    async (t) => {
+      if (!needCurl(t)) return;
+      await withServer(async (base) => {
+        const r = await curl(["-v", "-o", "/dev/null", "-r", "2000-2999", `${base}/static/data.bin`]);
+        assert.equal(r.code, 0, r.stderr);
+        const got = received(r.stderr);
+        assert.equal(got[0], "HTTP/1.1 416 Range Not Satisfiable", r.stderr);
+        assert.ok(got.includes("Content-Range: bytes */1000"), r.stderr);
+      });
+    },
+  );
+
+  test(
+    "--compressed against enableCompression(): a coding curl asked for, decoded to the text",
+    T,
+    async (t) => {
+      if (!needCurl(t)) return;
+      await withServer(async (base) => {
+        const r = await curl(["-v", "--compressed", `${base}/compressed`]);
+        assert.equal(r.code, 0, r.stderr);
+        const asked = sent(r.stderr).find((l) => /^Accept-Encoding:/i.test(l));
+        assert.ok(asked, r.stderr);
+        const coding = received(r.stderr)
+          .find((l) => /^Content-Encoding:/i.test(l))
+          ?.replace(/^Content-Encoding:\s*/i, "");
+        assert.ok(coding && ["br", "gzip", "deflate"].includes(coding), r.stderr);
+        assert.ok(asked.toLowerCase().includes(coding), `${coding} not in ${asked}`);
+        assert.ok(received(r.stderr).includes("Vary: Accept-Encoding"), r.stderr);
+        assert.equal(r.stdout, BIG_TEXT);
+      });
+    },
+  );
 });
 
 // ---- Python's aiohttp client -------------------------------------------------------------------
@@ -292,6 +407,25 @@ describe(`Python aiohttp client (${PYTHON})`, () => {
       const r = await python("keepalive", base);
       assert.deepEqual(r.seen, ["A conn=1", "B conn=1", "A conn=1"]);
       assert.deepEqual(r.head, { status: 200, contentLength: "11", body: "" });
+    });
+  });
+
+  test("a multipart form (FormData: a text field + a file): what request.post() saw", T, async (t) => {
+    if (!needAiohttp(t)) return;
+    await withServer(async (base) => {
+      const r = await python("form", base);
+      assert.equal(r.status, 200);
+      assert.equal(r.json.contentType, "multipart/form-data");
+      assert.deepEqual(r.json.parts, [
+        { name: "title", value: "héllo peers" },
+        {
+          name: "upload",
+          filename: "blob.bin",
+          contentType: "application/x-aiots-test",
+          length: r.length,
+          sha256: r.sha256,
+        },
+      ]);
     });
   });
 });
