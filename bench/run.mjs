@@ -381,7 +381,7 @@ function defineCases(opts, env) {
       }),
       nodeC("semaphore", "aiots", "aiots Semaphore acquire/release", smN),
       nodeC("semaphore", "aiots-hold", "aiots Semaphore await using hold()", smN),
-      nodeC("semaphore", "aiots-coro", "aiots Semaphore, gather(coroutines) (no task/job)", smN),
+      nodeC("semaphore", "aiots-coro", "aiots Semaphore, gather(coroutine() jobs)", smN),
       pyC("semaphore", "cpython", "CPython asyncio.Semaphore", smN, pyAvailable),
       pyC("semaphore", "uvloop", "CPython + uvloop", smN, uvAvailable),
     ],
