@@ -316,7 +316,8 @@ function tcpListens(hosts: (string | null)[], port: number, options: ServerOptio
   }));
 }
 
-function reusePortSupported(): boolean {
+/** @internal `SO_REUSEPORT` through Node's `listen({ reusePort })` (Node ≥ 22.12 / 23.1). */
+export function reusePortSupported(): boolean {
   const [major, minor] = process.versions.node.split(".").map(Number) as [number, number];
   return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
 }

@@ -14,6 +14,8 @@
  *   what it makes ready runs in the same Node callback, as CPython runs the ready queue right after
  *   the I/O events of an iteration.
  * - {@link startTask}: a task whose first step runs at once (a request handler's task).
+ * - {@link brand}: cross-realm `instanceof` for error classes (two copies of aiots agree).
+ * - {@link reusePortSupported}: whether this Node can listen with `SO_REUSEPORT`.
  * - {@link trackForeign}: tell a loop that a foreign operation is in flight, so a virtual-time loop
  *   does not jump over its completion.
  * - {@link asAwaitable}: turn what a user callback returned (a promise, a `coroutine()` call, a
@@ -28,7 +30,9 @@
 import type { EventLoop } from "./base-events.js";
 import { Task } from "./tasks.js";
 
+export { brand } from "../internal/brand.js";
 export { asAwaitable } from "./awaitables.js";
+export { reusePortSupported } from "./connections.js";
 export { eager, GenOp, LazyOp, NOT_READY, READY_VOID } from "./lazy-ops.js";
 export { runInRoot } from "./loop-registry.js";
 export { type NodeReaderOptions, readerFromNode } from "./node-readable.js";

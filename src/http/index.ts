@@ -4,6 +4,8 @@
  * It imports only the public core (`aiots`) and Node built-ins.
  * @packageDocumentation
  */
+
+export { splitContentType } from "./content-type.js";
 export {
   type CookieOptions,
   checkCookieName,

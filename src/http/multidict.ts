@@ -16,6 +16,7 @@
  * @module
  */
 import { inspect } from "node:util";
+import { brand } from "../asyncio/kernel.js";
 import { ArgumentTypeError, RuntimeError, ValueError } from "../index.js";
 import { checkHeaderName, checkHeaderValue } from "./validate.js";
 
@@ -47,17 +48,7 @@ export class KeyError extends Error {
     this.key = key;
   }
 }
-// Cross-realm instanceof, with the key scheme of src/internal/brand.ts (which this layer may not import).
-{
-  const sym = Symbol.for("aiots.KeyError");
-  Object.defineProperty(KeyError.prototype, sym, { value: true });
-  Object.defineProperty(KeyError, Symbol.hasInstance, {
-    value(this: Function, v: unknown): boolean {
-      if (this !== KeyError) return Function.prototype[Symbol.hasInstance].call(this, v);
-      return v !== null && typeof v === "object" && (v as Record<symbol, unknown>)[sym] === true;
-    },
-  });
-}
+brand(KeyError, "KeyError"); // cross-realm instanceof, as the core's errors
 
 type Flat<V> = Array<string | V>;
 

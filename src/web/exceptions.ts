@@ -21,6 +21,7 @@
  * @see https://docs.aiohttp.org/en/stable/web_exceptions.html
  * @module
  */
+import { brand } from "../asyncio/kernel.js";
 import { CIMultiDict, checkHeaderValue, checkReason, type LooseHeaders, reasonFor } from "../http/index.js";
 import { ArgumentTypeError, ValueError } from "../index.js";
 
@@ -401,8 +402,8 @@ export class HTTPNetworkAuthenticationRequired extends HTTPServerError {
   static override readonly statusCode: number = 511;
 }
 
-// Cross-realm instanceof with the key scheme of src/internal/brand.ts (which web/ may not import):
-// another copy of aiots in the process matches too. A user's own subclass keeps ordinary instanceof.
+// Cross-realm instanceof (the core's `brand`): another copy of aiots in the process matches too; a
+// user's own subclass keeps ordinary instanceof.
 for (const [key, cls] of Object.entries({
   HTTPException,
   HTTPError,
@@ -462,13 +463,5 @@ for (const [key, cls] of Object.entries({
   HTTPInsufficientStorage,
   HTTPNotExtended,
   HTTPNetworkAuthenticationRequired,
-})) {
-  const sym = Symbol.for(`aiots.web.${key}`);
-  Object.defineProperty(cls.prototype, sym, { value: true });
-  Object.defineProperty(cls, Symbol.hasInstance, {
-    value(this: Function, v: unknown): boolean {
-      if (this !== cls) return Function.prototype[Symbol.hasInstance].call(this, v);
-      return v !== null && typeof v === "object" && (v as Record<symbol, unknown>)[sym] === true;
-    },
-  });
-}
+}))
+  brand(cls, `web.${key}`);

@@ -9,6 +9,7 @@
 import { inspect } from "node:util";
 import { ArgumentTypeError } from "../index.js";
 import { type HTTPException, type HTTPMove, HTTPPermanentRedirect } from "./exceptions.js";
+import { normalizePathCandidates, type NormalizePathOptions as PathCandidateOptions } from "./path-params.js";
 import type { Request } from "./request.js";
 import type { StreamResponse } from "./response.js";
 
@@ -39,13 +40,7 @@ export function middleware<M extends Middleware>(fn: M): M {
 }
 
 /** Options of {@link normalizePathMiddleware}. */
-export interface NormalizePathOptions {
-  /** Try the path with a trailing slash added (default true). */
-  appendSlash?: boolean;
-  /** Try the path with the trailing slash removed (default false; exclusive with appendSlash). */
-  removeSlash?: boolean;
-  /** Try the path with runs of slashes merged (default true). */
-  mergeSlashes?: boolean;
+export interface NormalizePathOptions extends PathCandidateOptions {
   /** The redirect to send (default HTTPPermanentRedirect, 308). */
   redirectClass?: new (
     location: string,
@@ -68,19 +63,8 @@ export function normalizePathMiddleware(options: NormalizePathOptions = {}): Mid
   return async (request, handler) => {
     if (!request.matchInfo.isNotFound) return await handler(request);
     const path = request.rawPath;
-    const candidates: string[] = [];
-    if (mergeSlashes) candidates.push(path.replace(/\/{2,}/g, "/"));
-    if (appendSlash && !path.endsWith("/")) {
-      candidates.push(`${path}/`);
-      if (mergeSlashes) candidates.push(`${path.replace(/\/{2,}/g, "/")}/`);
-    }
-    if (removeSlash && path.endsWith("/") && path !== "/") {
-      candidates.push(path.slice(0, -1));
-      if (mergeSlashes) candidates.push(path.replace(/\/{2,}/g, "/").slice(0, -1));
-    }
-    for (let candidate of candidates) {
-      // Never a protocol-relative Location such as `//evil.example/` (GHSA-v6wp-4m6f-gcjg).
-      candidate = candidate.replace(/^\/\/+/, "/");
+    // The candidates never start with `//`: no protocol-relative Location (GHSA-v6wp-4m6f-gcjg).
+    for (const candidate of normalizePathCandidates(path, { appendSlash, removeSlash, mergeSlashes })) {
       if (candidate === path) continue;
       if (request.app.router.resolves(request.method, candidate)) {
         const qs = request.queryString;

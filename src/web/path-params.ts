@@ -297,10 +297,14 @@ export function normalizePathCandidates(path: string, options: NormalizePathOpti
   if (append && remove) throw new ValueError("Cannot both remove and append slash");
   const out: string[] = [];
   if (merge) out.push(mergeSlashes(path));
-  if (append && !path.endsWith("/")) out.push(`${path}/`);
-  if (remove && path.endsWith("/")) out.push(path.slice(0, -1));
-  if (merge && append) out.push(mergeSlashes(`${path}/`));
-  if (merge && remove && path.endsWith("/")) out.push(mergeSlashes(path).slice(0, -1));
+  if (append && !path.endsWith("/")) {
+    out.push(`${path}/`);
+    if (merge) out.push(mergeSlashes(`${path}/`));
+  }
+  if (remove && path.endsWith("/") && path !== "/") {
+    out.push(path.slice(0, -1));
+    if (merge) out.push(mergeSlashes(path).slice(0, -1));
+  }
   return out.map((p) => p.replace(/^\/\/+/, "/"));
 }
 

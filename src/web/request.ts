@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import { inspect } from "node:util";
 import { readerFromNode } from "../asyncio/kernel.js";
-import { CIMultiDict, MultiDict, parseCookies } from "../http/index.js";
+import { CIMultiDict, MultiDict, parseCookies, splitContentType } from "../http/index.js";
 import type { EventLoop, StreamReader, Task } from "../index.js";
 import { ArgumentTypeError, ConnectionResetError, ValueError } from "../index.js";
 import type { Application } from "./app.js";
@@ -37,14 +37,26 @@ const EMPTY = Buffer.alloc(0);
 /** Parse a `Content-Type` value: the media type (lower case) and its `charset` parameter. */
 function parseContentType(value: string | undefined): [string, string | null] {
   if (value === undefined || value === "") return ["application/octet-stream", null];
-  const semi = value.indexOf(";");
-  const type = (semi === -1 ? value : value.slice(0, semi)).trim().toLowerCase();
-  let charset: string | null = null;
-  if (semi !== -1) {
-    const m = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(value);
-    if (m !== null) charset = m[1]!; // as sent (aiohttp's `charset` keeps its case)
+  const [type, charset] = splitContentType(value);
+  return [type.toLowerCase(), charset];
+}
+
+/**
+ * @internal The raw path and the query string (without `?`) of a request target; an absolute-form
+ * target (`GET http://host/path?q`) gives its path and query. What the router resolves with.
+ */
+export function splitTarget(url: string | undefined): readonly [path: string, query: string] {
+  let target = url === undefined || url === "" ? "/" : url;
+  if (target.charCodeAt(0) !== 47 && target !== "*") {
+    try {
+      const u = new URL(target);
+      target = u.pathname + u.search;
+    } catch {
+      // not a URL: kept as is
+    }
   }
-  return [type, charset];
+  const q = target.indexOf("?");
+  return q === -1 ? [target, ""] : [target.slice(0, q), target.slice(q + 1)];
 }
 
 /**
@@ -70,7 +82,8 @@ export class Request<P extends Record<string, string> = Record<string, string>> 
   /** @internal */
   abortController: AbortController | null = null;
   #url: URL | null = null;
-  #pathAndQuery: [string, string] | null = null;
+  /** The request target split by {@link splitTarget} (the server passes what it routed with). */
+  #pathAndQuery: readonly [string, string] | null;
   #headers: CIMultiDict | null = null;
   #query: MultiDict | null = null;
   #cookies: Map<string, string> | null = null;
@@ -89,12 +102,14 @@ export class Request<P extends Record<string, string> = Record<string, string>> 
     app: Application,
     ctx: RequestContext,
     matchInfo: UrlMappingMatchInfo<P>,
+    target: readonly [path: string, query: string] | null = null,
   ) {
     this.raw = raw;
     this.nodeResponse = res;
     this.app = app;
     this.context = ctx;
     this.matchInfo = matchInfo;
+    this.#pathAndQuery = target;
   }
 
   /** `"GET"`, `"POST"` … (upper case). */
@@ -112,21 +127,8 @@ export class Request<P extends Record<string, string> = Record<string, string>> 
     return this.raw.url ?? "/";
   }
 
-  #split(): [string, string] {
-    if (this.#pathAndQuery === null) {
-      let target = this.raw.url ?? "/";
-      if (target.charCodeAt(0) !== 47 && target !== "*") {
-        // absolute-form (`GET http://host/path?q`): its path and query, as the router resolved it.
-        try {
-          const u = new URL(target);
-          target = u.pathname + u.search;
-        } catch {
-          // not a URL: kept as is
-        }
-      }
-      const q = target.indexOf("?");
-      this.#pathAndQuery = q === -1 ? [target, ""] : [target.slice(0, q), target.slice(q + 1)];
-    }
+  #split(): readonly [string, string] {
+    if (this.#pathAndQuery === null) this.#pathAndQuery = splitTarget(this.raw.url);
     return this.#pathAndQuery;
   }
 
@@ -349,7 +351,8 @@ export class Request<P extends Record<string, string> = Record<string, string>> 
           this.#body = Promise.reject(new HTTPRequestEntityTooLarge(max, declared));
         } else {
           const reader = this.content;
-          this.#body = (async () => Buffer.from(await reader.read(-1)))();
+          // read(-1) hands over a view of what was received: no copy (the reader never writes there again).
+          this.#body = (async () => await reader.read(-1))();
         }
       }
       this.#body.catch(() => {}); // rejections are delivered to whoever awaits read()

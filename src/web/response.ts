@@ -19,6 +19,7 @@ import {
   reasonFor,
   serializeDeleteCookie,
   serializeSetCookie,
+  splitContentType,
   statusMustBeEmptyBody,
 } from "../http/index.js";
 import { ArgumentTypeError, ConnectionResetError, Future, RuntimeError, ValueError } from "../index.js";
@@ -98,11 +99,9 @@ export class StreamResponse {
   }
 
   #setContentTypeHeader(v: string): void {
-    checkHeaderValue(v, "Content-Type");
-    const semi = v.indexOf(";");
-    this.#contentType = (semi === -1 ? v : v.slice(0, semi)).trim();
-    const m = /;\s*charset\s*=\s*"?([^";\s]+)"?/i.exec(v);
-    if (m !== null) this.#charset = m[1]!;
+    const [type, charset] = splitContentType(checkHeaderValue(v, "Content-Type"));
+    this.#contentType = type;
+    if (charset !== null) this.#charset = charset;
   }
 
   /** The status code. */

@@ -17,7 +17,7 @@ import type * as http from "node:http";
 import type * as https from "node:https";
 import type { AddressInfo, Server as NetServer, Socket } from "node:net";
 import { inspect } from "node:util";
-import { runInRoot } from "../asyncio/kernel.js";
+import { reusePortSupported, runInRoot } from "../asyncio/kernel.js";
 import { ArgumentTypeError, getEventLoop, RuntimeError, ValueError } from "../index.js";
 import { Application } from "./app.js";
 import { accessLogger } from "./log.js";
@@ -250,9 +250,4 @@ export class SockSite extends BaseSite {
   async start(): Promise<void> {
     await this.listenWith(null, this.#sock);
   }
-}
-
-function reusePortSupported(): boolean {
-  const [major, minor] = process.versions.node.split(".").map(Number) as [number, number];
-  return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12);
 }

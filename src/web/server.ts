@@ -15,7 +15,7 @@ import { ConnectionResetError, type EventLoop, Future, isCancelledError } from "
 import type { Application } from "./app.js";
 import { HTTPException, HTTPExpectationFailed } from "./exceptions.js";
 import { AccessLogger, type WebLogger, webLogger } from "./log.js";
-import { Request, type RequestContext } from "./request.js";
+import { Request, type RequestContext, splitTarget } from "./request.js";
 import { Response, StreamResponse } from "./response.js";
 import { closeForShutdown, upgradeResponse } from "./websocket.js";
 
@@ -112,8 +112,9 @@ export class RequestHandler {
     ctx: RequestContext,
     expectContinue = false,
   ): void {
-    const match = this.app.router.resolve(req.method ?? "GET", rawPathOf(req.url));
-    const request = new Request(req, res, match.app, ctx, match.matchInfo);
+    const target = splitTarget(req.url);
+    const match = this.app.router.resolve(req.method ?? "GET", target[0]);
+    const request = new Request(req, res, match.app, ctx, match.matchInfo, target);
     if (expectContinue) {
       const max = match.app.clientMaxSize;
       const declared = request.contentLength;
@@ -316,23 +317,6 @@ export class RequestHandler {
     }
     for (const s of this.#servers) s.closeAllConnections();
   }
-}
-
-/** The path part of a request target (`/a?b` → `/a`); an absolute-form target keeps its path. */
-function rawPathOf(url: string | undefined): string {
-  if (url === undefined || url === "") return "/";
-  let path = url;
-  const q = path.indexOf("?");
-  if (q !== -1) path = path.slice(0, q);
-  if (!path.startsWith("/")) {
-    // absolute-form (`http://host/path`) or `*`
-    try {
-      return new URL(path).pathname;
-    } catch {
-      return path;
-    }
-  }
-  return path;
 }
 
 function stackOf(e: unknown): string {
