@@ -69,3 +69,15 @@ export function report(fields) {
   };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
+
+/**
+ * Stop a server child started by a driver (`{ child, exited }`, `exited` its exit promise): SIGTERM,
+ * then SIGKILL after 5 s; resolves once it exited.
+ */
+export async function stopServer({ child, exited }) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+  await exited;
+  clearTimeout(timer);
+}

@@ -11,7 +11,7 @@
 import { spawn } from "node:child_process";
 import net from "node:net";
 import { createInterface } from "node:readline";
-import { report } from "./_common.mjs";
+import { report, stopServer } from "./_common.mjs";
 import { FILLER_CHECKS, MEASURED } from "./_http_routes.mjs";
 
 const SERVERS = ["node", "aiots", "fastify", "hono", "express", "cpython", "uvloop"];
@@ -54,14 +54,6 @@ function startServer() {
   const nextLine = () =>
     pending.length > 0 ? Promise.resolve(pending.shift()) : new Promise((r) => waiting.push(r));
   return { child, exited, nextLine };
-}
-
-async function stopServer({ child, exited }) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** One GET over a fresh connection (Connection: close) → { status, type, body }. */

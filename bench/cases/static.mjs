@@ -10,7 +10,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { report } from "./_common.mjs";
+import { report, stopServer } from "./_common.mjs";
 
 const SERVERS = ["node", "aiots", "fastify"];
 export const FILES = { "1k": 1024, "1m": 1024 * 1024 };
@@ -58,14 +58,6 @@ function startServer() {
     child.once("exit", (code, signal) => resolve(`EXIT ${code ?? signal}`));
   });
   return { child, exited, first };
-}
-
-async function stopServer({ child, exited }) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** One GET over a fresh connection (Connection: close) → { status, body: Buffer } (no chunked: not used). */

@@ -12,7 +12,7 @@ import http from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { report } from "./_common.mjs";
+import { report, stopServer } from "./_common.mjs";
 
 const SERVERS = ["aiots", "busboy"];
 const [server, nArg] = process.argv.slice(2);
@@ -45,14 +45,6 @@ function startServer() {
     child.once("exit", (code, signal) => resolve(`EXIT ${code ?? signal}`));
   });
   return { child, exited, first };
-}
-
-async function stopServer({ child, exited }) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** POST one multipart body with one text field and one file part of `size` MiB → { ms, json }. */

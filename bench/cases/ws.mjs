@@ -19,7 +19,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { WebSocket } from "ws";
-import { report } from "./_common.mjs";
+import { report, stopServer } from "./_common.mjs";
 
 const SERVERS = ["raw-ws", "aiots", "cpython", "uvloop"];
 const CLIENTS = 50;
@@ -66,14 +66,6 @@ function startServer(server) {
     child.once("exit", (code, signal) => reject(new Error(`${server}: exited (${code ?? signal})`)));
   });
   return { child, exited, port };
-}
-
-async function stopServer({ child, exited }) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-  await exited;
-  clearTimeout(timer);
 }
 
 /** CPU seconds (user + system) used so far by process `pid`. */
