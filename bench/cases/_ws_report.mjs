@@ -49,6 +49,7 @@ export function wsCase(ctx) {
     unit: "msgs/s",
     contenders: [
       c("raw-ws", `raw ws ${env.peers.ws ?? "?"} WebSocketServer`, { baseline: true }),
+      c("ws-floor", "ws + an async loop awaiting a promise per message (the floor of any receive() API)"),
       c("aiots", "aiots/web WebSocketResponse"),
       c("uvloop", `${aiohttp} + uvloop (for reference)`, { unavailable: noAiohttp }),
     ],

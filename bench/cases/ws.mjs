@@ -21,7 +21,7 @@ import { createInterface } from "node:readline";
 import { WebSocket } from "ws";
 import { report, stopServer } from "./_common.mjs";
 
-const SERVERS = ["raw-ws", "aiots", "cpython", "uvloop"];
+const SERVERS = ["raw-ws", "ws-floor", "aiots", "cpython", "uvloop"];
 const CLIENTS = 50;
 const SIZE = 64;
 const TEXT = "x".repeat(SIZE - 8);

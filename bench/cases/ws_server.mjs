@@ -3,11 +3,14 @@
 // SIGTERM, or until its stdin closes (the driver went away).
 // Usage: node cases/ws_server.mjs <raw-ws|aiots>
 //   raw-ws  the `ws` package's `new WebSocketServer({ port })`, echoing from its "message" event
+//   ws-floor  the same `ws` server, with each connection's messages taken by an async function
+//             awaiting a promise per message it must wait for (the shape of any `receive()` API):
+//             the floor of a handler that reads its messages in a loop
 //   aiots   aiots/web from dist/: Application + AppRunner + TCPSite, `router.addGet("/ws", handler)`,
 //           the handler `await ws.prepare(request)`, `for await (const msg of ws)` and
 //           `await ws.sendStr` / `await ws.sendBytes`
 // The clients never offer permessage-deflate, so no server compresses.
-const IMPLS = ["raw-ws", "aiots"];
+const IMPLS = ["raw-ws", "ws-floor", "aiots"];
 const impl = process.argv[2];
 if (!IMPLS.includes(impl)) {
   process.stderr.write(`usage: node ws_server.mjs <${IMPLS.join("|")}>\n`);
@@ -24,6 +27,28 @@ if (impl === "raw-ws") {
   const wss = new WebSocketServer({ host: HOST, port: 0 });
   wss.on("connection", (ws) => {
     ws.on("message", (data, isBinary) => ws.send(data, { binary: isBinary }));
+  });
+  wss.on("listening", () => listening(wss.address().port));
+  process.on("SIGTERM", () => process.exit(0));
+} else if (impl === "ws-floor") {
+  const { WebSocketServer } = await import("ws");
+  const wss = new WebSocketServer({ host: HOST, port: 0 });
+  wss.on("connection", async (ws) => {
+    const buffer = [];
+    let wake = null;
+    ws.on("message", (data, isBinary) => {
+      buffer.push(data, isBinary);
+      if (wake !== null) {
+        const w = wake;
+        wake = null;
+        w();
+      }
+    });
+    ws.on("close", () => wake?.());
+    while (ws.readyState === ws.OPEN) {
+      if (buffer.length === 0) await new Promise((r) => (wake = r));
+      while (buffer.length > 0) ws.send(buffer.shift(), { binary: buffer.shift() });
+    }
   });
   wss.on("listening", () => listening(wss.address().port));
   process.on("SIGTERM", () => process.exit(0));

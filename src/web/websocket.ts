@@ -15,8 +15,10 @@ import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { inspect } from "node:util";
 import { type RawData, type WebSocket, WebSocketServer } from "ws";
+import { ioTurn, LazyOp, NOT_READY } from "../asyncio/kernel.js";
 import {
   ArgumentTypeError,
+  type Awaitable,
   ConnectionResetError,
   currentTask,
   type EventLoop,
@@ -69,6 +71,8 @@ const RECEIVE_HIGH_MESSAGES = 64;
 const RECEIVE_HIGH_BYTES = 1024 * 1024;
 /** `receive()` calls after the close before it throws (aiohttp's THRESHOLD_CONNLOST_ACCESS). */
 const CLOSED_READS_LIMIT = 5;
+/** What a send that need not wait returns: one resolved promise, shared. */
+const SENT: Promise<void> = Promise.resolve();
 
 /** The socket and head kept from the `upgrade` event, by Node request. */
 const upgrades = new WeakMap<IncomingMessage, { socket: Duplex; head: Buffer; res: ServerResponse }>();
@@ -304,20 +308,25 @@ export class WebSocketResponse extends StreamResponse {
     this.#resetHeartbeat();
   }
 
+  readonly #onMessage = (data: RawData, isBinary: boolean): void => {
+    if (this.#closed) return; // after our close frame: dropped, as aiohttp's close() does
+    this.#resetHeartbeat(); // the peer is alive: the next ping waits
+    const buf = Buffer.isBuffer(data)
+      ? data
+      : Array.isArray(data)
+        ? Buffer.concat(data)
+        : Buffer.from(data as ArrayBuffer);
+    this.#push(
+      isBinary ? message(WSMsgType.BINARY, buf) : message(WSMsgType.TEXT, buf.toString("utf8")),
+      buf.length,
+    );
+  };
+
   #listen(ws: WebSocket, res: ServerResponse): void {
-    ws.on("message", (data: RawData, isBinary: boolean) => {
-      if (this.#closed) return; // after our close frame: dropped, as aiohttp's close() does
-      this.#resetHeartbeat(); // the peer is alive: the next ping waits
-      const buf = Buffer.isBuffer(data)
-        ? data
-        : Array.isArray(data)
-          ? Buffer.concat(data)
-          : Buffer.from(data as ArrayBuffer);
-      this.#push(
-        isBinary ? message(WSMsgType.BINARY, buf) : message(WSMsgType.TEXT, buf.toString("utf8")),
-        buf.length,
-      );
-    });
+    // As an I/O turn of the loop: the handler waiting in receive() runs before this callback returns.
+    ws.on("message", (data: RawData, isBinary: boolean) =>
+      ioTurn(this.#loop!, this.#onMessage, data, isBinary),
+    );
     ws.on("ping", (data: Buffer) => {
       if (this.#closed) return;
       this.#resetHeartbeat();
@@ -492,31 +501,65 @@ export class WebSocketResponse extends StreamResponse {
 
   /**
    * The next message. Returns a `CLOSE` message when the peer closes, `CLOSING` when `close()` runs
-   * meanwhile, `CLOSED` afterwards, `ERROR` for a protocol error (then closed).
+   * meanwhile, `CLOSED` afterwards, `ERROR` for a protocol error (then closed). Like a coroutine, it
+   * runs when awaited; a message already buffered is taken without allocating a Future.
    * @throws {TimeoutError} after `timeout` seconds (default the `receiveTimeout` option).
    */
-  async receive(timeout?: number | null): Promise<WSMessage> {
-    if (this.#ws === null) throw new RuntimeError("Call .prepare() first");
-    if (this.#waiter !== null) throw new RuntimeError("Concurrent call to receive() is not allowed");
+  receive(timeout?: number | null): Awaitable<WSMessage> {
     checkSeconds("timeout", timeout);
     const t = timeout === undefined ? this.#receiveTimeout : timeout;
+    return new LazyOp(
+      WebSocketResponse.#receiveFast,
+      WebSocketResponse.#receiveSlow,
+      t === null ? this : { ws: this, timeout: t },
+    );
+  }
+
+  static readonly #receiveFast = (arg: ReceiveArg): WSMessage | typeof NOT_READY =>
+    (arg instanceof WebSocketResponse ? arg : arg.ws).#receiveNow();
+
+  static readonly #receiveSlow = (arg: ReceiveArg): Generator<unknown, WSMessage, unknown> =>
+    arg instanceof WebSocketResponse ? arg.#receiveWait(null) : arg.ws.#receiveWait(arg.timeout);
+
+  static readonly #iterateFast = (ws: WebSocketResponse): IteratorResult<WSMessage> | typeof NOT_READY => {
+    const now = ws.#receiveNow();
+    return now === NOT_READY ? NOT_READY : iterationStep(now);
+  };
+
+  static readonly #iterateSlow = function* (
+    ws: WebSocketResponse,
+  ): Generator<unknown, IteratorResult<WSMessage>, unknown> {
+    return iterationStep(yield* ws.#receiveWait(ws.#receiveTimeout));
+  };
+
+  /** {@link receive} without waiting: a buffered message, or the closed state. */
+  #receiveNow(): WSMessage | typeof NOT_READY {
+    if (this.#ws === null) throw new RuntimeError("Call .prepare() first");
+    if (this.#waiter !== null) throw new RuntimeError("Concurrent call to receive() is not allowed");
+    if (this.#buffer.length > 0) return this.#shift();
+    if (this.#closed) {
+      if (++this.#closedReads >= CLOSED_READS_LIMIT)
+        throw new RuntimeError("WebSocket connection is closed.");
+      return CLOSED_MESSAGE;
+    }
+    return NOT_READY;
+  }
+
+  /** {@link receive}'s waiting path: yields a waiter until a message arrives. */
+  *#receiveWait(timeout: number | null): Generator<unknown, WSMessage, unknown> {
     for (;;) {
-      if (this.#buffer.length > 0) return this.#shift();
-      if (this.#closed) {
-        if (++this.#closedReads >= CLOSED_READS_LIMIT)
-          throw new RuntimeError("WebSocket connection is closed.");
-        return CLOSED_MESSAGE;
-      }
+      const now = this.#receiveNow();
+      if (now !== NOT_READY) return now;
       const fut = new Future<void>({ loop: this.#loop! });
       this.#waiter = fut;
       const timer =
-        t === null
+        timeout === null
           ? null
-          : this.#loop!.callLater(t, () => {
+          : this.#loop!.callLater(timeout, () => {
               if (!fut.done()) fut.setException(new TimeoutError());
             });
       try {
-        await fut;
+        yield fut;
       } finally {
         timer?.cancel();
         this.#waiter = null;
@@ -553,27 +596,34 @@ export class WebSocketResponse extends StreamResponse {
     return (options.loads ?? JSON.parse)(text);
   }
 
-  async #send(data: string | Buffer, binary: boolean, compress: boolean | undefined): Promise<void> {
+  /**
+   * Send one message. While the peer keeps up (what is queued for it, this message included, stays
+   * under {@link SEND_HIGH_WATER}) it is handed to `ws` without a write callback and nothing waits: a
+   * write error then closes the connection, which the next send or receive reports. Otherwise the
+   * send waits for this message to be written.
+   */
+  #send(data: string | Buffer, binary: boolean, compress: boolean | undefined): Promise<void> {
     const ws = this.#ws;
-    if (ws === null) throw new RuntimeError("Call .prepare() first");
+    if (ws === null) return Promise.reject(new RuntimeError("Call .prepare() first"));
     if (this.#closed || ws.readyState !== ws.OPEN)
-      throw new ConnectionResetError("Cannot write to closing transport");
-    let fut: Future<void> | null = null;
-    let result: Error | null | undefined;
-    ws.send(data, { binary, compress: compress ?? this.#compress }, (err) => {
-      if (fut === null) result = err ?? null;
-      else if (!fut.done()) {
-        if (err) fut.setException(new ConnectionResetError(`Connection lost while sending: ${err.message}`));
-        else fut.setResult();
-      }
-    });
-    if (result === undefined && ws.bufferedAmount <= SEND_HIGH_WATER) return;
-    if (result !== undefined) {
-      if (result !== null) throw new ConnectionResetError(`Connection lost while sending: ${result.message}`);
-      return;
+      return Promise.reject(new ConnectionResetError("Cannot write to closing transport"));
+    const size = typeof data === "string" ? data.length * 3 : data.length; // bytes, at most
+    const options = { binary, compress: compress ?? this.#compress };
+    if (ws.bufferedAmount + size <= SEND_HIGH_WATER) {
+      ws.send(data, options);
+      return SENT;
     }
     // The peer is slow: wait for this message to be written.
-    fut = new Future<void>({ loop: this.#loop! });
+    const fut = new Future<void>({ loop: this.#loop! });
+    ws.send(data, options, (err) => {
+      if (fut.done()) return;
+      if (err) fut.setException(new ConnectionResetError(`Connection lost while sending: ${err.message}`));
+      else fut.setResult();
+    });
+    return this.#waitSent(fut);
+  }
+
+  async #waitSent(fut: Future<void>): Promise<void> {
     this.#pendingSends.add(fut);
     try {
       await fut;
@@ -583,17 +633,21 @@ export class WebSocketResponse extends StreamResponse {
   }
 
   /** Send a text message; waits while the peer is slow. @throws {ConnectionResetError} once closed. */
-  async sendStr(data: string, options: { compress?: boolean } = {}): Promise<void> {
+  sendStr(data: string, options: { compress?: boolean } = {}): Promise<void> {
     if (typeof data !== "string")
-      throw new ArgumentTypeError(`data argument must be a string, got ${inspect(data, { depth: 0 })}`);
-    await this.#send(data, false, options.compress);
+      return Promise.reject(
+        new ArgumentTypeError(`data argument must be a string, got ${inspect(data, { depth: 0 })}`),
+      );
+    return this.#send(data, false, options.compress);
   }
 
   /** Send a binary message; waits while the peer is slow. @throws {ConnectionResetError} once closed. */
-  async sendBytes(data: Uint8Array, options: { compress?: boolean } = {}): Promise<void> {
+  sendBytes(data: Uint8Array, options: { compress?: boolean } = {}): Promise<void> {
     if (!(data instanceof Uint8Array))
-      throw new ArgumentTypeError(`data argument must be bytes, got ${inspect(data, { depth: 0 })}`);
-    await this.#send(Buffer.from(data.buffer, data.byteOffset, data.length), true, options.compress);
+      return Promise.reject(
+        new ArgumentTypeError(`data argument must be bytes, got ${inspect(data, { depth: 0 })}`),
+      );
+    return this.#send(Buffer.from(data.buffer, data.byteOffset, data.length), true, options.compress);
   }
 
   /** Send `data` as JSON text (with `dumps`, default `JSON.stringify`). */
@@ -640,13 +694,22 @@ export class WebSocketResponse extends StreamResponse {
 
   /** Iterate over the messages until the connection closes (CLOSE, CLOSING or CLOSED ends it). */
   [Symbol.asyncIterator](): AsyncIterator<WSMessage> {
-    return {
-      next: async (): Promise<IteratorResult<WSMessage>> => {
-        const msg = await this.receive();
-        if (msg.type === WSMsgType.CLOSE || msg.type === WSMsgType.CLOSING || msg.type === WSMsgType.CLOSED)
-          return { done: true, value: undefined };
-        return { done: false, value: msg };
-      },
-    };
+    const next = new LazyOp(
+      WebSocketResponse.#iterateFast,
+      WebSocketResponse.#iterateSlow,
+      this,
+    ) as unknown as Promise<IteratorResult<WSMessage>>;
+    // `for await` awaits what next() returns: the same lazy operation serves every step.
+    return { next: () => next };
   }
+}
+
+type ReceiveArg = WebSocketResponse | { ws: WebSocketResponse; timeout: number };
+
+const ITERATION_DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+function iterationStep(msg: WSMessage): IteratorResult<WSMessage> {
+  return msg.type === WSMsgType.CLOSE || msg.type === WSMsgType.CLOSING || msg.type === WSMsgType.CLOSED
+    ? ITERATION_DONE
+    : { done: false, value: msg };
 }

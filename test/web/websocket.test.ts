@@ -340,7 +340,7 @@ describe("WebSocketResponse: closing", () => {
       await ws.close();
       const types = [];
       for (let i = 0; i < 4; i++) types.push((await ws.receive()).type);
-      const err = await ws.receive().catch((e: unknown) => e);
+      const err = await (async () => ws.receive())().catch((e: unknown) => e);
       got.resolve([types, err instanceof asyncio.RuntimeError]);
       return ws;
     });
@@ -547,7 +547,7 @@ describe("WebSocketResponse: limits and timeouts", () => {
     const app = appWith(async (request) => {
       const ws = new WebSocketResponse();
       await ws.prepare(request);
-      await assert.rejects(ws.receive(0.05), asyncio.TimeoutError);
+      await assert.rejects(async () => ws.receive(0.05), asyncio.TimeoutError);
       assert.equal(ws.closed, false);
       await ws.sendStr("timed out");
       await ws.sendStr(await ws.receiveStr());
@@ -596,8 +596,10 @@ describe("WebSocketResponse: limits and timeouts", () => {
     const app = appWith(async (request) => {
       const ws = new WebSocketResponse();
       await ws.prepare(request);
-      const first = ws.receive();
-      await assert.rejects(ws.receive(), asyncio.RuntimeError);
+      // receive() runs when awaited, like a coroutine: the first one waits in a task of its own.
+      const first = asyncio.createTask(ws.receive());
+      await asyncio.sleep(0);
+      await assert.rejects(async () => ws.receive(), asyncio.RuntimeError);
       await ws.sendStr("ready");
       assert.equal((await first).data, "one");
       return ws;
@@ -869,7 +871,7 @@ describe("WebSocketResponse: handshake", () => {
 
   test("receive() before prepare() throws RuntimeError", async () => {
     const ws = new WebSocketResponse();
-    await assert.rejects(ws.receive(), asyncio.RuntimeError);
+    await assert.rejects(async () => ws.receive(), asyncio.RuntimeError);
     await assert.rejects(ws.sendStr("x"), asyncio.RuntimeError);
     await assert.rejects(ws.close(), asyncio.RuntimeError);
   });
