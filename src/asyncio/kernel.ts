@@ -14,13 +14,14 @@
  *   what it makes ready runs in the same Node callback, as CPython runs the ready queue right after
  *   the I/O events of an iteration.
  * - {@link startTask}: a task whose first step runs at once (a request handler's task).
- * - {@link brand}: cross-realm `instanceof` for error classes (two copies of aiots agree).
+ * - {@link brand}: cross-realm `instanceof` for error classes (two copies of aiots agree);
+ *   {@link addBrand} gives an error class a second base (Python's multiple inheritance).
  * - {@link reusePortSupported}: whether this Node can listen with `SO_REUSEPORT`.
  * - {@link trackForeign}: tell a loop that a foreign operation is in flight, so a virtual-time loop
  *   does not jump over its completion.
  * - {@link asAwaitable}: turn what a user callback returned (a promise, a `coroutine()` call, a
  *   generator object, a plain value) into something `await` runs in the current task.
- * - {@link readerFromNode}: a `StreamReader` fed from a Node `Readable` (a request or response
+ * - {@link readerFromNode}, {@link readerFromSource}: a `StreamReader` fed from a Node `Readable` (a request or response
  *   body) with back-pressure and a per-chunk check (how body-size limits are enforced).
  * - Lazy operations ({@link LazyOp}, {@link GenOp}, {@link eager}, {@link NOT_READY},
  *   {@link READY_VOID}): awaitables usable with `await` and `yield*`, lazy like coroutines, that
@@ -30,12 +31,17 @@
 import type { EventLoop } from "./base-events.js";
 import { Task } from "./tasks.js";
 
-export { brand } from "../internal/brand.js";
+export { addBrand, brand } from "../internal/brand.js";
 export { asAwaitable } from "./awaitables.js";
 export { reusePortSupported } from "./connections.js";
 export { eager, GenOp, LazyOp, NOT_READY, READY_VOID } from "./lazy-ops.js";
 export { runInRoot } from "./loop-registry.js";
-export { type NodeReaderOptions, readerFromNode } from "./node-readable.js";
+export {
+  type NodeReaderOptions,
+  type ReaderSource,
+  readerFromNode,
+  readerFromSource,
+} from "./node-readable.js";
 
 /**
  * Run `fn(...args)` as an I/O turn of `loop`: callbacks and tasks it makes ready run before this

@@ -77,3 +77,34 @@ export function readerFromNode(readable: Readable, options: NodeReaderOptions): 
   });
   return reader;
 }
+
+/** What {@link readerFromSource} pauses and resumes. */
+export interface ReaderSource {
+  pause(): void;
+  resume(): void;
+}
+
+/**
+ * A StreamReader that the caller feeds (`feedData`/`feedEof`/`setException`, inside an I/O turn)
+ * from a source it pauses above twice `limit` and resumes below it — an undici response body.
+ */
+export function readerFromSource(
+  source: ReaderSource,
+  options: { loop: EventLoop; limit?: number },
+): StreamReader {
+  const reader = new StreamReader({ limit: options.limit, loop: options.loop });
+  let reading = true;
+  const transport = {
+    pauseReading: (): void => {
+      reading = false;
+      source.pause();
+    },
+    resumeReading: (): void => {
+      reading = true;
+      source.resume();
+    },
+    isReading: (): boolean => reading,
+  };
+  reader.setTransport(transport as unknown as Transport);
+  return reader;
+}

@@ -472,6 +472,29 @@ export class StreamReader implements AsyncIterable<Buffer> {
     }
   }
 
+  /**
+   * Chunks of at most `n` bytes until EOF (aiohttp's `StreamReader.iter_chunked`):
+   * `for await (const chunk of response.content.iterChunked(65536))`.
+   * @throws {ValueError} unless `n` is a positive integer.
+   */
+  async *iterChunked(n: number): AsyncGenerator<Buffer, void, undefined> {
+    if (!Number.isInteger(n) || n <= 0) throw new ValueError(`n must be a positive integer, got ${n}`);
+    for (;;) {
+      const chunk = await this.read(n);
+      if (chunk.length === 0) return;
+      yield chunk;
+    }
+  }
+
+  /** Whatever is buffered each time data arrives, until EOF (aiohttp's `iter_any`). */
+  async *iterAny(): AsyncGenerator<Buffer, void, undefined> {
+    for (;;) {
+      const chunk = await this.read(this.#limit > 0 ? Math.max(this.#limit, 65536) : 65536);
+      if (chunk.length === 0) return;
+      yield chunk;
+    }
+  }
+
   toString(): string {
     // As CPython's repr: the byte count only when bytes are buffered ("<StreamReader>" when empty).
     const info: string[] = [];

@@ -21,3 +21,11 @@ export function brand(cls: abstract new (...args: any[]) => object, key: string)
     },
   });
 }
+
+/**
+ * Make instances of `cls` answer `instanceof` for the branded class `key` too: how an error class
+ * takes a second base, as Python's `class ServerTimeoutError(ServerConnectionError, TimeoutError)`.
+ */
+export function addBrand(cls: abstract new (...args: any[]) => object, key: string): void {
+  Object.defineProperty(cls.prototype, Symbol.for(`aiots.${key}`), { value: true });
+}

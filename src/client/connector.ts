@@ -1,0 +1,210 @@
+/**
+ * `TCPConnector` (aiohttp's `TCPConnector`): the session's pool of keep-alive connections, on an
+ * undici `Agent`.
+ *
+ * undici keeps the connections (one `Pool` per origin, `limitPerHost` as its `connections`); the
+ * connector adds what aiohttp has and undici has not: a limit on the connections in use across all
+ * hosts (`limit`, a semaphore held from the request's start to the end of its body — waiting for it
+ * is the "connection queued" trace), per-request socket-connect timeouts, and the connection trace
+ * signals (undici calls our `connect` function when, and only when, it opens a connection).
+ */
+import type { ConnectionOptions } from "node:tls";
+import { inspect } from "node:util";
+import { Agent, buildConnector, type Dispatcher, ProxyAgent } from "undici";
+import { ArgumentTypeError, Semaphore, ValueError } from "../index.js";
+
+/** Options of {@link TCPConnector}. */
+export interface TCPConnectorOptions {
+  /** Connections in use at once across all hosts (default 100; 0: no limit). */
+  limit?: number;
+  /** Connections to one host (scheme, host and port) at once (default 0: no limit). */
+  limitPerHost?: number;
+  /** Seconds an idle keep-alive connection stays open (default 15). */
+  keepaliveTimeout?: number;
+  /** Close every connection after its response (no keep-alive; default false). */
+  forceClose?: boolean;
+  /**
+   * TLS: `true` (default) verifies certificates; `false` does not (aiohttp's `ssl=False`); an
+   * object gives Node's `tls.connect` options (`ca`, `cert`, `key`, `rejectUnauthorized` …).
+   */
+  ssl?: boolean | ConnectionOptions;
+  /** Local address to connect from. */
+  localAddr?: string | null;
+  /** Largest response head in bytes (default 16 KiB · 2, as undici's). */
+  maxHeaderSize?: number;
+}
+
+/** What a request tells the connector while undici may be opening a connection for it. */
+export interface ConnectHooks {
+  /** Seconds for the TCP (and TLS) connect, or null. */
+  readonly sockConnect: number | null;
+  /** Awaited before the connection is opened (trace `onConnectionCreateStart`). */
+  createStart(): Promise<void> | null;
+  /** Awaited once it is (trace `onConnectionCreateEnd`). */
+  createEnd(): Promise<void> | null;
+  /** The request got a new connection (so it did not reuse one). */
+  created: boolean;
+}
+
+/** The request being dispatched right now (undici opens a connection inside `dispatch`). */
+let dispatching: ConnectHooks | null = null;
+
+function count(name: string, v: number | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0)
+    throw new ValueError(`${name} must be an integer ≥ 0, got ${inspect(v)}`);
+  return v;
+}
+
+/**
+ * A pool of keep-alive HTTP/1.1 connections, shared by the requests of one or more sessions.
+ * @see https://docs.aiohttp.org/en/stable/client_reference.html#tcpconnector
+ */
+export class TCPConnector {
+  /** Connections in use at once across all hosts (0: no limit). */
+  readonly limit: number;
+  /** Connections to one host at once (0: no limit). */
+  readonly limitPerHost: number;
+  /** Seconds an idle connection is kept. */
+  readonly keepaliveTimeout: number;
+  /** Whether connections are closed after each response. */
+  readonly forceClose: boolean;
+  readonly #tls: ConnectionOptions;
+  readonly #localAddr: string | null;
+  readonly #maxHeaderSize: number | undefined;
+  readonly #semaphore: Semaphore | null;
+  readonly #connectors = new Map<number | null, buildConnector.connector>();
+  #agent: Agent | null = null;
+  readonly #proxies = new Map<string, ProxyAgent>();
+  #closed = false;
+
+  constructor(options: TCPConnectorOptions = {}) {
+    if (options === null || typeof options !== "object")
+      throw new ArgumentTypeError(`TCPConnector takes an options object, got ${inspect(options)}`);
+    this.limit = count("limit", options.limit, 100);
+    this.limitPerHost = count("limitPerHost", options.limitPerHost, 0);
+    const ka = options.keepaliveTimeout ?? 15;
+    if (typeof ka !== "number" || !(ka >= 0) || !Number.isFinite(ka))
+      throw new ValueError(`keepaliveTimeout must be a number of seconds ≥ 0, got ${inspect(ka)}`);
+    this.keepaliveTimeout = ka;
+    this.forceClose = options.forceClose === true;
+    const ssl = options.ssl ?? true;
+    if (typeof ssl === "boolean") this.#tls = ssl ? {} : { rejectUnauthorized: false };
+    else if (typeof ssl === "object" && ssl !== null) this.#tls = { ...ssl };
+    else throw new ArgumentTypeError(`ssl must be a boolean or TLS options, got ${inspect(ssl)}`);
+    this.#localAddr = options.localAddr ?? null;
+    if (options.maxHeaderSize !== undefined) count("maxHeaderSize", options.maxHeaderSize, 0);
+    this.#maxHeaderSize = options.maxHeaderSize;
+    // Created at once: the first request must not pay for it.
+    this.#semaphore = this.limit > 0 ? new Semaphore(this.limit) : null;
+  }
+
+  /** Whether {@link close} ran. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Close every connection now (requests in flight fail); the connector cannot be used again. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const all: Dispatcher[] = [...this.#proxies.values()];
+    if (this.#agent !== null) all.push(this.#agent);
+    this.#proxies.clear();
+    this.#agent = null;
+    await Promise.all(all.map((d) => d.destroy().catch(() => {})));
+  }
+
+  /**
+   * @internal The dispatcher for a request: the connector's agent, or the one for `proxy`.
+   * @throws {RuntimeError}-like errors are the session's business: check {@link closed} first.
+   */
+  dispatcher(proxy: URL | null, proxyHeaders: Record<string, string> | null): Dispatcher {
+    if (proxy === null) {
+      this.#agent ??= new Agent(this.#agentOptions());
+      return this.#agent;
+    }
+    const key = `${proxy.href}\n${JSON.stringify(proxyHeaders ?? {})}`;
+    let p = this.#proxies.get(key);
+    if (p === undefined) {
+      p = new ProxyAgent({
+        ...this.#agentOptions(),
+        uri: proxy.href,
+        headers: proxyHeaders ?? undefined,
+        proxyTunnel: false, // http through the proxy as absolute-form requests; CONNECT for https
+        requestTls: this.#tls,
+      });
+      this.#proxies.set(key, p);
+    }
+    return p;
+  }
+
+  /**
+   * @internal A slot of `limit` (null: no limit to wait for): awaited before the request is
+   * dispatched; `release()` when its body is done. `wouldWait` says whether it will queue.
+   */
+  get semaphore(): Semaphore | null {
+    return this.#semaphore;
+  }
+
+  /** @internal Dispatch `opts` with `hooks` visible to a connection undici opens meanwhile. */
+  dispatch(
+    dispatcher: Dispatcher,
+    opts: Dispatcher.DispatchOptions,
+    handler: Dispatcher.DispatchHandler,
+    hooks: ConnectHooks | null,
+  ): void {
+    dispatching = hooks;
+    try {
+      dispatcher.dispatch(opts, handler);
+    } finally {
+      dispatching = null;
+    }
+  }
+
+  #agentOptions(): Agent.Options {
+    return {
+      connections: this.limitPerHost === 0 ? null : this.limitPerHost,
+      pipelining: this.forceClose ? 0 : 1,
+      keepAliveTimeout: Math.max(1, this.keepaliveTimeout * 1000),
+      keepAliveMaxTimeout: Math.max(1, this.keepaliveTimeout * 1000),
+      localAddress: this.#localAddr ?? undefined,
+      maxHeaderSize: this.#maxHeaderSize,
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      connect: (options, callback) => this.#connect(options, callback),
+    };
+  }
+
+  #connect(options: buildConnector.Options, callback: buildConnector.Callback): void {
+    const hooks = dispatching;
+    const timeout = hooks?.sockConnect ?? null;
+    let connect = this.#connectors.get(timeout);
+    if (connect === undefined) {
+      connect = buildConnector({ ...this.#tls, timeout: timeout === null ? undefined : timeout * 1000 });
+      this.#connectors.set(timeout, connect);
+    }
+    if (hooks === null) {
+      connect(options, callback);
+      return;
+    }
+    hooks.created = true;
+    const run = (): void =>
+      connect(options, (...args) => {
+        const end = args[0] === null ? hooks.createEnd() : null;
+        if (end === null) callback(...args);
+        else
+          end.then(
+            () => callback(...args),
+            (e) => callback(e as Error, null),
+          );
+      });
+    const start = hooks.createStart();
+    if (start === null) run();
+    else start.then(run, (e) => callback(e as Error, null));
+  }
+
+  [inspect.custom](): string {
+    return `TCPConnector(limit=${this.limit}, limitPerHost=${this.limitPerHost}${this.#closed ? ", closed" : ""})`;
+  }
+}

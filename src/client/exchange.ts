@@ -1,0 +1,339 @@
+/**
+ * One request/response exchange on undici: the dispatch handler (undici's callback interface), the
+ * Future the requesting task awaits for the response's head, the body's way to the user, the
+ * timeouts, and the translation of undici's errors into aiohttp's.
+ *
+ * The requesting task awaits {@link Exchange.head}; cancelling it (or a timeout, or the user's
+ * `signal`) aborts the exchange: undici destroys that one connection and the pool stays usable.
+ */
+import type { Transform } from "node:stream";
+import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
+import type { Dispatcher } from "undici";
+import { ioTurn } from "../asyncio/kernel.js";
+import { CancelledError, type EventLoop, Future, TimeoutError, type TimerHandle } from "../index.js";
+import { ResponseBody } from "./body.js";
+import {
+  ClientConnectionResetError,
+  ClientConnectorCertificateError,
+  ClientConnectorDNSError,
+  ClientConnectorError,
+  ClientConnectorSSLError,
+  ClientError,
+  ClientHttpProxyError,
+  ClientOSError,
+  ClientPayloadError,
+  ClientProxyConnectionError,
+  ClientResponseError,
+  type ConnectionKey,
+  ConnectionTimeoutError,
+  type RequestInfo,
+  ServerDisconnectedError,
+  ServerTimeoutError,
+  SocketTimeoutError,
+} from "./errors.js";
+
+/** The response head, as undici gave it. */
+export interface ResponseHead {
+  readonly status: number;
+  readonly statusText: string;
+  /** `[name, value, …]` as received. */
+  readonly rawHeaders: string[];
+}
+
+const DNS_CODES = new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_FAIL", "EAI_NONAME", "EAI_NODATA"]);
+const CONNECT_CODES = new Set([
+  "ECONNREFUSED",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EADDRNOTAVAIL",
+  "EADDRINUSE",
+  "ETIMEDOUT",
+  "EACCES",
+  "EPERM",
+]);
+
+/** Options of an {@link Exchange}. */
+export interface ExchangeOptions {
+  readonly loop: EventLoop;
+  readonly requestInfo: RequestInfo;
+  readonly connectionKey: ConnectionKey;
+  /** Through a proxy (connection errors are then the proxy's). */
+  readonly viaProxy: boolean;
+  /** Decompress gzip/deflate/br bodies. */
+  readonly autoDecompress: boolean;
+  /** Called once when the exchange is over (body done, failed or aborted). */
+  readonly onFinish: (() => void) | null;
+  /** A chunk of the response body (trace `onResponseChunkReceived`), or null. */
+  readonly onChunk: ((chunk: Buffer) => void) | null;
+  /** A chunk of the request body was sent (trace `onRequestChunkSent`), or null. */
+  readonly onChunkSent: ((chunk: Buffer) => void) | null;
+}
+
+/** @internal See the module comment. */
+export class Exchange implements Dispatcher.DispatchHandler {
+  readonly #o: ExchangeOptions;
+  /** The response head: what the requesting task awaits. */
+  readonly head: Future<ResponseHead>;
+  /** The body, once the head arrived. */
+  body: ResponseBody | null = null;
+  #abort: ((err?: Error) => void) | null = null;
+  #abortReason: Error | null = null;
+  #resume: (() => void) | null = null;
+  /** The connection was handed the request (undici's onConnect): the connect phase is over. */
+  connected = false;
+  #connectTimer: TimerHandle | null = null;
+  #totalTimer: TimerHandle | null = null;
+  #decoder: Transform | null = null;
+  #finished = false;
+
+  constructor(options: ExchangeOptions) {
+    this.#o = options;
+    this.head = new Future<ResponseHead>({ loop: options.loop });
+  }
+
+  /** Limit the connect phase (getting a connection) to `seconds`. */
+  startConnectTimer(seconds: number | null): void {
+    if (seconds === null || this.connected) return;
+    this.#connectTimer = this.#o.loop.callLater(seconds, () => {
+      this.#connectTimer = null;
+      this.abort(new ConnectionTimeoutError(`Connection timeout to host ${this.#o.requestInfo.url.href}`));
+    });
+  }
+
+  /** Limit the whole exchange (head and body) to `seconds`. */
+  startTotalTimer(seconds: number | null): void {
+    if (seconds === null) return;
+    this.#totalTimer = this.#o.loop.callLater(seconds, () => {
+      this.#totalTimer = null;
+      this.abort(new ServerTimeoutError(`Timeout on reading data from ${this.#o.requestInfo.url.href}`));
+    });
+  }
+
+  /** End the exchange with `err` (the requesting task's error too, if it still waits for the head). */
+  abort(err: Error): void {
+    if (this.#finished) return;
+    if (this.#abort !== null) this.#abort(err);
+    else this.#abortReason = err;
+    this.#fail(err);
+  }
+
+  /** Whether the exchange is over. */
+  get finished(): boolean {
+    return this.#finished;
+  }
+
+  // ---- undici's handler interface ----
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.connected = true;
+    this.#clearConnectTimer();
+    if (this.#abortReason !== null) abort(this.#abortReason);
+    else this.#abort = abort;
+  }
+
+  onHeaders(status: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    if (status < 200) return true; // 1xx: informational, the real response follows
+    this.#resume = resume;
+    const raw = new Array<string>(rawHeaders.length);
+    let encoding: string | null = null;
+    for (let i = 0; i < rawHeaders.length; i++) {
+      const s = rawHeaders[i]!.toString("latin1");
+      raw[i] = s;
+      if ((i & 1) === 1 && this.#o.autoDecompress && raw[i - 1]!.length === 16) {
+        const name = raw[i - 1]!.toLowerCase();
+        if (name === "content-encoding") encoding = s.trim().toLowerCase();
+      }
+    }
+    const body = new ResponseBody(this.#o.loop, { pause: () => {}, resume: () => this.#resumeSource() }, () =>
+      this.#finish(),
+    );
+    this.body = body;
+    if (encoding !== null) this.#decoder = this.#makeDecoder(encoding, body);
+    if (!this.head.done())
+      ioTurn(this.#o.loop, resolveHead, this.head, { status, statusText, rawHeaders: raw });
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    this.#o.onChunk?.(chunk);
+    const decoder = this.#decoder;
+    if (decoder !== null) return decoder.write(chunk);
+    return this.body!.push(chunk);
+  }
+
+  onComplete(_trailers: string[] | null): void {
+    this.#clearTimers();
+    const decoder = this.#decoder;
+    if (decoder !== null) decoder.end();
+    // After undici's own bookkeeping (a microtask later): a task woken by the end and making its
+    // next request at once then finds this connection free again.
+    else if (this.body !== null) queueMicrotask(this.#endBody);
+  }
+
+  readonly #endBody = (): void => {
+    this.body!.end();
+  };
+
+  onError(err: Error): void {
+    let e = translate(err, this.connected || this.body !== null, this.#o);
+    if (
+      this.body !== null &&
+      (e instanceof ServerDisconnectedError || e instanceof ClientConnectionResetError)
+    )
+      e = new ClientPayloadError(`Response payload is not completed: ${e.message}`, { cause: e });
+    this.#fail(e);
+  }
+
+  // undici 7 passes the chunk (its types say a size).
+  onBodySent(chunk: unknown): void {
+    if (this.#o.onChunkSent !== null && chunk instanceof Uint8Array) this.#o.onChunkSent(Buffer.from(chunk));
+  }
+
+  // ---- internals ----
+
+  /** The body wants data again: the decoder's output flows again, and undici's input with it. */
+  #resumeSource(): void {
+    const d = this.#decoder;
+    if (d !== null && d.isPaused()) d.resume();
+    const r = this.#resume;
+    if (r !== null) r();
+  }
+
+  #makeDecoder(encoding: string, body: ResponseBody): Transform | null {
+    let d: Transform;
+    if (encoding === "gzip" || encoding === "x-gzip") d = createGunzip();
+    else if (encoding === "deflate") d = createInflate();
+    else if (encoding === "br") d = createBrotliDecompress();
+    else return null; // identity or unknown: handed over as is (aiohttp does the same)
+    d.on("data", (out: Buffer) => {
+      if (!body.push(out)) d.pause();
+    });
+    d.on("drain", () => this.#resumeSource());
+    d.on("end", () => body.end());
+    d.on("error", (e: Error) => {
+      const err = new ClientPayloadError(`Can not decode content-encoding: ${encoding}`, { cause: e });
+      this.abort(err);
+    });
+    return d;
+  }
+
+  #fail(err: Error): void {
+    this.#clearTimers();
+    if (!this.head.done()) {
+      ioTurn(this.#o.loop, rejectHead, this.head, err);
+      this.#finish();
+    } else this.body?.fail(err);
+    this.#decoder?.destroy();
+  }
+
+  #finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#clearTimers();
+    this.#o.onFinish?.();
+  }
+
+  #clearConnectTimer(): void {
+    if (this.#connectTimer !== null) {
+      this.#connectTimer.cancel();
+      this.#connectTimer = null;
+    }
+  }
+
+  #clearTimers(): void {
+    this.#clearConnectTimer();
+    if (this.#totalTimer !== null && (this.body === null || this.body.finished || this.#finished)) {
+      this.#totalTimer.cancel();
+      this.#totalTimer = null;
+    }
+  }
+}
+
+function resolveHead(f: Future<ResponseHead>, head: ResponseHead): void {
+  if (!f.done()) f.setResult(head);
+}
+
+function rejectHead(f: Future<ResponseHead>, err: Error): void {
+  if (!f.done()) {
+    f.setException(err);
+    // The requesting task may have gone (cancelled): the error is then nobody's to retrieve.
+    f.exception();
+  }
+}
+
+/**
+ * aiohttp's error for an undici (or Node) error. `started`: the request reached a connection (so a
+ * reset is the server's disconnect, not a failed connect).
+ */
+export function translate(err: Error, started: boolean, o: ExchangeOptions): Error {
+  if (err instanceof ClientError || err instanceof TimeoutError || err instanceof CancelledError) return err;
+  const e = err as NodeJS.ErrnoException & { code?: string; cause?: unknown };
+  const code = typeof e.code === "string" ? e.code : "";
+  const key = o.connectionKey;
+  const base = (e.cause as NodeJS.ErrnoException | undefined) ?? e;
+  const sysCode = typeof base?.code === "string" ? base.code : code;
+  switch (code) {
+    case "UND_ERR_CONNECT_TIMEOUT":
+      return new ConnectionTimeoutError(`Connection timeout to host ${o.requestInfo.url.href}`, {
+        cause: err,
+      });
+    case "UND_ERR_HEADERS_TIMEOUT":
+    case "UND_ERR_BODY_TIMEOUT":
+      return new SocketTimeoutError(`Timeout on reading data from socket`, { cause: err });
+    case "UND_ERR_RES_CONTENT_LENGTH_MISMATCH":
+      return new ClientPayloadError("Response payload is not completed: Content-Length mismatch", {
+        cause: err,
+      });
+    case "UND_ERR_RES_EXCEEDED_MAX_SIZE":
+      return new ClientPayloadError("Response payload exceeded the maximum size", { cause: err });
+    case "UND_ERR_HEADERS_OVERFLOW":
+      return new ClientResponseError(o.requestInfo, {
+        status: 400,
+        message: "Got more than the maximum header size",
+        cause: err,
+      });
+    case "UND_ERR_ABORTED": {
+      const m = /Proxy response \((\d+)\)/.exec(e.message);
+      if (m !== null)
+        return new ClientHttpProxyError(o.requestInfo, {
+          status: Number(m[1]),
+          message: e.message,
+          cause: err,
+        });
+      return new ClientConnectionResetError(e.message, { cause: err });
+    }
+    case "HPE_INVALID_CONSTANT":
+    case "HPE_INVALID_VERSION":
+    case "HPE_INVALID_STATUS":
+    case "HPE_INVALID_HEADER_TOKEN":
+    case "HPE_INVALID_CONTENT_LENGTH":
+    case "HPE_UNEXPECTED_CONTENT_LENGTH":
+    case "HPE_INVALID_CHUNK_SIZE":
+    case "HPE_INVALID_TRANSFER_ENCODING":
+    case "HPE_LF_EXPECTED":
+    case "HPE_CR_EXPECTED":
+    case "HPE_INVALID_EOF_STATE":
+      return new ClientResponseError(o.requestInfo, { status: 400, message: e.message, cause: err });
+  }
+  if (code.startsWith("HPE_"))
+    return new ClientResponseError(o.requestInfo, { status: 400, message: e.message, cause: err });
+  if (DNS_CODES.has(sysCode)) return new ClientConnectorDNSError(key, base, { errno: sysCode });
+  if (code.startsWith("ERR_TLS_CERT") || /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(sysCode))
+    return new ClientConnectorCertificateError(key, base, { errno: sysCode });
+  if (code.startsWith("ERR_SSL") || code.startsWith("ERR_TLS") || sysCode.startsWith("ERR_SSL"))
+    return new ClientConnectorSSLError(key, base, { errno: sysCode });
+  if (!started && CONNECT_CODES.has(sysCode))
+    return o.viaProxy
+      ? new ClientProxyConnectionError(key, base, { errno: sysCode })
+      : new ClientConnectorError(key, base, { errno: sysCode });
+  if (code === "UND_ERR_SOCKET" || sysCode === "ECONNRESET" || sysCode === "EPIPE") {
+    return started
+      ? new ServerDisconnectedError(`Server disconnected: ${e.message}`, { cause: err })
+      : new ClientConnectorError(key, base, { errno: sysCode });
+  }
+  if (code === "UND_ERR_CLOSED" || code === "UND_ERR_DESTROYED")
+    return new ClientConnectionResetError(`Connector is closed: ${e.message}`, { cause: err });
+  if (sysCode !== "")
+    return new ClientOSError(e.message, { cause: err, errno: sysCode, syscall: base.syscall ?? null });
+  return new ClientError(e.message, { cause: err });
+}

@@ -1,0 +1,631 @@
+/**
+ * `ClientSession` (aiohttp's `ClientSession`): requests on a pool of connections, with default
+ * headers, a cookie jar, timeouts, redirects and tracing.
+ *
+ * A request is a coroutine: `session.get(url)` runs when awaited (or given to `createTask`/`gather`),
+ * in the awaiting task; cancelling that task aborts the request and frees its connection.
+ */
+
+import { inspect } from "node:util";
+import type { Dispatcher } from "undici";
+import { CIMultiDict, type LooseHeaders } from "../http/index.js";
+import {
+  ArgumentTypeError,
+  CancelledError,
+  type Coroutine,
+  coroutine,
+  type EventLoop,
+  getRunningLoop,
+  logger,
+  RuntimeError,
+  ValueError,
+} from "../index.js";
+import { type ConnectHooks, TCPConnector as Connector, type TCPConnector } from "./connector.js";
+import { type AbstractCookieJar, CookieJar, type CookiesInit } from "./cookiejar.js";
+import {
+  InvalidUrlRedirectClientError,
+  NonHttpUrlRedirectClientError,
+  RedirectClientError,
+  TooManyRedirects,
+} from "./errors.js";
+import { Exchange } from "./exchange.js";
+import {
+  AUTO_HEADERS,
+  BasicAuth,
+  buildUrl,
+  mergeHeaders,
+  type Params,
+  type PreparedBody,
+  prepareBody,
+  type RequestData,
+  RequestInfoImpl,
+} from "./request.js";
+import { ClientResponse, type FallbackCharsetResolver } from "./response.js";
+import { ClientTimeout, DEFAULT_TIMEOUT } from "./timeout.js";
+import { Trace, type TraceConfig } from "./tracing.js";
+
+/** `raiseForStatus`: true, false, or an async check called with each final response. */
+export type RaiseForStatus = boolean | ((response: ClientResponse) => unknown);
+
+/** Options of {@link ClientSession}. */
+export interface ClientSessionOptions {
+  /** Base of relative request URLs (`new URL(url, baseUrl)`). */
+  baseUrl?: string | URL | null;
+  /** Headers of every request (a request's own headers replace these by name). */
+  headers?: LooseHeaders;
+  /** Automatic headers not to send (`Accept`, `Accept-Encoding`, `User-Agent`). */
+  skipAutoHeaders?: Iterable<string>;
+  /** Default timeouts (default `{ total: 300, sockConnect: 30 }`). */
+  timeout?: ClientTimeout;
+  /** The connection pool (default a new `TCPConnector()`, closed with the session). */
+  connector?: TCPConnector;
+  /** Whether closing the session closes the connector (default true). */
+  connectorOwner?: boolean;
+  /** Cookie storage (default a new `CookieJar()`; `DummyCookieJar` keeps none). */
+  cookieJar?: AbstractCookieJar;
+  /** Cookies to send with every request (stored in the jar, shared). */
+  cookies?: CookiesInit;
+  /** HTTP Basic credentials for every request. */
+  auth?: BasicAuth | null;
+  /** Throw `ClientResponseError` for statuses ≥ 400 (or call this check). Default false. */
+  raiseForStatus?: RaiseForStatus;
+  /** Tracing callbacks. */
+  traceConfigs?: Iterable<TraceConfig>;
+  /** Decompress gzip/deflate/br response bodies (default true). */
+  autoDecompress?: boolean;
+  /** How `json` bodies are serialized (default `JSON.stringify`). */
+  jsonSerialize?: (value: unknown) => string;
+  /** The charset of `text()` when the response gives none. */
+  fallbackCharsetResolver?: FallbackCharsetResolver;
+  /** A proxy for every request (`http://host:port`). */
+  proxy?: string | URL | null;
+  /** Credentials for the proxy. */
+  proxyAuth?: BasicAuth | null;
+  /** Redirects followed by default (10). */
+  maxRedirects?: number;
+}
+
+/** Options of one request. */
+export interface RequestOptions {
+  /** Query parameters appended to the URL. */
+  params?: Params;
+  /** Headers (replace the session's by name). */
+  headers?: LooseHeaders;
+  /** Automatic headers not to send. */
+  skipAutoHeaders?: Iterable<string>;
+  /** The body: text, bytes, `URLSearchParams`, `FormData` (aiots' or the global one), a record (a form), a Blob, a stream. */
+  data?: RequestData | null;
+  /** A body serialized as JSON (not with `data`). */
+  json?: unknown;
+  /** Cookies for this request only. */
+  cookies?: CookiesInit;
+  /** HTTP Basic credentials. */
+  auth?: BasicAuth | null;
+  /** Follow redirects (default true). */
+  allowRedirects?: boolean;
+  /** Redirects followed before `TooManyRedirects` (default the session's, 10). */
+  maxRedirects?: number;
+  /** Overrides the session's `raiseForStatus`. */
+  raiseForStatus?: RaiseForStatus;
+  /** Overrides the session's timeouts. */
+  timeout?: ClientTimeout;
+  /** Aborts the request (its reason is thrown). */
+  signal?: AbortSignal;
+  /** A proxy for this request. */
+  proxy?: string | URL | null;
+  /** Credentials for the proxy. */
+  proxyAuth?: BasicAuth | null;
+  /** Headers for the proxy. */
+  proxyHeaders?: Record<string, string>;
+  /** Handed to each trace config's context factory. */
+  traceRequestCtx?: unknown;
+  /** Overrides the session's `autoDecompress`. */
+  autoDecompress?: boolean;
+}
+
+const METHOD_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const EMPTY_HISTORY: readonly ClientResponse[] = Object.freeze([]);
+
+/** Sessions not closed before they were collected (reported in debug mode, as aiohttp does). */
+const unclosed = new FinalizationRegistry<string>((where) => {
+  logger.error(`Unclosed client session${where}`);
+});
+
+/**
+ * A client session: make requests with `get`/`post`/… (or `request`), open WebSockets with
+ * `wsConnect`, and close it when done (`await using session = new ClientSession()`).
+ * @see https://docs.aiohttp.org/en/stable/client_reference.html#client-session
+ */
+export class ClientSession {
+  readonly #baseUrl: URL | null;
+  readonly #headers: CIMultiDict;
+  /** The session's headers with the automatic ones, as undici takes them (the common case). */
+  readonly #flatDefaults: string[];
+  readonly #skipAuto: ReadonlySet<string>;
+  readonly #timeout: ClientTimeout;
+  readonly #connector: TCPConnector;
+  readonly #connectorOwner: boolean;
+  readonly #jar: AbstractCookieJar;
+  readonly #auth: BasicAuth | null;
+  readonly #raiseForStatus: RaiseForStatus;
+  readonly #traceConfigs: readonly TraceConfig[];
+  readonly #autoDecompress: boolean;
+  readonly #jsonSerialize: (value: unknown) => string;
+  readonly #fallbackCharset: FallbackCharsetResolver | null;
+  readonly #proxy: URL | null;
+  readonly #proxyAuth: BasicAuth | null;
+  readonly #maxRedirects: number;
+  readonly #requestOp: (
+    method: string,
+    url: string | URL,
+    options: RequestOptions,
+  ) => Coroutine<ClientResponse>;
+  #closed = false;
+
+  constructor(options: ClientSessionOptions = {}) {
+    if (options === null || typeof options !== "object")
+      throw new ArgumentTypeError(`ClientSession takes an options object, got ${inspect(options)}`);
+    const base = options.baseUrl ?? null;
+    this.#baseUrl = base === null ? null : new URL(String(base));
+    this.#headers = new CIMultiDict<string>((options.headers ?? null) as never, { validate: true });
+    this.#skipAuto = new Set([...(options.skipAutoHeaders ?? [])].map((h) => h.toLowerCase()));
+    this.#flatDefaults = this.#defaultHeaders(this.#skipAuto).toRawHeaders() as string[];
+    const timeout = options.timeout ?? DEFAULT_TIMEOUT;
+    if (!(timeout instanceof ClientTimeout))
+      throw new ArgumentTypeError(`timeout must be a ClientTimeout, got ${inspect(timeout, { depth: 0 })}`);
+    this.#timeout = timeout;
+    if (options.connector !== undefined && !(options.connector instanceof Connector))
+      throw new ArgumentTypeError(
+        `connector must be a TCPConnector, got ${inspect(options.connector, { depth: 0 })}`,
+      );
+    this.#connector = options.connector ?? new Connector();
+    this.#connectorOwner = options.connectorOwner ?? true;
+    this.#jar = options.cookieJar ?? new CookieJar();
+    if (options.cookies !== undefined) this.#jar.updateCookies(options.cookies);
+    this.#auth = options.auth ?? null;
+    this.#raiseForStatus = options.raiseForStatus ?? false;
+    this.#traceConfigs = [...(options.traceConfigs ?? [])];
+    for (const t of this.#traceConfigs) t.freeze();
+    this.#autoDecompress = options.autoDecompress ?? true;
+    this.#jsonSerialize = options.jsonSerialize ?? JSON.stringify;
+    this.#fallbackCharset = options.fallbackCharsetResolver ?? null;
+    this.#proxy = options.proxy == null ? null : new URL(String(options.proxy));
+    this.#proxyAuth = options.proxyAuth ?? null;
+    this.#maxRedirects = options.maxRedirects ?? 10;
+    this.#requestOp = coroutine((method: string, url: string | URL, opts: RequestOptions) =>
+      this.#request(method, url, opts),
+    );
+    // aiohttp reports an unclosed session in debug mode: where it was made, when the loop runs in debug.
+    const loop = currentLoop();
+    if (loop?.getDebug() === true) {
+      const where = `\nsource_traceback: ${new Error().stack?.split("\n").slice(2).join("\n")}`;
+      unclosed.register(this, where, this);
+    }
+  }
+
+  /** Whether the session is closed. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** The session's connector. */
+  get connector(): TCPConnector {
+    return this.#connector;
+  }
+
+  /** The session's cookie jar. */
+  get cookieJar(): AbstractCookieJar {
+    return this.#jar;
+  }
+
+  /** The session's default headers (a copy). */
+  get headers(): CIMultiDict {
+    return this.#headers.copy();
+  }
+
+  /** The session's default timeouts. */
+  get timeout(): ClientTimeout {
+    return this.#timeout;
+  }
+
+  /** Close the session (and its connector when it owns it): requests in flight fail. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    unclosed.unregister(this);
+    if (this.#connectorOwner) await this.#connector.close();
+  }
+
+  /** `await using session = new ClientSession()`: closed at the end of the block. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** A request with any method. */
+  request(method: string, url: string | URL, options: RequestOptions = {}): Coroutine<ClientResponse> {
+    return this.#requestOp(method, url, options);
+  }
+  /** A GET request. */
+  get(url: string | URL, options: RequestOptions = {}): Coroutine<ClientResponse> {
+    return this.#requestOp("GET", url, options);
+  }
+  /** A POST request. */
+  post(url: string | URL, options: RequestOptions = {}): Coroutine<ClientResponse> {
+    return this.#requestOp("POST", url, options);
+  }
+  /** A PUT request. */
+  put(url: string | URL, options: RequestOptions = {}): Coroutine<ClientResponse> {
+    return this.#requestOp("PUT", url, options);
+  }
+  /** A PATCH request. */
+  patch(url: string | URL, options: RequestOptions = {}): Coroutine<ClientResponse> {
+    return this.#requestOp("PATCH", url, options);
+  }
+  /** A DELETE request. */
+  delete(url: string | URL, options: RequestOptions = {}): Coroutine<ClientResponse> {
+    return this.#requestOp("DELETE", url, options);
+  }
+  /** A HEAD request (redirects are not followed unless `allowRedirects: true`). */
+  head(url: string | URL, options: RequestOptions = {}): Coroutine<ClientResponse> {
+    return this.#requestOp("HEAD", url, { allowRedirects: false, ...options });
+  }
+  /** An OPTIONS request. */
+  options(url: string | URL, options: RequestOptions = {}): Coroutine<ClientResponse> {
+    return this.#requestOp("OPTIONS", url, options);
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw new RuntimeError("Session is closed");
+  }
+
+  #defaultHeaders(skip: ReadonlySet<string>): CIMultiDict {
+    const h = this.#headers.copy();
+    for (const [k, v] of AUTO_HEADERS) if (!skip.has(k.toLowerCase()) && !h.has(k)) h.add(k, v);
+    return h;
+  }
+
+  #addCookies(headers: CIMultiDict, url: URL, extra: CookiesInit | undefined): void {
+    if (this.#jar.size === 0 && extra === undefined) return;
+    const cookies = this.#jar.filterCookies(url);
+    if (extra !== undefined) {
+      const entries =
+        Symbol.iterator in Object(extra)
+          ? [...(extra as Iterable<readonly [string, string]>)]
+          : Object.entries(extra);
+      for (const [k, v] of entries) cookies.set(k, v);
+    }
+    if (cookies.size === 0) return;
+    const own = headers.getAll("cookie");
+    headers.delete("cookie");
+    const parts = [...own];
+    for (const [k, v] of cookies) parts.push(`${k}=${v}`);
+    headers.set("Cookie", parts.join("; "));
+  }
+
+  async #request(method: string, strOrUrl: string | URL, options: RequestOptions): Promise<ClientResponse> {
+    this.#checkOpen();
+    if (typeof method !== "string" || !METHOD_TOKEN.test(method))
+      throw new ValueError(`Method cannot contain non-token characters ${inspect(method)}`);
+    if (options === null || typeof options !== "object")
+      throw new ArgumentTypeError(`request options must be an object, got ${inspect(options)}`);
+    method = method.toUpperCase();
+    const loop = getRunningLoop();
+    const realUrl = buildUrl(strOrUrl, this.#baseUrl, options.params);
+    let url = realUrl;
+    if (url.hash !== "") {
+      url = new URL(url.href);
+      url.hash = "";
+    }
+    const timeout = options.timeout ?? this.#timeout;
+    if (!(timeout instanceof ClientTimeout))
+      throw new ArgumentTypeError(`timeout must be a ClientTimeout, got ${inspect(timeout, { depth: 0 })}`);
+    const maxRedirects = options.maxRedirects ?? this.#maxRedirects;
+    if (!Number.isInteger(maxRedirects) || maxRedirects < 0)
+      throw new ValueError(`maxRedirects must be an integer ≥ 0, got ${inspect(maxRedirects)}`);
+    let body = prepareBody(options.data, options.json, this.#jsonSerialize);
+    const simple =
+      options.headers === undefined &&
+      options.skipAutoHeaders === undefined &&
+      options.cookies === undefined &&
+      options.auth == null &&
+      this.#auth === null &&
+      body.contentType === null;
+    const deadline = timeout.total === null ? null : loop.time() + timeout.total;
+    const trace =
+      this.#traceConfigs.length === 0 ? null : new Trace(this, this.#traceConfigs, options.traceRequestCtx);
+    const signal = options.signal;
+    signal?.throwIfAborted();
+    let history: ClientResponse[] | null = null;
+    let auth = options.auth ?? this.#auth ?? BasicAuth.fromUrl(url);
+    if (url.username !== "" || url.password !== "") {
+      url = new URL(url.href);
+      url.username = "";
+      url.password = "";
+    }
+    const proxy =
+      options.proxy === undefined
+        ? this.#proxy
+        : options.proxy === null
+          ? null
+          : new URL(String(options.proxy));
+    const proxyAuth = options.proxyAuth ?? this.#proxyAuth;
+    let proxyHeaders: Record<string, string> | null = options.proxyHeaders ?? null;
+    if (proxy !== null && proxyAuth !== null)
+      proxyHeaders = { ...(proxyHeaders ?? {}), "proxy-authorization": proxyAuth.encode() };
+    let headers: CIMultiDict | null = null;
+    if (trace !== null) {
+      headers = this.#requestHeaders(options, body, auth);
+      await trace.send("onRequestStart", { method, url, headers });
+    }
+
+    for (;;) {
+      let flat: string[];
+      if (simple && this.#jar.size === 0 && headers === null) flat = this.#flatDefaults;
+      else {
+        const h = headers ?? this.#requestHeaders(options, body, auth);
+        this.#addCookies(h, url, options.cookies);
+        flat = h.toRawHeaders() as string[];
+      }
+      const requestInfo = new RequestInfoImpl(url, method, realUrl, flat);
+      const resp = await this.#exchange(loop, method, url, requestInfo, flat, body, {
+        timeout,
+        deadline,
+        trace,
+        signal,
+        proxy,
+        proxyHeaders,
+        history: history ?? EMPTY_HISTORY,
+        autoDecompress: options.autoDecompress ?? this.#autoDecompress,
+      });
+      const setCookie = resp.rawHeaders.length > 0 ? this.#setCookies(resp) : null;
+      if (setCookie !== null) this.#jar.updateCookiesFromHeaders(setCookie, url);
+
+      if (REDIRECTS.has(resp.status) && options.allowRedirects !== false) {
+        const location = resp.headers.get("location") ?? resp.headers.get("uri");
+        if (location !== undefined) {
+          if (trace !== null)
+            await trace.send("onRequestRedirect", {
+              method,
+              url,
+              headers: requestInfo.headers.copy(),
+              response: resp,
+            });
+          history ??= [];
+          history.push(resp);
+          if (history.length > maxRedirects) {
+            resp.release();
+            throw new TooManyRedirects(requestInfo, {
+              status: resp.status,
+              message: resp.reason,
+              headers: resp.headers,
+              history: [...history],
+            });
+          }
+          if (
+            (resp.status === 303 && method !== "HEAD") ||
+            ((resp.status === 301 || resp.status === 302) && method === "POST")
+          ) {
+            method = "GET";
+            body = prepareBody(undefined, undefined, this.#jsonSerialize);
+            if (headers !== null) {
+              headers.delete("content-length");
+              headers.delete("content-type");
+            }
+          } else if (body.body !== null && !body.replayable) {
+            resp.release();
+            throw new RedirectClientError(location, "a streamed request body cannot be sent again");
+          }
+          let next: URL;
+          try {
+            next = new URL(location, url);
+          } catch (e) {
+            resp.release();
+            throw new InvalidUrlRedirectClientError(
+              location,
+              "Server attempted redirecting to a location that does not look like a URL",
+              { cause: e },
+            );
+          }
+          if (next.protocol !== "http:" && next.protocol !== "https:") {
+            resp.release();
+            throw new NonHttpUrlRedirectClientError(
+              location,
+              "Server attempted redirecting to a location that is not http(s)",
+            );
+          }
+          resp.release();
+          next.hash = "";
+          if (next.origin !== url.origin) {
+            auth = null;
+            headers?.delete("authorization");
+          }
+          url = next;
+          if (headers !== null) headers.delete("cookie");
+          continue;
+        }
+      }
+
+      if (trace !== null)
+        await trace.send("onRequestEnd", {
+          method,
+          url,
+          headers: requestInfo.headers.copy(),
+          response: resp,
+        });
+      const rfs = options.raiseForStatus ?? this.#raiseForStatus;
+      if (rfs === true) resp.raiseForStatus();
+      else if (typeof rfs === "function") await rfs(resp);
+      return resp;
+    }
+  }
+
+  #requestHeaders(options: RequestOptions, body: PreparedBody, auth: BasicAuth | null): CIMultiDict {
+    const skip =
+      options.skipAutoHeaders === undefined
+        ? this.#skipAuto
+        : new Set([...this.#skipAuto, ...[...options.skipAutoHeaders].map((h) => h.toLowerCase())]);
+    const h = mergeHeaders(
+      skip === this.#skipAuto ? this.#defaultHeadersCached() : this.#defaultHeaders(skip),
+      options.headers,
+    );
+    if (body.contentType !== null && !h.has("content-type") && !skip.has("content-type"))
+      h.set("Content-Type", body.contentType);
+    if (auth !== null && !h.has("authorization")) h.set("Authorization", auth.encode());
+    return h;
+  }
+
+  #defaults: CIMultiDict | null = null;
+  #defaultHeadersCached(): CIMultiDict {
+    this.#defaults ??= this.#defaultHeaders(this.#skipAuto);
+    return this.#defaults;
+  }
+
+  #setCookies(resp: ClientResponse): string[] | null {
+    const raw = resp.rawHeaders;
+    let out: string[] | null = null;
+    for (let i = 0; i < raw.length; i += 2) {
+      const n = raw[i]!;
+      if (n.length === 10 && n.toLowerCase() === "set-cookie") (out ??= []).push(raw[i + 1]!);
+    }
+    return out;
+  }
+
+  /** One exchange: a connection slot, the dispatch, the response head. */
+  async #exchange(
+    loop: EventLoop,
+    method: string,
+    url: URL,
+    requestInfo: RequestInfoImpl,
+    flat: string[],
+    body: PreparedBody,
+    o: {
+      timeout: ClientTimeout;
+      deadline: number | null;
+      trace: Trace | null;
+      signal: AbortSignal | undefined;
+      proxy: URL | null;
+      proxyHeaders: Record<string, string> | null;
+      history: readonly ClientResponse[];
+      autoDecompress: boolean;
+    },
+  ): Promise<ClientResponse> {
+    const connector = this.#connector;
+    if (connector.closed) throw new RuntimeError("Session is closed");
+    const { timeout, trace } = o;
+    const sem = connector.semaphore;
+    const https = url.protocol === "https:";
+    const port = url.port === "" ? (https ? 443 : 80) : Number(url.port);
+    const exchange = new Exchange({
+      loop,
+      requestInfo,
+      connectionKey: { host: url.hostname, port, ssl: https },
+      viaProxy: o.proxy !== null,
+      autoDecompress: o.autoDecompress,
+      onFinish: sem === null ? null : () => sem.release(),
+      onChunk:
+        trace?.wants("onResponseChunkReceived") === true
+          ? (chunk) => void trace.send("onResponseChunkReceived", { method, url, chunk }).catch(logTraceError)
+          : null,
+      onChunkSent:
+        trace?.wants("onRequestChunkSent") === true
+          ? (chunk) => void trace.send("onRequestChunkSent", { method, url, chunk }).catch(logTraceError)
+          : null,
+    });
+    const remaining = o.deadline === null ? null : Math.max(0, o.deadline - loop.time());
+    exchange.startTotalTimer(remaining);
+    exchange.startConnectTimer(timeout.connect);
+    const onAbort =
+      o.signal === undefined
+        ? null
+        : () =>
+            exchange.abort(
+              o.signal!.reason instanceof Error
+                ? o.signal!.reason
+                : new CancelledError(String(o.signal!.reason)),
+            );
+    try {
+      if (sem !== null) {
+        if (sem.locked() && trace !== null) {
+          await trace.send("onConnectionQueuedStart", {});
+          await sem.acquire();
+          await trace.send("onConnectionQueuedEnd", {});
+        } else await sem.acquire();
+      }
+    } catch (e) {
+      exchange.abort(e as Error);
+      throw e;
+    }
+    if (onAbort !== null) o.signal!.addEventListener("abort", onAbort, { once: true });
+    const hooks: ConnectHooks | null =
+      trace === null && timeout.sockConnect === null
+        ? null
+        : {
+            sockConnect: timeout.sockConnect,
+            created: false,
+            createStart: () =>
+              trace?.wants("onConnectionCreateStart") ? trace.send("onConnectionCreateStart", {}) : null,
+            createEnd: () =>
+              trace?.wants("onConnectionCreateEnd") ? trace.send("onConnectionCreateEnd", {}) : null,
+          };
+    const origin = url.origin;
+    const dispatchOpts: Dispatcher.DispatchOptions = {
+      origin,
+      path: `${url.pathname}${url.search}`,
+      method,
+      headers: flat,
+      body: body.body as Dispatcher.DispatchOptions["body"],
+      headersTimeout: timeout.sockRead === null ? 0 : timeout.sockRead * 1000,
+      bodyTimeout: timeout.sockRead === null ? 0 : timeout.sockRead * 1000,
+    };
+    try {
+      connector.dispatch(connector.dispatcher(o.proxy, o.proxyHeaders), dispatchOpts, exchange, hooks);
+    } catch (e) {
+      exchange.abort(e as Error);
+    }
+    try {
+      if (hooks !== null && trace !== null && !hooks.created && trace.wants("onConnectionReuseconn"))
+        await trace.send("onConnectionReuseconn", {});
+      if (trace !== null && trace.wants("onRequestHeadersSent"))
+        await trace.send("onRequestHeadersSent", { method, url, headers: requestInfo.headers.copy() });
+      const head = await exchange.head;
+      return new ClientResponse({
+        method,
+        url,
+        requestInfo,
+        head,
+        exchange,
+        history: o.history,
+        fallbackCharset: this.#fallbackCharset,
+      });
+    } catch (e) {
+      exchange.abort(e as Error);
+      if (trace !== null && !(e instanceof CancelledError))
+        await trace.send("onRequestException", {
+          method,
+          url,
+          headers: requestInfo.headers.copy(),
+          exception: e,
+        });
+      throw e;
+    } finally {
+      if (onAbort !== null) o.signal!.removeEventListener("abort", onAbort);
+    }
+  }
+
+  [inspect.custom](): string {
+    return `<ClientSession${this.#closed ? " closed" : ""}>`;
+  }
+}
+
+function currentLoop(): EventLoop | null {
+  try {
+    return getRunningLoop();
+  } catch {
+    return null;
+  }
+}
+
+function logTraceError(e: unknown): void {
+  logger.error(`Trace callback failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+}
