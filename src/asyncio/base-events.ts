@@ -353,7 +353,10 @@ export class EventLoop {
       this.#nodeTimerWhen = Number.POSITIVE_INFINITY;
       return;
     }
-    if (top.heapKey === this.#nodeTimerWhen && this.#nodeTimer !== null) return;
+    // A Node timer armed for this time or earlier stays: when the earliest timer was cancelled (a
+    // request done before its timeout), re-arming on every iteration would cost a clearTimeout and a
+    // setTimeout each; at worst the old one fires early once, and that iteration re-arms.
+    if (this.#nodeTimer !== null && top.heapKey >= this.#nodeTimerWhen) return;
     if (this.#nodeTimer !== null) clearTimeout(this.#nodeTimer);
     const ms = Math.min(MAX_NODE_DELAY_MS, Math.max(0, Math.ceil((top.heapKey - this.time()) * 1000)));
     this.#nodeTimerWhen = top.heapKey;

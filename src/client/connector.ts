@@ -88,6 +88,8 @@ export class TCPConnector {
       throw new ValueError(`keepaliveTimeout must be a number of seconds ≥ 0, got ${inspect(ka)}`);
     this.keepaliveTimeout = ka;
     this.forceClose = options.forceClose === true;
+    if (this.forceClose && options.keepaliveTimeout != null)
+      throw new ValueError("keepaliveTimeout cannot be set if forceClose is true");
     const ssl = options.ssl ?? true;
     if (typeof ssl === "boolean") this.#tls = ssl ? {} : { rejectUnauthorized: false };
     else if (typeof ssl === "object" && ssl !== null) this.#tls = { ...ssl };

@@ -100,7 +100,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
     });
   }
 
-  /** Limit the whole exchange (head and body) to `seconds`. */
+  /** The total timeout expired (from a {@link DeadlineList}). */
+  expire(): void {
+    this.abort(new ServerTimeoutError(`Timeout on reading data from ${this.#o.requestInfo.url.href}`));
+  }
+
+  /** Limit the whole exchange (head and body) to `seconds` (the first exchange of a request uses a DeadlineList). */
   startTotalTimer(seconds: number | null): void {
     if (seconds === null) return;
     this.#totalTimer = this.#o.loop.callLater(seconds, () => {
@@ -165,10 +170,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.#clearTimers();
     const decoder = this.#decoder;
     if (decoder !== null) decoder.end();
-    // After undici's own bookkeeping (a microtask later): a task woken by the end and making its
-    // next request at once then finds this connection free again.
-    else if (this.body !== null) queueMicrotask(this.#endBody);
+    // After undici's own bookkeeping: a task woken by the end and making its next request at once
+    // then finds this connection free again. With pipelining 1, undici frees the connection in a
+    // `setImmediate` queued right after this call returns: ours, queued from a microtask, runs after it.
+    else if (this.body !== null) queueMicrotask(this.#endBodySoon);
   }
+
+  readonly #endBodySoon = (): void => {
+    setImmediate(this.#endBody);
+  };
 
   readonly #endBody = (): void => {
     this.body!.end();

@@ -14,6 +14,14 @@
  * ```
  * @packageDocumentation
  */
+
+export {
+  WebSocketError,
+  WSCloseCode,
+  type WSMessage,
+  WSMessageTypeError,
+  WSMsgType,
+} from "../http/ws-message.js";
 export { VERSION } from "../version.js";
 export { TCPConnector, type TCPConnectorOptions } from "./connector.js";
 export {
@@ -86,3 +94,4 @@ export {
   type TraceRequestStartParams,
   TraceSignal,
 } from "./tracing.js";
+export { ClientWebSocketResponse, type WSConnectOptions } from "./ws.js";

@@ -51,6 +51,9 @@ export class BasicAuth {
   static decode(header: string, encoding: BufferEncoding = "latin1"): BasicAuth {
     const m = /^\s*basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
     if (m === null) throw new ValueError("Could not parse authorization header.");
+    // Strict base64, as Python's b64decode(validate=True): padded, '=' only at the end.
+    if (m[1]!.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(m[1]!))
+      throw new ValueError("Invalid base64 encoding.");
     const text = Buffer.from(m[1]!, "base64").toString(encoding);
     const i = text.indexOf(":");
     if (i < 0) throw new ValueError("Invalid credentials.");
@@ -185,8 +188,10 @@ export function prepareBody(
       replayable: false,
     };
   if (typeof data === "object") {
-    // A plain record: a urlencoded form, as aiohttp encodes a dict.
-    return fromEncoded(new FormData(data as Record<string, string>).encode());
+    // A plain record: a urlencoded form, as aiohttp encodes a dict (numbers as their text).
+    const fields: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(data)) fields[k] = typeof v === "number" ? String(v) : v;
+    return fromEncoded(new FormData(fields as Record<string, string>).encode());
   }
   throw new ArgumentTypeError(`Unsupported data type: ${inspect(data, { depth: 0 })}`);
 }

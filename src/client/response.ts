@@ -106,7 +106,7 @@ export class ClientResponse {
   /** The media type of `Content-Type` (`application/octet-stream` when absent, as aiohttp). */
   get contentType(): string {
     const ct = this.headers.get("content-type");
-    return ct === undefined ? "application/octet-stream" : splitContentType(ct)[0];
+    return ct === undefined ? "application/octet-stream" : splitContentType(ct)[0].toLowerCase();
   }
 
   /** The `charset` of `Content-Type`, or null. */
@@ -145,6 +145,8 @@ export class ClientResponse {
    */
   async read(): Promise<Buffer> {
     if (this.#body !== null) return this.#body;
+    // aiohttp: a released response's body is gone (read it before releasing).
+    if (this.#released) throw new ClientConnectionError("Connection closed");
     const body = this.#bodyOf();
     if (body.streaming) {
       this.#body = await body.reader.read();

@@ -22,6 +22,7 @@ import {
 } from "../index.js";
 import { type ConnectHooks, TCPConnector as Connector, type TCPConnector } from "./connector.js";
 import { type AbstractCookieJar, CookieJar, type CookiesInit } from "./cookiejar.js";
+import { DeadlineList } from "./deadlines.js";
 import {
   InvalidUrlRedirectClientError,
   NonHttpUrlRedirectClientError,
@@ -43,6 +44,7 @@ import {
 import { ClientResponse, type FallbackCharsetResolver } from "./response.js";
 import { ClientTimeout, DEFAULT_TIMEOUT } from "./timeout.js";
 import { Trace, type TraceConfig } from "./tracing.js";
+import { type ClientWebSocketResponse, connectWebSocket, type WSConnectOptions } from "./ws.js";
 
 /** `raiseForStatus`: true, false, or an async check called with each final response. */
 export type RaiseForStatus = boolean | ((response: ClientResponse) => unknown);
@@ -168,6 +170,8 @@ export class ClientSession {
       throw new ArgumentTypeError(`ClientSession takes an options object, got ${inspect(options)}`);
     const base = options.baseUrl ?? null;
     this.#baseUrl = base === null ? null : new URL(String(base));
+    if (this.#baseUrl !== null && !this.#baseUrl.pathname.endsWith("/"))
+      throw new ValueError("baseUrl must have a trailing '/'");
     this.#headers = new CIMultiDict<string>((options.headers ?? null) as never, { validate: true });
     this.#skipAuto = new Set([...(options.skipAutoHeaders ?? [])].map((h) => h.toLowerCase()));
     this.#flatDefaults = this.#defaultHeaders(this.#skipAuto).toRawHeaders() as string[];
@@ -206,7 +210,7 @@ export class ClientSession {
 
   /** Whether the session is closed. */
   get closed(): boolean {
-    return this.#closed;
+    return this.#closed || this.#connector.closed;
   }
 
   /** The session's connector. */
@@ -275,6 +279,41 @@ export class ClientSession {
     return this.#requestOp("OPTIONS", url, options);
   }
 
+  /**
+   * Open a WebSocket (`ws://`, `wss://`, or `http(s)://`), with the session's headers, cookies and
+   * timeouts. The result has the server side's message API.
+   */
+  wsConnect(
+    url: string | URL,
+    options: WSConnectOptions & { headers?: LooseHeaders; params?: Params; auth?: BasicAuth | null } = {},
+  ): Coroutine<ClientWebSocketResponse> {
+    return coroutine(async () => {
+      this.#checkOpen();
+      const raw = typeof url === "string" ? url : url.href;
+      const asHttp = raw.replace(/^ws(s?):/i, "http$1:");
+      const u = buildUrl(asHttp, this.#baseUrl, options.params);
+      const headers = mergeHeaders(this.#headers, options.headers);
+      for (const name of ["accept", "accept-encoding"]) headers.delete(name);
+      if (!headers.has("user-agent") && !this.#skipAuto.has("user-agent"))
+        headers.set("User-Agent", AUTO_HEADERS[2]![1]);
+      this.#addCookies(headers, u, undefined);
+      const auth = options.auth ?? this.#auth ?? BasicAuth.fromUrl(u);
+      if (auth !== null && !headers.has("authorization")) headers.set("Authorization", auth.encode());
+      const flat: Record<string, string> = {};
+      for (const [k, v] of headers) flat[k] = k in flat ? `${flat[k]}, ${v}` : v;
+      const t = this.#timeout;
+      const wsUrl = new URL(u.href.replace(/^http/, "ws"));
+      return connectWebSocket(wsUrl, options, {
+        headers: flat,
+        handshakeTimeout: t.total ?? t.sockConnect ?? null,
+        onResponseHeaders: (h) => {
+          const sc = h["set-cookie"];
+          if (sc !== undefined) this.#jar.updateCookiesFromHeaders(sc, u);
+        },
+      });
+    })();
+  }
+
   #checkOpen(): void {
     if (this.#closed) throw new RuntimeError("Session is closed");
   }
@@ -330,6 +369,8 @@ export class ClientSession {
       options.cookies === undefined &&
       options.auth == null &&
       this.#auth === null &&
+      url.username === "" &&
+      url.password === "" &&
       body.contentType === null;
     const deadline = timeout.total === null ? null : loop.time() + timeout.total;
     const trace =
@@ -337,7 +378,12 @@ export class ClientSession {
     const signal = options.signal;
     signal?.throwIfAborted();
     let history: ClientResponse[] | null = null;
-    let auth = options.auth ?? this.#auth ?? BasicAuth.fromUrl(url);
+    const urlAuth = BasicAuth.fromUrl(url);
+    if (urlAuth !== null && options.auth != null)
+      throw new ValueError("Cannot combine AUTH argument with credentials encoded in URL");
+    if (urlAuth !== null && mergeHeaders(this.#headers, options.headers).has("authorization"))
+      throw new ValueError("Cannot combine AUTHORIZATION header with credentials encoded in URL");
+    let auth = options.auth ?? urlAuth ?? this.#auth;
     if (url.username !== "" || url.password !== "") {
       url = new URL(url.href);
       url.username = "";
@@ -475,6 +521,28 @@ export class ClientSession {
     return h;
   }
 
+  /** The deadline lists of the `total` timeouts in use, by duration. */
+  #deadlineLists = new Map<number, DeadlineList>();
+  #deadlines(loop: EventLoop, seconds: number): DeadlineList {
+    let list = this.#deadlineLists.get(seconds);
+    if (list === undefined || list.loop !== loop) {
+      list = new DeadlineList(loop, seconds);
+      this.#deadlineLists.set(seconds, list);
+    }
+    return list;
+  }
+
+  /** Connect hooks without tracing: only the socket-connect timeout, one object per duration. */
+  #plainHooksCache: ConnectHooks | null = null;
+  #plainHooks(sockConnect: number): ConnectHooks {
+    let h = this.#plainHooksCache;
+    if (h === null || h.sockConnect !== sockConnect) {
+      h = { sockConnect, created: false, createStart: () => null, createEnd: () => null };
+      this.#plainHooksCache = h;
+    }
+    return h;
+  }
+
   #defaults: CIMultiDict | null = null;
   #defaultHeadersCached(): CIMultiDict {
     this.#defaults ??= this.#defaultHeaders(this.#skipAuto);
@@ -532,8 +600,8 @@ export class ClientSession {
           ? (chunk) => void trace.send("onRequestChunkSent", { method, url, chunk }).catch(logTraceError)
           : null,
     });
-    const remaining = o.deadline === null ? null : Math.max(0, o.deadline - loop.time());
-    exchange.startTotalTimer(remaining);
+    if (o.history.length === 0 && timeout.total !== null) this.#deadlines(loop, timeout.total).add(exchange);
+    else if (o.deadline !== null) exchange.startTotalTimer(Math.max(0, o.deadline - loop.time()));
     exchange.startConnectTimer(timeout.connect);
     const onAbort =
       o.signal === undefined
@@ -558,16 +626,18 @@ export class ClientSession {
     }
     if (onAbort !== null) o.signal!.addEventListener("abort", onAbort, { once: true });
     const hooks: ConnectHooks | null =
-      trace === null && timeout.sockConnect === null
-        ? null
-        : {
+      trace !== null
+        ? {
             sockConnect: timeout.sockConnect,
             created: false,
             createStart: () =>
-              trace?.wants("onConnectionCreateStart") ? trace.send("onConnectionCreateStart", {}) : null,
+              trace.wants("onConnectionCreateStart") ? trace.send("onConnectionCreateStart", {}) : null,
             createEnd: () =>
-              trace?.wants("onConnectionCreateEnd") ? trace.send("onConnectionCreateEnd", {}) : null,
-          };
+              trace.wants("onConnectionCreateEnd") ? trace.send("onConnectionCreateEnd", {}) : null,
+          }
+        : timeout.sockConnect === null
+          ? null
+          : this.#plainHooks(timeout.sockConnect);
     const origin = url.origin;
     const dispatchOpts: Dispatcher.DispatchOptions = {
       origin,
