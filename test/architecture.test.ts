@@ -188,6 +188,7 @@ test("the public surface of 'aiots' (snapshot: update it deliberately)", () => {
     "workerFunction",
   ]);
   assert.deepEqual(Object.keys(testUtils).sort(), [
+    "TestClient",
     "TestServer",
     "VERSION",
     "VirtualTimeLoop",

@@ -20,10 +20,12 @@ enum State {
   Failed,
 }
 
-/** What pauses and resumes the network side (undici's handler). */
+/** The network side (undici's handler): paused and resumed, told when the body is over. */
 export interface BodySource {
   pause(): void;
   resume(): void;
+  /** Called once when the body is done, failed or dropped (frees the connection slot). */
+  bodyFinished(): void;
 }
 
 /** @internal See the module comment. */
@@ -38,13 +40,10 @@ export class ResponseBody {
   /** `read()` waiting for the end. */
   #waiter: Future<void> | null = null;
   #paused = false;
-  /** Called once when the body is done, failed or dropped (frees the connection slot). */
-  #onFinish: (() => void) | null;
 
-  constructor(loop: EventLoop, source: BodySource, onFinish: (() => void) | null) {
+  constructor(loop: EventLoop, source: BodySource) {
     this.#loop = loop;
     this.#source = source;
-    this.#onFinish = onFinish;
   }
 
   /** Whether the whole body arrived. */
@@ -101,9 +100,7 @@ export class ResponseBody {
   }
 
   #finish(): void {
-    const f = this.#onFinish;
-    this.#onFinish = null;
-    f?.();
+    this.#source.bodyFinished();
   }
 
   // ---- user side ----
@@ -180,7 +177,8 @@ function feedEof(reader: StreamReader): void {
 }
 
 function failReader(reader: StreamReader, err: Error): void {
-  reader.setException(err);
+  // An error already there (the user's `content.setException`) is kept, as aiohttp does.
+  if (reader.exception() === null) reader.setException(err);
 }
 
 function wake(w: Future<void>): void {

@@ -10,8 +10,15 @@ import type { Transform } from "node:stream";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import type { Dispatcher } from "undici";
 import { ioTurn } from "../asyncio/kernel.js";
-import { CancelledError, type EventLoop, Future, TimeoutError, type TimerHandle } from "../index.js";
-import { ResponseBody } from "./body.js";
+import {
+  CancelledError,
+  type EventLoop,
+  Future,
+  type Semaphore,
+  TimeoutError,
+  type TimerHandle,
+} from "../index.js";
+import { type BodySource, ResponseBody } from "./body.js";
 import {
   ClientConnectionResetError,
   ClientConnectorCertificateError,
@@ -61,8 +68,8 @@ export interface ExchangeOptions {
   readonly viaProxy: boolean;
   /** Decompress gzip/deflate/br bodies. */
   readonly autoDecompress: boolean;
-  /** Called once when the exchange is over (body done, failed or aborted). */
-  readonly onFinish: (() => void) | null;
+  /** Released once when the exchange is over (body done, failed or aborted): the connector's `limit`. */
+  readonly slot: Semaphore | null;
   /** A chunk of the response body (trace `onResponseChunkReceived`), or null. */
   readonly onChunk: ((chunk: Buffer) => void) | null;
   /** A chunk of the request body was sent (trace `onRequestChunkSent`), or null. */
@@ -70,7 +77,7 @@ export interface ExchangeOptions {
 }
 
 /** @internal See the module comment. */
-export class Exchange implements Dispatcher.DispatchHandler {
+export class Exchange implements Dispatcher.DispatchHandler, BodySource {
   readonly #o: ExchangeOptions;
   /** The response head: what the requesting task awaits. */
   readonly head: Future<ResponseHead>;
@@ -84,6 +91,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
   #connectTimer: TimerHandle | null = null;
   #totalTimer: TimerHandle | null = null;
   #decoder: Transform | null = null;
+  /** Bytes went into the decoder (an empty body — a 204, a HEAD — has nothing to decode). */
+  #decoderFed = false;
+  /** undici delivered the whole body; only its end is still to be signalled (nothing to abort). */
+  #bodyComplete = false;
   #finished = false;
 
   constructor(options: ExchangeOptions) {
@@ -116,10 +127,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   /** End the exchange with `err` (the requesting task's error too, if it still waits for the head). */
   abort(err: Error): void {
-    if (this.#finished) return;
-    if (this.#abort !== null) this.#abort(err);
-    else this.#abortReason = err;
+    // A body complete on the wire keeps its connection (a response released before its deferred
+    // end, e.g. a redirect's empty body, must not close a reusable connection).
+    if (this.#finished || this.#bodyComplete) return;
+    // Fail first: undici's abort calls onError at once, and its translated error must not replace
+    // `err` (a signal's reason is what the request throws).
+    const abort = this.#abort;
+    if (abort === null) this.#abortReason = err;
     this.#fail(err);
+    if (abort !== null) abort(err);
   }
 
   /** Whether the exchange is over. */
@@ -129,8 +145,27 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   // ---- undici's handler interface ----
 
+  /**
+   * Settled when undici hands the request to a connection (its head is written next) or the
+   * exchange fails first: the moment of the trace `onRequestHeadersSent`.
+   */
+  whenConnected(): Future<void> {
+    if (this.#connectedWaiter === null) {
+      this.#connectedWaiter = new Future<void>({ loop: this.#o.loop });
+      if (this.connected || this.#finished) this.#connectedWaiter.setResult();
+    }
+    return this.#connectedWaiter;
+  }
+  #connectedWaiter: Future<void> | null = null;
+
+  #wakeConnected(): void {
+    const w = this.#connectedWaiter;
+    if (w !== null && !w.done()) ioTurn(this.#o.loop, settle, w);
+  }
+
   onConnect(abort: (err?: Error) => void): void {
     this.connected = true;
+    this.#wakeConnected();
     this.#clearConnectTimer();
     if (this.#abortReason !== null) abort(this.#abortReason);
     else this.#abort = abort;
@@ -149,9 +184,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
         if (name === "content-encoding") encoding = s.trim().toLowerCase();
       }
     }
-    const body = new ResponseBody(this.#o.loop, { pause: () => {}, resume: () => this.#resumeSource() }, () =>
-      this.#finish(),
-    );
+    const body = new ResponseBody(this.#o.loop, this);
     this.body = body;
     if (encoding !== null) this.#decoder = this.#makeDecoder(encoding, body);
     if (!this.head.done())
@@ -162,18 +195,24 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onData(chunk: Buffer): boolean {
     this.#o.onChunk?.(chunk);
     const decoder = this.#decoder;
-    if (decoder !== null) return decoder.write(chunk);
+    if (decoder !== null) {
+      this.#decoderFed = true;
+      return decoder.write(chunk);
+    }
     return this.body!.push(chunk);
   }
 
   onComplete(_trailers: string[] | null): void {
     this.#clearTimers();
     const decoder = this.#decoder;
-    if (decoder !== null) decoder.end();
+    if (decoder !== null && this.#decoderFed) decoder.end();
     // After undici's own bookkeeping: a task woken by the end and making its next request at once
     // then finds this connection free again. With pipelining 1, undici frees the connection in a
     // `setImmediate` queued right after this call returns: ours, queued from a microtask, runs after it.
-    else if (this.body !== null) queueMicrotask(this.#endBodySoon);
+    else if (this.body !== null) {
+      this.#bodyComplete = true;
+      queueMicrotask(this.#endBodySoon);
+    }
   }
 
   readonly #endBodySoon = (): void => {
@@ -191,6 +230,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
       (e instanceof ServerDisconnectedError || e instanceof ClientConnectionResetError)
     )
       e = new ClientPayloadError(`Response payload is not completed: ${e.message}`, { cause: e });
+    // A malformed body (bad chunk framing …) is the payload's error, as aiohttp's TransferEncodingError.
+    else if (this.body !== null && e instanceof ClientResponseError && e.cause === err)
+      e = new ClientPayloadError(`Response payload is not completed: ${err.message}`, { cause: err });
     this.#fail(e);
   }
 
@@ -201,8 +243,16 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   // ---- internals ----
 
-  /** The body wants data again: the decoder's output flows again, and undici's input with it. */
-  #resumeSource(): void {
+  /** @internal (BodySource) Pausing is undici's: `onData` returns false. */
+  pause(): void {}
+
+  /** @internal (BodySource) The body is over. */
+  bodyFinished(): void {
+    this.#finish();
+  }
+
+  /** @internal (BodySource) The body wants data again: the decoder's output flows again, and undici's input with it. */
+  resume(): void {
     const d = this.#decoder;
     if (d !== null && d.isPaused()) d.resume();
     const r = this.#resume;
@@ -218,7 +268,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     d.on("data", (out: Buffer) => {
       if (!body.push(out)) d.pause();
     });
-    d.on("drain", () => this.#resumeSource());
+    d.on("drain", () => this.resume());
     d.on("end", () => body.end());
     d.on("error", (e: Error) => {
       const err = new ClientPayloadError(`Can not decode content-encoding: ${encoding}`, { cause: e });
@@ -229,10 +279,13 @@ export class Exchange implements Dispatcher.DispatchHandler {
 
   #fail(err: Error): void {
     this.#clearTimers();
+    this.#wakeConnected();
     if (!this.head.done()) {
       ioTurn(this.#o.loop, rejectHead, this.head, err);
       this.#finish();
-    } else this.body?.fail(err);
+    } else if (this.body !== null) this.body.fail(err);
+    // The head's Future was cancelled (its task was) before any body: the slot is free again.
+    else this.#finish();
     this.#decoder?.destroy();
   }
 
@@ -240,7 +293,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.#finished) return;
     this.#finished = true;
     this.#clearTimers();
-    this.#o.onFinish?.();
+    this.#o.slot?.release();
   }
 
   #clearConnectTimer(): void {
@@ -257,6 +310,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.#totalTimer = null;
     }
   }
+}
+
+function settle(f: Future<void>): void {
+  if (!f.done()) f.setResult();
 }
 
 function resolveHead(f: Future<ResponseHead>, head: ResponseHead): void {
@@ -282,6 +339,9 @@ export function translate(err: Error, started: boolean, o: ExchangeOptions): Err
   const key = o.connectionKey;
   const base = (e.cause as NodeJS.ErrnoException | undefined) ?? e;
   const sysCode = typeof base?.code === "string" ? base.code : code;
+  // undici's http (non-tunnel) proxy turns a 407 into this error instead of a response.
+  if (o.viaProxy && e.message === "Proxy Authentication Required (407)")
+    return new ClientHttpProxyError(o.requestInfo, { status: 407, message: e.message, cause: err });
   switch (code) {
     case "UND_ERR_CONNECT_TIMEOUT":
       return new ConnectionTimeoutError(`Connection timeout to host ${o.requestInfo.url.href}`, {
@@ -325,7 +385,8 @@ export function translate(err: Error, started: boolean, o: ExchangeOptions): Err
     case "HPE_INVALID_EOF_STATE":
       return new ClientResponseError(o.requestInfo, { status: 400, message: e.message, cause: err });
   }
-  if (code.startsWith("HPE_"))
+  // undici's HTTPParserError often has no code (its llhttp error table is not indexed by number).
+  if (code.startsWith("HPE_") || e.name === "HTTPParserError")
     return new ClientResponseError(o.requestInfo, { status: 400, message: e.message, cause: err });
   if (DNS_CODES.has(sysCode)) return new ClientConnectorDNSError(key, base, { errno: sysCode });
   if (code.startsWith("ERR_TLS_CERT") || /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(sysCode))

@@ -3,8 +3,9 @@
  * query parameters), its headers, its body (`json`, or `data` in any supported shape), its
  * credentials (`BasicAuth`), and the `RequestInfo` its response and errors carry.
  */
-import type { Readable } from "node:stream";
-import { inspect } from "node:util";
+import { Readable } from "node:stream";
+import { inspect, promisify } from "node:util";
+import { createDeflate, createGzip, deflate, gzip } from "node:zlib";
 import { CIMultiDict, CIMultiDictProxy, type LooseHeaders } from "../http/index.js";
 import { ArgumentTypeError, ValueError } from "../index.js";
 import { VERSION } from "../version.js";
@@ -30,6 +31,9 @@ export type RequestData =
   | Readable
   | AsyncIterable<Uint8Array>
   | Readonly<Record<string, string | number>>;
+
+const deflateAsync = promisify(deflate);
+const gzipAsync = promisify(gzip);
 
 /** HTTP Basic credentials (aiohttp's `BasicAuth`). */
 export class BasicAuth {
@@ -142,6 +146,33 @@ export interface PreparedBody {
   readonly contentType: string | null;
   /** Whether it can be sent again (a redirect keeping the body). */
   readonly replayable: boolean;
+  /** `Content-Encoding` to set (the `compress` option), or absent. */
+  readonly contentEncoding?: string;
+}
+
+/**
+ * The body compressed with `deflate` or `gzip` (the `compress` option): in memory for text and
+ * bytes, as a stream for streams.
+ * @throws {ValueError} for another encoding.
+ */
+export async function compressBody(body: PreparedBody, compress: true | string): Promise<PreparedBody> {
+  const encoding = compress === true ? "deflate" : compress.toLowerCase();
+  if (encoding !== "deflate" && encoding !== "gzip")
+    throw new ValueError(`compress must be true, "deflate" or "gzip", got ${inspect(compress)}`);
+  const b = body.body;
+  if (b === null) return body;
+  if (typeof b === "string" || Buffer.isBuffer(b)) {
+    const data = await (encoding === "gzip" ? gzipAsync(b) : deflateAsync(b));
+    return { body: data, contentType: body.contentType, replayable: true, contentEncoding: encoding };
+  }
+  const source = Readable.from(b as AsyncIterable<Uint8Array>);
+  const z = encoding === "gzip" ? createGzip() : createDeflate();
+  return {
+    body: source.pipe(z),
+    contentType: body.contentType,
+    replayable: false,
+    contentEncoding: encoding,
+  };
 }
 
 const NO_BODY: PreparedBody = { body: null, contentType: null, replayable: true };

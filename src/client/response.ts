@@ -132,7 +132,9 @@ export class ClientResponse {
    * `iterChunked(n)`, `iterAny()`, `for await (const line of content)`.
    */
   get content(): StreamReader {
-    return this.#bodyOf().reader;
+    const reader = this.#bodyOf().reader;
+    if (this.#released) closeContent(reader);
+    return reader;
   }
 
   #bodyOf(): ResponseBody {
@@ -144,9 +146,9 @@ export class ClientResponse {
    * @throws {ClientPayloadError} when it is cut short or malformed; `ClientConnectionError` when released.
    */
   async read(): Promise<Buffer> {
-    if (this.#body !== null) return this.#body;
-    // aiohttp: a released response's body is gone (read it before releasing).
+    // aiohttp: a released response's body is gone, even one read before (read it before releasing).
     if (this.#released) throw new ClientConnectionError("Connection closed");
+    if (this.#body !== null) return this.#body;
     const body = this.#bodyOf();
     if (body.streaming) {
       this.#body = await body.reader.read();
@@ -233,6 +235,8 @@ export class ClientResponse {
     const ex = this.#exchange;
     if (!ex.finished) ex.abort(new ClientConnectionError("Connection closed"));
     ex.body?.drop();
+    // aiohttp: reading `content` after release fails, whatever was buffered.
+    if (ex.body?.streaming === true) closeContent(ex.body.reader);
   }
 
   /** Same as {@link release} (aiohttp's `close()`). */
@@ -248,6 +252,10 @@ export class ClientResponse {
   [inspect.custom](): string {
     return `<ClientResponse(${this.url.href}) [${this.status} ${this.reason}]>`;
   }
+}
+
+function closeContent(reader: StreamReader): void {
+  if (reader.exception() === null) reader.setException(new ClientConnectionError("Connection closed"));
 }
 
 function isKnownEncoding(name: string): boolean {

@@ -9,6 +9,7 @@
 import { inspect } from "node:util";
 import type { Dispatcher } from "undici";
 import { CIMultiDict, type LooseHeaders } from "../http/index.js";
+import { WSCloseCode } from "../http/ws-message.js";
 import {
   ArgumentTypeError,
   CancelledError,
@@ -24,6 +25,7 @@ import { type ConnectHooks, TCPConnector as Connector, type TCPConnector } from 
 import { type AbstractCookieJar, CookieJar, type CookiesInit } from "./cookiejar.js";
 import { DeadlineList } from "./deadlines.js";
 import {
+  InvalidURL,
   InvalidUrlRedirectClientError,
   NonHttpUrlRedirectClientError,
   RedirectClientError,
@@ -34,6 +36,7 @@ import {
   AUTO_HEADERS,
   BasicAuth,
   buildUrl,
+  compressBody,
   mergeHeaders,
   type Params,
   type PreparedBody,
@@ -123,6 +126,8 @@ export interface RequestOptions {
   traceRequestCtx?: unknown;
   /** Overrides the session's `autoDecompress`. */
   autoDecompress?: boolean;
+  /** Compress the body: `true` or `"deflate"`, or `"gzip"`, with `Content-Encoding` set. */
+  compress?: boolean | "deflate" | "gzip";
 }
 
 const METHOD_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -164,6 +169,8 @@ export class ClientSession {
     options: RequestOptions,
   ) => Coroutine<ClientResponse>;
   #closed = false;
+  /** WebSockets opened with wsConnect (closed with the session, as aiohttp's connector closes them). */
+  readonly #webSockets = new Set<ClientWebSocketResponse>();
 
   constructor(options: ClientSessionOptions = {}) {
     if (options === null || typeof options !== "object")
@@ -194,7 +201,7 @@ export class ClientSession {
     this.#autoDecompress = options.autoDecompress ?? true;
     this.#jsonSerialize = options.jsonSerialize ?? JSON.stringify;
     this.#fallbackCharset = options.fallbackCharsetResolver ?? null;
-    this.#proxy = options.proxy == null ? null : new URL(String(options.proxy));
+    this.#proxy = options.proxy == null ? null : parseProxy(options.proxy);
     this.#proxyAuth = options.proxyAuth ?? null;
     this.#maxRedirects = options.maxRedirects ?? 10;
     this.#requestOp = coroutine((method: string, url: string | URL, opts: RequestOptions) =>
@@ -238,6 +245,11 @@ export class ClientSession {
     if (this.#closed) return;
     this.#closed = true;
     unclosed.unregister(this);
+    const sockets = [...this.#webSockets].filter((w) => !w.closed);
+    this.#webSockets.clear();
+    await Promise.all(
+      sockets.map((w) => w.close({ code: WSCloseCode.GOING_AWAY, message: "session closed" })),
+    );
     if (this.#connectorOwner) await this.#connector.close();
   }
 
@@ -303,7 +315,7 @@ export class ClientSession {
       for (const [k, v] of headers) flat[k] = k in flat ? `${flat[k]}, ${v}` : v;
       const t = this.#timeout;
       const wsUrl = new URL(u.href.replace(/^http/, "ws"));
-      return connectWebSocket(wsUrl, options, {
+      const ws = await connectWebSocket(wsUrl, options, {
         headers: flat,
         handshakeTimeout: t.total ?? t.sockConnect ?? null,
         onResponseHeaders: (h) => {
@@ -311,6 +323,9 @@ export class ClientSession {
           if (sc !== undefined) this.#jar.updateCookiesFromHeaders(sc, u);
         },
       });
+      for (const w of this.#webSockets) if (w.closed) this.#webSockets.delete(w);
+      this.#webSockets.add(ws);
+      return ws;
     })();
   }
 
@@ -363,6 +378,12 @@ export class ClientSession {
     if (!Number.isInteger(maxRedirects) || maxRedirects < 0)
       throw new ValueError(`maxRedirects must be an integer ≥ 0, got ${inspect(maxRedirects)}`);
     let body = prepareBody(options.data, options.json, this.#jsonSerialize);
+    if (options.compress !== undefined && options.compress !== false) {
+      const given = new CIMultiDict<string>((options.headers ?? null) as never);
+      if (given.has("content-encoding"))
+        throw new ValueError("compress can not be set if Content-Encoding header is set");
+      body = await compressBody(body, options.compress);
+    }
     const simple =
       options.headers === undefined &&
       options.skipAutoHeaders === undefined &&
@@ -381,20 +402,18 @@ export class ClientSession {
     const urlAuth = BasicAuth.fromUrl(url);
     if (urlAuth !== null && options.auth != null)
       throw new ValueError("Cannot combine AUTH argument with credentials encoded in URL");
-    if (urlAuth !== null && mergeHeaders(this.#headers, options.headers).has("authorization"))
-      throw new ValueError("Cannot combine AUTHORIZATION header with credentials encoded in URL");
     let auth = options.auth ?? urlAuth ?? this.#auth;
+    if (auth !== null && mergeHeaders(this.#headers, options.headers).has("authorization"))
+      throw new ValueError(
+        "Cannot combine AUTHORIZATION header with AUTH argument or credentials encoded in URL",
+      );
     if (url.username !== "" || url.password !== "") {
       url = new URL(url.href);
       url.username = "";
       url.password = "";
     }
     const proxy =
-      options.proxy === undefined
-        ? this.#proxy
-        : options.proxy === null
-          ? null
-          : new URL(String(options.proxy));
+      options.proxy === undefined ? this.#proxy : options.proxy === null ? null : parseProxy(options.proxy);
     const proxyAuth = options.proxyAuth ?? this.#proxyAuth;
     let proxyHeaders: Record<string, string> | null = options.proxyHeaders ?? null;
     if (proxy !== null && proxyAuth !== null)
@@ -441,13 +460,16 @@ export class ClientSession {
           history.push(resp);
           if (history.length > maxRedirects) {
             resp.release();
-            throw new TooManyRedirects(requestInfo, {
+            throw new TooManyRedirects(history[0]!.requestInfo, {
               status: resp.status,
               message: resp.reason,
               headers: resp.headers,
               history: [...history],
             });
           }
+          // The next hop's headers are edited below (body headers, Authorization, Cookie): build
+          // them now, or the request's own would come back unedited.
+          headers ??= this.#requestHeaders(options, body, auth);
           if (
             (resp.status === 303 && method !== "HEAD") ||
             ((resp.status === 301 || resp.status === 302) && method === "POST")
@@ -517,6 +539,7 @@ export class ClientSession {
     );
     if (body.contentType !== null && !h.has("content-type") && !skip.has("content-type"))
       h.set("Content-Type", body.contentType);
+    if (body.contentEncoding !== undefined) h.set("Content-Encoding", body.contentEncoding);
     if (auth !== null && !h.has("authorization")) h.set("Authorization", auth.encode());
     return h;
   }
@@ -590,7 +613,7 @@ export class ClientSession {
       connectionKey: { host: url.hostname, port, ssl: https },
       viaProxy: o.proxy !== null,
       autoDecompress: o.autoDecompress,
-      onFinish: sem === null ? null : () => sem.release(),
+      slot: sem,
       onChunk:
         trace?.wants("onResponseChunkReceived") === true
           ? (chunk) => void trace.send("onResponseChunkReceived", { method, url, chunk }).catch(logTraceError)
@@ -647,6 +670,9 @@ export class ClientSession {
       body: body.body as Dispatcher.DispatchOptions["body"],
       headersTimeout: timeout.sockRead === null ? 0 : timeout.sockRead * 1000,
       bodyTimeout: timeout.sockRead === null ? 0 : timeout.sockRead * 1000,
+      // Keep the connection after a HEAD too (undici closes it by default; aiohttp keeps it), and
+      // close it after every response with forceClose.
+      reset: connector.forceClose,
     };
     try {
       connector.dispatch(connector.dispatcher(o.proxy, o.proxyHeaders), dispatchOpts, exchange, hooks);
@@ -656,8 +682,12 @@ export class ClientSession {
     try {
       if (hooks !== null && trace !== null && !hooks.created && trace.wants("onConnectionReuseconn"))
         await trace.send("onConnectionReuseconn", {});
-      if (trace !== null && trace.wants("onRequestHeadersSent"))
-        await trace.send("onRequestHeadersSent", { method, url, headers: requestInfo.headers.copy() });
+      if (trace !== null && trace.wants("onRequestHeadersSent")) {
+        // Once a connection has the request (after onConnectionCreateEnd), not when dispatched.
+        await exchange.whenConnected();
+        if (exchange.connected)
+          await trace.send("onRequestHeadersSent", { method, url, headers: requestInfo.headers.copy() });
+      }
       const head = await exchange.head;
       return new ClientResponse({
         method,
@@ -685,6 +715,18 @@ export class ClientSession {
 
   [inspect.custom](): string {
     return `<ClientSession${this.#closed ? " closed" : ""}>`;
+  }
+}
+
+/** A proxy option as a URL (aiohttp: `InvalidURL` for text that is no URL, `TypeError` for other types). */
+function parseProxy(proxy: string | URL): URL {
+  if (proxy instanceof URL) return proxy;
+  if (typeof proxy !== "string")
+    throw new ArgumentTypeError(`proxy must be a string or a URL, got ${inspect(proxy, { depth: 0 })}`);
+  try {
+    return new URL(proxy);
+  } catch (e) {
+    throw new InvalidURL(proxy, "not a valid proxy URL", { cause: e });
   }
 }
 

@@ -2,9 +2,10 @@
  * Client WebSockets (aiohttp's `client_ws.ClientWebSocketResponse` and `ClientSession.ws_connect`),
  * on the `ws` package's client.
  *
- * {@link connectWebSocket} performs the handshake in the calling task (cancelling the task, or a
- * `timeout()` block around it, drops the connection) and returns a {@link ClientWebSocketResponse}:
- * the same message API as the server's `WebSocketResponse` (`http/ws-channel.ts`), plus `autoclose`.
+ * `connectWebSocket` (behind `session.wsConnect`) performs the handshake in the calling task
+ * (cancelling the task, or a `timeout()` block around it, drops the connection) and returns a
+ * {@link ClientWebSocketResponse}: the same message API as the server's `WebSocketResponse`
+ * (`http/ws-channel.ts`), plus `autoclose`.
  */
 import type { IncomingHttpHeaders, IncomingMessage } from "node:http";
 import type { ConnectionOptions } from "node:tls";
@@ -32,7 +33,7 @@ import {
   WSServerHandshakeError,
 } from "./errors.js";
 
-/** Options of {@link connectWebSocket} (`session.wsConnect(url, options)`). */
+/** Options of `session.wsConnect(url, options)`. */
 export interface WSConnectOptions {
   /** Sub-protocols to offer, preferred first; `protocol` is the one the server chose. */
   protocols?: Iterable<string>;
@@ -72,6 +73,12 @@ export interface WSConnectContext {
 /** Node's error codes of a name that did not resolve. */
 const DNS_ERRORS = new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_FAIL", "EAI_NONAME", "EAI_NODATA"]);
 
+/** aiohttp's words for what `ws` refuses in a 101 answer. */
+const HANDSHAKE_MESSAGES: Record<string, string> = {
+  "Invalid Upgrade header": "Invalid upgrade header",
+  "Invalid Sec-WebSocket-Accept header": "Invalid challenge response",
+};
+
 /** The error of a connection attempt that failed before any HTTP answer. */
 function connectorError(key: ConnectionKey, err: Error): Error {
   const code = (err as NodeJS.ErrnoException).code ?? "";
@@ -95,8 +102,8 @@ function headersProxy(headers: IncomingHttpHeaders | Record<string, string>): CI
 }
 
 /**
- * Open a WebSocket to `url` (`ws:`, `wss:`, or `http:` / `https:` for them): the handshake runs in
- * the calling task.
+ * @internal `ClientSession.wsConnect`'s work: open a WebSocket to `url` (`ws:`, `wss:`, or
+ * `http:` / `https:` for them); the handshake runs in the calling task.
  * @throws {NonHttpUrlClientError} for another scheme, {@link ValueError} / {@link ArgumentTypeError}
  * for a bad option, {@link WSServerHandshakeError} when the server refuses the upgrade (a status
  * other than 101, bad handshake headers), {@link ClientConnectorError} when the connection fails,
@@ -165,11 +172,26 @@ export async function connectWebSocket(
     });
   const onError = (err: Error): void => {
     // Before the upgrade: the connection failed. After it: `ws` refused the handshake's headers.
-    fail(response === null ? connectorError(key, err) : handshakeError(err.message, response, err));
+    fail(
+      response === null
+        ? connectorError(key, err)
+        : handshakeError(HANDSHAKE_MESSAGES[err.message] ?? err.message, response, err),
+    );
+  };
+  /** Hand the response headers to the session; what its callback throws fails the handshake. */
+  const seeHeaders = (res: IncomingMessage): boolean => {
+    response = res;
+    try {
+      context.onResponseHeaders?.(res.headers);
+      return true;
+    } catch (e) {
+      fail(e as Error);
+      ws?.terminate();
+      return false;
+    }
   };
   const onUpgrade = (res: IncomingMessage): void => {
-    response = res;
-    context.onResponseHeaders?.(res.headers);
+    if (!seeHeaders(res)) return;
     const chosen = res.headers["sec-websocket-protocol"];
     // Kept from `ws`, which would refuse a protocol it was not told about (see above).
     delete res.headers["sec-websocket-protocol"];
@@ -182,8 +204,7 @@ export async function connectWebSocket(
             .find((p) => settings.protocols.includes(p)) ?? null);
   };
   const onUnexpected = (_req: unknown, res: IncomingMessage): void => {
-    response = res;
-    context.onResponseHeaders?.(res.headers);
+    seeHeaders(res);
     const status = res.statusCode ?? 0;
     fail(handshakeError(status === 101 ? "Invalid connection header" : "Invalid response status", res));
     res.resume();
@@ -222,9 +243,8 @@ export async function connectWebSocket(
   ws.on("upgrade", onUpgrade);
   ws.on("unexpected-response", onUnexpected);
   ws.once("open", onOpen);
-  // After the open, the response's own listeners take over; before it, a failure must not leave an
-  // `error` event without a listener.
   ws.once("close", () => {
+    // (`ws` reports every failure with an `error` first: this only makes sure the handshake ends.)
     if (!fut.done()) fail(new ClientConnectorError(key, new Error("Connection closed during handshake")));
   });
   const timer =

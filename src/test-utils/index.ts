@@ -1,6 +1,7 @@
 /**
  * aiots/test — testing utilities: the virtual-time loop, `TestServer` (an application on a free
- * port) and `makeMockedRequest` (a request without a socket). `TestClient` arrives with the client.
+ * port), `TestClient` (a client session aimed at it, taking paths) and `makeMockedRequest` (a
+ * request without a socket).
  *
  * ```ts
  * import { VirtualTimeLoop } from "aiots/test";
@@ -10,4 +11,5 @@
  */
 export { VirtualTimeLoop } from "../asyncio/virtual-time.js";
 export { VERSION } from "../version.js";
+export { TestClient } from "./client.js";
 export { type MockedRequestOptions, makeMockedRequest, TestServer } from "./web.js";

@@ -2,7 +2,7 @@
 // follows; "aiots:" titles are our own): typed state with AppKey, the lifecycle signals and their order,
 // cleanupCtx (async generators and generator coroutines), freezing, and sub-applications, whose signals
 // the parent runs. Lifecycle tests drive startup()/shutdown()/cleanup() directly or through a real
-// TestServer.
+// server (`TestClient`, in `asyncio.run`).
 //
 // Differences from aiohttp kept on purpose (see src/web/app.ts): state is `app.set(key, v)` /
 // `app.get(key)` (a missing key without a default is a ValueError), and stays writable while the app
@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as asyncio from "../../src/index.js";
 import { ArgumentTypeError, ExceptionGroup, RuntimeError, ValueError } from "../../src/index.js";
-import { TestServer } from "../../src/test-utils/index.js";
+import { TestClient } from "../../src/test-utils/index.js";
 import * as web from "../../src/web/index.js";
 
 /** What a call threw (or undefined). */
@@ -48,6 +48,9 @@ function ctxCoro(out: string[], n: number, fail?: { pre?: unknown; post?: unknow
     if (fail?.post !== undefined) throw fail.post;
   });
 }
+
+/** A test body run on a fresh loop (the client's requests need a running loop). */
+const inLoop = (fn: () => Promise<void>) => () => asyncio.run(fn);
 
 describe("Application: state (test_web_app.py)", () => {
   test("test_appkey", () => {
@@ -95,19 +98,22 @@ describe("Application: state (test_web_app.py)", () => {
     assert.equal(app.get("key"), "value");
   });
 
-  test("aiots: state stays writable while the app runs (aiohttp 3 allows it)", async () => {
-    const key = new web.AppKey<number>("hits");
-    const app = new web.Application();
-    app.set(key, 0);
-    app.router.addGet("/", (req) => {
-      req.app.set(key, req.app.get(key) + 1);
-      return new web.Response({ text: String(req.app.get(key)) });
-    });
-    await using server = await new TestServer(app).start();
-    assert.equal(await (await fetch(server.makeUrl("/"))).text(), "1");
-    assert.equal(await (await fetch(server.makeUrl("/"))).text(), "2");
-    assert.equal(app.get(key), 2);
-  });
+  test(
+    "aiots: state stays writable while the app runs (aiohttp 3 allows it)",
+    inLoop(async () => {
+      const key = new web.AppKey<number>("hits");
+      const app = new web.Application();
+      app.set(key, 0);
+      app.router.addGet("/", (req) => {
+        req.app.set(key, req.app.get(key) + 1);
+        return new web.Response({ text: String(req.app.get(key)) });
+      });
+      await using client = await new TestClient(app).start();
+      assert.equal(await (await client.get("/")).text(), "1");
+      assert.equal(await (await client.get("/")).text(), "2");
+      assert.equal(app.get(key), 2);
+    }),
+  );
 
   test("aiots: constructor options are checked", () => {
     assert.throws(() => new web.Application({ clientMaxSize: -1 }), ValueError);
@@ -222,42 +228,45 @@ describe("Application: signals (test_web_app.py)", () => {
     assert.throws(() => app.cleanupCtx.append({} as unknown as web.CleanupContext), TypeError);
   });
 
-  test("aiots: the whole lifecycle order around a served request (ctx before onStartup, ctx exit before onCleanup)", async () => {
-    const out: string[] = [];
-    const app = new web.Application();
-    app.onStartup.append(() => {
-      out.push("on_startup");
-    });
-    app.cleanupCtx.append(async function* () {
-      out.push("ctx_pre");
-      yield;
-      out.push("ctx_post");
-    });
-    app.onShutdown.append(() => {
-      out.push("on_shutdown");
-    });
-    app.onCleanup.append(() => {
-      out.push("on_cleanup");
-    });
-    app.router.addGet("/", () => {
-      out.push("request");
-      return new web.Response({ text: "ok" });
-    });
-    {
-      await using server = await new TestServer(app).start();
-      out.push("started");
-      assert.equal(await (await fetch(server.makeUrl("/"))).text(), "ok");
-    }
-    assert.deepEqual(out, [
-      "ctx_pre",
-      "on_startup",
-      "started",
-      "request",
-      "on_shutdown",
-      "ctx_post",
-      "on_cleanup",
-    ]);
-  });
+  test(
+    "aiots: the whole lifecycle order around a served request (ctx before onStartup, ctx exit before onCleanup)",
+    inLoop(async () => {
+      const out: string[] = [];
+      const app = new web.Application();
+      app.onStartup.append(() => {
+        out.push("on_startup");
+      });
+      app.cleanupCtx.append(async function* () {
+        out.push("ctx_pre");
+        yield;
+        out.push("ctx_post");
+      });
+      app.onShutdown.append(() => {
+        out.push("on_shutdown");
+      });
+      app.onCleanup.append(() => {
+        out.push("on_cleanup");
+      });
+      app.router.addGet("/", () => {
+        out.push("request");
+        return new web.Response({ text: "ok" });
+      });
+      {
+        await using client = await new TestClient(app).start();
+        out.push("started");
+        assert.equal(await (await client.get("/")).text(), "ok");
+      }
+      assert.deepEqual(out, [
+        "ctx_pre",
+        "on_startup",
+        "started",
+        "request",
+        "on_shutdown",
+        "ctx_post",
+        "on_cleanup",
+      ]);
+    }),
+  );
 });
 
 describe("Application: cleanupCtx (test_web_app.py)", () => {
@@ -465,34 +474,40 @@ describe("Application: freezing (test_web_app.py, test_urldispatch.py)", () => {
     assert.equal(sub.frozen, true);
   });
 
-  test("aiots: after start, adding a route, a sub-app, a signal handler or a context is a RuntimeError", async () => {
-    const app = new web.Application();
-    app.router.addGet("/", () => new web.Response({ text: "ok" }));
-    await using server = await new TestServer(app).start();
-    const h = () => new web.Response();
-    const attempts: [string, () => unknown][] = [
-      ["addGet", () => app.router.addGet("/late", h)],
-      ["addRoute", () => app.router.addRoute("POST", "/late", h)],
-      ["addRoutes", () => app.addRoutes([web.get("/late", h)])],
-      ["addSubapp", () => app.addSubapp("/late", new web.Application())],
-      ["onStartup", () => app.onStartup.append(() => {})],
-      ["onShutdown", () => app.onShutdown.append(() => {})],
-      ["onCleanup", () => app.onCleanup.append(() => {})],
-      ["cleanupCtx", () => app.cleanupCtx.append(async function* () {})],
-    ];
-    for (const [what, fn] of attempts) assert.ok(thrownBy(fn) instanceof RuntimeError, what);
-    assert.equal((await fetch(server.makeUrl("/late"))).status, 404);
-  });
+  test(
+    "aiots: after start, adding a route, a sub-app, a signal handler or a context is a RuntimeError",
+    inLoop(async () => {
+      const app = new web.Application();
+      app.router.addGet("/", () => new web.Response({ text: "ok" }));
+      await using client = await new TestClient(app).start();
+      const h = () => new web.Response();
+      const attempts: [string, () => unknown][] = [
+        ["addGet", () => app.router.addGet("/late", h)],
+        ["addRoute", () => app.router.addRoute("POST", "/late", h)],
+        ["addRoutes", () => app.addRoutes([web.get("/late", h)])],
+        ["addSubapp", () => app.addSubapp("/late", new web.Application())],
+        ["onStartup", () => app.onStartup.append(() => {})],
+        ["onShutdown", () => app.onShutdown.append(() => {})],
+        ["onCleanup", () => app.onCleanup.append(() => {})],
+        ["cleanupCtx", () => app.cleanupCtx.append(async function* () {})],
+      ];
+      for (const [what, fn] of attempts) assert.ok(thrownBy(fn) instanceof RuntimeError, what);
+      assert.equal((await client.get("/late")).status, 404);
+    }),
+  );
 
-  test("aiots: after start, the middleware list cannot change", async () => {
-    const app = new web.Application({ middlewares: [async (req, handler) => await handler(req)] });
-    app.router.addGet("/", () => new web.Response({ text: "ok" }));
-    await using server = await new TestServer(app).start();
-    const extra: web.Middleware = async () => new web.Response({ text: "late middleware" });
-    assert.throws(() => (app.middlewares as web.Middleware[]).push(extra), TypeError);
-    assert.equal(app.middlewares.length, 1);
-    assert.equal(await (await fetch(server.makeUrl("/"))).text(), "ok");
-  });
+  test(
+    "aiots: after start, the middleware list cannot change",
+    inLoop(async () => {
+      const app = new web.Application({ middlewares: [async (req, handler) => await handler(req)] });
+      app.router.addGet("/", () => new web.Response({ text: "ok" }));
+      await using client = await new TestClient(app).start();
+      const extra: web.Middleware = async () => new web.Response({ text: "late middleware" });
+      assert.throws(() => (app.middlewares as web.Middleware[]).push(extra), TypeError);
+      assert.equal(app.middlewares.length, 1);
+      assert.equal(await (await client.get("/")).text(), "ok");
+    }),
+  );
 
   test("test_frozen_router_subapp: a frozen app cannot be mounted", () => {
     const app = new web.Application();
@@ -532,50 +547,56 @@ describe("Application: sub-applications (test_web_app.py, test_urldispatch.py)",
     assert.deepEqual(app.subapps, [sub]);
   });
 
-  test("aiots: a trailing slash of the prefix is dropped, a missing leading one added", async () => {
-    const app = new web.Application();
-    const a = new web.Application();
-    a.router.addGet("/x", () => new web.Response({ text: "a" }));
-    const b = new web.Application();
-    b.router.addGet("/x", () => new web.Response({ text: "b" }));
-    app.addSubapp("/a/", a);
-    app.addSubapp("b", b);
-    assert.equal(String(a), "<Application /a>");
-    await using server = await new TestServer(app).start();
-    assert.equal(await (await fetch(server.makeUrl("/a/x"))).text(), "a");
-    assert.equal(await (await fetch(server.makeUrl("/b/x"))).text(), "b");
-  });
+  test(
+    "aiots: a trailing slash of the prefix is dropped, a missing leading one added",
+    inLoop(async () => {
+      const app = new web.Application();
+      const a = new web.Application();
+      a.router.addGet("/x", () => new web.Response({ text: "a" }));
+      const b = new web.Application();
+      b.router.addGet("/x", () => new web.Response({ text: "b" }));
+      app.addSubapp("/a/", a);
+      app.addSubapp("b", b);
+      assert.equal(String(a), "<Application /a>");
+      await using client = await new TestClient(app).start();
+      assert.equal(await (await client.get("/a/x")).text(), "a");
+      assert.equal(await (await client.get("/b/x")).text(), "b");
+    }),
+  );
 
-  test("test_subapp_on_startup: the parent runs the sub-app's signals and contexts", async () => {
-    const sub = new web.Application();
-    const started = new web.AppKey<boolean>("startup");
-    const out: string[] = [];
-    sub.onStartup.append((a) => {
-      out.push(`startup ${a === sub}`);
-      a.set(started, true);
-    });
-    sub.cleanupCtx.append(async function* (a) {
-      out.push(`ctx_pre ${a === sub}`);
-      yield;
-      out.push("ctx_post");
-    });
-    sub.onShutdown.append((a) => {
-      out.push(`shutdown ${a === sub}`);
-    });
-    sub.onCleanup.append((a) => {
-      out.push(`cleanup ${a === sub}`);
-    });
-    sub.router.addGet("/", (req) => new web.Response({ text: String(req.app.get(started)) }));
-    const app = new web.Application();
-    app.addSubapp("/subapp", sub);
-    assert.deepEqual(out, []);
-    {
-      await using server = await new TestServer(app).start();
-      assert.deepEqual(out, ["ctx_pre true", "startup true"]);
-      assert.equal(await (await fetch(server.makeUrl("/subapp/"))).text(), "true");
-    }
-    assert.deepEqual(out, ["ctx_pre true", "startup true", "shutdown true", "ctx_post", "cleanup true"]);
-  });
+  test(
+    "test_subapp_on_startup: the parent runs the sub-app's signals and contexts",
+    inLoop(async () => {
+      const sub = new web.Application();
+      const started = new web.AppKey<boolean>("startup");
+      const out: string[] = [];
+      sub.onStartup.append((a) => {
+        out.push(`startup ${a === sub}`);
+        a.set(started, true);
+      });
+      sub.cleanupCtx.append(async function* (a) {
+        out.push(`ctx_pre ${a === sub}`);
+        yield;
+        out.push("ctx_post");
+      });
+      sub.onShutdown.append((a) => {
+        out.push(`shutdown ${a === sub}`);
+      });
+      sub.onCleanup.append((a) => {
+        out.push(`cleanup ${a === sub}`);
+      });
+      sub.router.addGet("/", (req) => new web.Response({ text: String(req.app.get(started)) }));
+      const app = new web.Application();
+      app.addSubapp("/subapp", sub);
+      assert.deepEqual(out, []);
+      {
+        await using client = await new TestClient(app).start();
+        assert.deepEqual(out, ["ctx_pre true", "startup true"]);
+        assert.equal(await (await client.get("/subapp/")).text(), "true");
+      }
+      assert.deepEqual(out, ["ctx_pre true", "startup true", "shutdown true", "ctx_post", "cleanup true"]);
+    }),
+  );
 
   test("aiots: parent and sub-app signals interleave in mounting order", async () => {
     const out: string[] = [];
@@ -595,65 +616,71 @@ describe("Application: sub-applications (test_web_app.py, test_urldispatch.py)",
     assert.deepEqual(out, ["root 1", "sub", "root 2"]);
   });
 
-  test("test_subapp_chained_config_dict_visibility (aiots: request.app and matchInfo.apps)", async () => {
-    const key1 = new web.AppKey<string>("key1");
-    const key2 = new web.AppKey<string>("key2");
-    const root = new web.Application();
-    root.set(key1, "val1");
-    const sub = new web.Application();
-    sub.set(key2, "val2");
-    const seen: string[] = [];
-    root.addRoutes([
-      web.get("/", (req) => {
-        seen.push(`root: ${req.app === root} ${req.app.get(key1)} ${req.app.has(key2)}`);
-        return new web.Response({ status: 200 });
-      }),
-    ]);
-    sub.addRoutes([
-      web.get("/", (req) => {
-        const [outer, inner] = req.matchInfo.apps;
-        seen.push(`sub: ${req.app === sub} ${outer!.get(key1)} ${inner!.get(key2)}`);
-        return new web.Response({ status: 201 });
-      }),
-    ]);
-    root.addSubapp("/sub", sub);
-    await using server = await new TestServer(root).start();
-    assert.equal((await fetch(server.makeUrl("/"))).status, 200);
-    assert.equal((await fetch(server.makeUrl("/sub/"))).status, 201);
-    assert.deepEqual(seen, ["root: true val1 false", "sub: true val1 val2"]);
-  });
+  test(
+    "test_subapp_chained_config_dict_visibility (aiots: request.app and matchInfo.apps)",
+    inLoop(async () => {
+      const key1 = new web.AppKey<string>("key1");
+      const key2 = new web.AppKey<string>("key2");
+      const root = new web.Application();
+      root.set(key1, "val1");
+      const sub = new web.Application();
+      sub.set(key2, "val2");
+      const seen: string[] = [];
+      root.addRoutes([
+        web.get("/", (req) => {
+          seen.push(`root: ${req.app === root} ${req.app.get(key1)} ${req.app.has(key2)}`);
+          return new web.Response({ status: 200 });
+        }),
+      ]);
+      sub.addRoutes([
+        web.get("/", (req) => {
+          const [outer, inner] = req.matchInfo.apps;
+          seen.push(`sub: ${req.app === sub} ${outer!.get(key1)} ${inner!.get(key2)}`);
+          return new web.Response({ status: 201 });
+        }),
+      ]);
+      root.addSubapp("/sub", sub);
+      await using client = await new TestClient(root).start();
+      assert.equal((await client.get("/")).status, 200);
+      assert.equal((await client.get("/sub/")).status, 201);
+      assert.deepEqual(seen, ["root: true val1 false", "sub: true val1 val2"]);
+    }),
+  );
 
-  test("aiots: nested sub-applications start depth first and stop in the same order", async () => {
-    const out: string[] = [];
-    const root = new web.Application();
-    const mid = new web.Application();
-    const leaf = new web.Application();
-    for (const [name, a] of [
-      ["root", root],
-      ["mid", mid],
-      ["leaf", leaf],
-    ] as const) {
-      a.onStartup.append(() => {
-        out.push(`start ${name}`);
-      });
-      a.onCleanup.append(() => {
-        out.push(`cleanup ${name}`);
-      });
-    }
-    leaf.router.addGet("/x", () => new web.Response({ text: "leaf" }));
-    mid.addSubapp("/leaf", leaf);
-    root.addSubapp("/mid", mid);
-    {
-      await using server = await new TestServer(root).start();
-      assert.equal(await (await fetch(server.makeUrl("/mid/leaf/x"))).text(), "leaf");
-    }
-    assert.deepEqual(out, [
-      "start root",
-      "start mid",
-      "start leaf",
-      "cleanup root",
-      "cleanup mid",
-      "cleanup leaf",
-    ]);
-  });
+  test(
+    "aiots: nested sub-applications start depth first and stop in the same order",
+    inLoop(async () => {
+      const out: string[] = [];
+      const root = new web.Application();
+      const mid = new web.Application();
+      const leaf = new web.Application();
+      for (const [name, a] of [
+        ["root", root],
+        ["mid", mid],
+        ["leaf", leaf],
+      ] as const) {
+        a.onStartup.append(() => {
+          out.push(`start ${name}`);
+        });
+        a.onCleanup.append(() => {
+          out.push(`cleanup ${name}`);
+        });
+      }
+      leaf.router.addGet("/x", () => new web.Response({ text: "leaf" }));
+      mid.addSubapp("/leaf", leaf);
+      root.addSubapp("/mid", mid);
+      {
+        await using client = await new TestClient(root).start();
+        assert.equal(await (await client.get("/mid/leaf/x")).text(), "leaf");
+      }
+      assert.deepEqual(out, [
+        "start root",
+        "start mid",
+        "start leaf",
+        "cleanup root",
+        "cleanup mid",
+        "cleanup leaf",
+      ]);
+    }),
+  );
 });

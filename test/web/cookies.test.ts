@@ -1,39 +1,20 @@
 // Port of the cookie behaviour checked by aiohttp's tests/test_web_response.py (test_response_cookies,
 // test_response_cookie_path, test_response_cookie__issue_del_cookie, test_cookie_set_after_prepare,
 // test_set_cookie_*) and tests/test_web_request.py's request.cookies tests, through real sockets
-// where the wire matters. Each title names the aiohttp test it follows; "aiots:" titles are our own.
+// (`TestClient`, in `asyncio.run`) where the wire matters. Each title names the aiohttp test it follows; "aiots:" titles are our own.
 //
 // Differences kept on purpose: `response.cookies` is a read-only map of name → the whole Set-Cookie
 // value (aiohttp: a SimpleCookie of Morsels, editable in place); changing cookies after prepare() is
 // a RuntimeError (aiohttp: RuntimeError too, for set_cookie; its del_cookie is silently late).
 import assert from "node:assert/strict";
-import * as http from "node:http";
 import { describe, test } from "node:test";
+import * as asyncio from "../../src/index.js";
 import { RuntimeError, ValueError } from "../../src/index.js";
-import { makeMockedRequest, TestServer } from "../../src/test-utils/index.js";
+import { makeMockedRequest, TestClient } from "../../src/test-utils/index.js";
 import * as web from "../../src/web/index.js";
 
-/** GET `path` with node:http (raw headers: every Set-Cookie line as sent). */
-function get(
-  url: URL,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; setCookie: string[]; body: string }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, { headers, agent: false }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () =>
-          resolve({
-            status: res.statusCode!,
-            setCookie: res.headers["set-cookie"] ?? [],
-            body: Buffer.concat(chunks).toString(),
-          }),
-        );
-      })
-      .on("error", reject);
-  });
-}
+/** A test body run on a fresh loop (the client's requests need a running loop). */
+const inLoop = (fn: () => Promise<void>) => () => asyncio.run(fn);
 
 describe("response cookies", () => {
   test("test_response_cookies: set, replace, delete, domain", () => {
@@ -71,70 +52,79 @@ describe("response cookies", () => {
     );
   });
 
-  test("test_cookie_set_after_prepare: cookies are fixed once the headers left", async () => {
-    const app = new web.Application();
-    let errors: unknown[] = [];
-    app.router.addGet("/", async (request) => {
-      const resp = new web.StreamResponse();
-      resp.setCookie("before", "1");
-      await resp.prepare(request);
-      errors = [
-        (() => {
-          try {
-            resp.setCookie("after", "2");
-          } catch (e) {
-            return e;
-          }
-        })(),
-        (() => {
-          try {
-            resp.delCookie("before");
-          } catch (e) {
-            return e;
-          }
-        })(),
-      ];
-      await resp.writeEof("ok");
-      return resp;
-    });
-    await using server = await new TestServer(app).start();
-    const res = await get(server.makeUrl("/"));
-    assert.deepEqual(res.setCookie, ["before=1; Path=/"]);
-    assert.ok(errors[0] instanceof RuntimeError);
-    assert.ok(errors[1] instanceof RuntimeError);
-  });
+  test(
+    "test_cookie_set_after_prepare: cookies are fixed once the headers left",
+    inLoop(async () => {
+      const app = new web.Application();
+      let errors: unknown[] = [];
+      app.router.addGet("/", async (request) => {
+        const resp = new web.StreamResponse();
+        resp.setCookie("before", "1");
+        await resp.prepare(request);
+        errors = [
+          (() => {
+            try {
+              resp.setCookie("after", "2");
+            } catch (e) {
+              return e;
+            }
+          })(),
+          (() => {
+            try {
+              resp.delCookie("before");
+            } catch (e) {
+              return e;
+            }
+          })(),
+        ];
+        await resp.writeEof("ok");
+        return resp;
+      });
+      await using client = await new TestClient(app).start();
+      const res = await client.get("/");
+      assert.deepEqual(res.headers.getAll("set-cookie"), ["before=1; Path=/"]);
+      assert.ok(errors[0] instanceof RuntimeError);
+      assert.ok(errors[1] instanceof RuntimeError);
+    }),
+  );
 
-  test("aiots: several cookies leave as separate Set-Cookie lines, next to other headers", async () => {
-    const app = new web.Application();
-    app.router.addGet("/", () => {
-      const resp = new web.Response({ text: "hi", headers: { "X-Other": "1" } });
-      resp.setCookie("sid", "abc", { httpOnly: true, secure: true, sameSite: "Lax" });
-      resp.setCookie("theme", "dark mode", { maxAge: 3600, path: null });
-      resp.delCookie("old");
-      return resp;
-    });
-    await using server = await new TestServer(app).start();
-    const res = await get(server.makeUrl("/"));
-    assert.equal(res.body, "hi");
-    assert.deepEqual(res.setCookie, [
-      "sid=abc; HttpOnly; Path=/; SameSite=Lax; Secure",
-      'theme="dark mode"; Max-Age=3600',
-      'old=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/',
-    ]);
-  });
+  test(
+    "aiots: several cookies leave as separate Set-Cookie lines, next to other headers",
+    inLoop(async () => {
+      const app = new web.Application();
+      app.router.addGet("/", () => {
+        const resp = new web.Response({ text: "hi", headers: { "X-Other": "1" } });
+        resp.setCookie("sid", "abc", { httpOnly: true, secure: true, sameSite: "Lax" });
+        resp.setCookie("theme", "dark mode", { maxAge: 3600, path: null });
+        resp.delCookie("old");
+        return resp;
+      });
+      await using client = await new TestClient(app).start();
+      const res = await client.get("/");
+      assert.equal(await res.text(), "hi");
+      assert.deepEqual(res.headers.getAll("set-cookie"), [
+        "sid=abc; HttpOnly; Path=/; SameSite=Lax; Secure",
+        'theme="dark mode"; Max-Age=3600',
+        'old=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/',
+      ]);
+    }),
+  );
 
-  test("aiots: a Set-Cookie added through headers is kept beside setCookie's", async () => {
-    const app = new web.Application();
-    app.router.addGet("/", () => {
-      const resp = new web.Response({ text: "x" });
-      resp.headers.add("Set-Cookie", "raw=1");
-      resp.setCookie("made", "2");
-      return resp;
-    });
-    await using server = await new TestServer(app).start();
-    const res = await get(server.makeUrl("/"));
-    assert.deepEqual(res.setCookie, ["raw=1", "made=2; Path=/"]);
-  });
+  test(
+    "aiots: a Set-Cookie added through headers is kept beside setCookie's",
+    inLoop(async () => {
+      const app = new web.Application();
+      app.router.addGet("/", () => {
+        const resp = new web.Response({ text: "x" });
+        resp.headers.add("Set-Cookie", "raw=1");
+        resp.setCookie("made", "2");
+        return resp;
+      });
+      await using client = await new TestClient(app).start();
+      const res = await client.get("/");
+      assert.deepEqual(res.headers.getAll("set-cookie"), ["raw=1", "made=2; Path=/"]);
+    }),
+  );
 
   test("aiots: header injection through a name, value or attribute is refused in the handler", () => {
     const resp = new web.Response();
@@ -145,57 +135,64 @@ describe("response cookies", () => {
     assert.equal(resp.cookies.size, 0, "nothing half-set");
   });
 
-  test("aiots: cookies ride on a returned 302 redirect", async () => {
-    const app = new web.Application();
-    app.router.addGet("/login", () => {
-      const resp = new web.Response({ status: 302, headers: { Location: "/home" } });
-      resp.setCookie("sid", "s1", { httpOnly: true });
-      return resp;
-    });
-    await using server = await new TestServer(app).start();
-    const res = await get(server.makeUrl("/login"));
-    assert.equal(res.status, 302);
-    assert.deepEqual(res.setCookie, ["sid=s1; HttpOnly; Path=/"]);
-  });
+  test(
+    "aiots: cookies ride on a returned 302 redirect",
+    inLoop(async () => {
+      const app = new web.Application();
+      app.router.addGet("/login", () => {
+        const resp = new web.Response({ status: 302, headers: { Location: "/home" } });
+        resp.setCookie("sid", "s1", { httpOnly: true });
+        return resp;
+      });
+      await using client = await new TestClient(app).start();
+      const res = await client.get("/login", { allowRedirects: false });
+      assert.equal(res.status, 302);
+      assert.deepEqual(res.headers.getAll("set-cookie"), ["sid=s1; HttpOnly; Path=/"]);
+    }),
+  );
 });
 
 describe("request cookies", () => {
-  test("test_request_cookie: parsed from the Cookie header on a real request", async () => {
-    const app = new web.Application();
-    app.router.addGet("/", (request) => web.jsonResponse(Object.fromEntries(request.cookies)));
-    await using server = await new TestServer(app).start();
-    const res = await get(server.makeUrl("/"), {
-      Cookie: 'sid=abc; ISAWPLB{DB45DF86-F806-407C-932C-D52A60E4019E}=x; q="a;b"; broken="open; after=1',
-    });
-    assert.deepEqual(JSON.parse(res.body), {
-      sid: "abc",
-      "ISAWPLB{DB45DF86-F806-407C-932C-D52A60E4019E}": "x",
-      q: "a;b",
-      broken: '"open',
-      after: "1",
-    });
-  });
+  test(
+    "test_request_cookie: parsed from the Cookie header on a real request",
+    inLoop(async () => {
+      const app = new web.Application();
+      app.router.addGet("/", (request) => web.jsonResponse(Object.fromEntries(request.cookies)));
+      await using client = await new TestClient(app).start();
+      const res = await client.get("/", {
+        headers: {
+          Cookie: 'sid=abc; ISAWPLB{DB45DF86-F806-407C-932C-D52A60E4019E}=x; q="a;b"; broken="open; after=1',
+        },
+      });
+      assert.deepEqual(await res.json(), {
+        sid: "abc",
+        "ISAWPLB{DB45DF86-F806-407C-932C-D52A60E4019E}": "x",
+        q: "a;b",
+        broken: '"open',
+        after: "1",
+      });
+    }),
+  );
 
-  test("aiots: a cookie set by the server comes back through fetch round trip", async () => {
-    const app = new web.Application();
-    app.router.addGet("/set", () => {
-      const resp = new web.Response({ text: "set" });
-      resp.setCookie("greeting", "hello, world");
-      return resp;
-    });
-    app.router.addGet(
-      "/read",
-      (request) => new web.Response({ text: request.cookies.get("greeting") ?? "none" }),
-    );
-    await using server = await new TestServer(app).start();
-    const first = await fetch(server.makeUrl("/set"));
-    const setCookie = first.headers.getSetCookie();
-    await first.text();
-    assert.deepEqual(setCookie, ['greeting="hello, world"; Path=/']);
-    const pair = setCookie[0]!.split("; ")[0]!; // what a browser sends back
-    const second = await fetch(server.makeUrl("/read"), { headers: { Cookie: pair } });
-    assert.equal(await second.text(), "hello, world");
-  });
+  test(
+    "aiots: a cookie set by the server comes back through the client's cookie jar",
+    inLoop(async () => {
+      const app = new web.Application();
+      app.router.addGet("/set", () => {
+        const resp = new web.Response({ text: "set" });
+        resp.setCookie("greeting", "hello, world");
+        return resp;
+      });
+      app.router.addGet(
+        "/read",
+        (request) => new web.Response({ text: request.cookies.get("greeting") ?? "none" }),
+      );
+      await using client = await new TestClient(app).start();
+      const first = await client.get("/set");
+      assert.deepEqual(first.headers.getAll("set-cookie"), ['greeting="hello, world"; Path=/']);
+      assert.equal(await (await client.get("/read")).text(), "hello, world");
+    }),
+  );
 
   test("test_request_cookies_edge_cases: repeated and malformed pairs on a mocked request", () => {
     const req = makeMockedRequest("GET", "/", {

@@ -1,17 +1,21 @@
 // Port of the behaviour checked by aiohttp's tests/test_web_request.py: each test names the aiohttp
 // test it follows. Most use `makeMockedRequest` (no socket); the last group goes through a real
-// server (`TestServer` on 127.0.0.1:0, closed by each test). Differences from aiohttp kept on purpose
+// server (`TestClient` on 127.0.0.1:0, in `asyncio.run`, closed by each test). Differences from aiohttp kept on purpose
 // are said in the test title: `rawPath` has no query string (aiohttp's `raw_path` has), and a mocked
 // request has no socket, so no remote address and `localhost` as its host fallback.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { inspect } from "node:util";
+import * as asyncio from "../../src/index.js";
 import { ArgumentTypeError, ValueError } from "../../src/index.js";
-import { makeMockedRequest, TestServer } from "../../src/test-utils/index.js";
+import { makeMockedRequest, TestClient, TestServer } from "../../src/test-utils/index.js";
 import * as web from "../../src/web/index.js";
 import { rawExchange } from "./helpers.js";
 
 const mocked = makeMockedRequest;
+
+/** A test body run on a fresh loop (the client's requests need a running loop). */
+const inLoop = (fn: () => Promise<void>) => () => asyncio.run(fn);
 
 describe("construction and URL parts", () => {
   test("test_ctor: method, version, paths, query and headers of a mocked request", () => {
@@ -430,19 +434,22 @@ describe("state, matchInfo and clone()", () => {
     assert.equal(req2.get("key"), "val2");
   });
 
-  test("matchInfo is typed from the route's path literal", async () => {
-    const app = new web.Application();
-    const route = app.router.addGet("/users/{id}/posts/{post:\\d+}", (request) => {
-      const id: string = request.matchInfo.get("id");
-      const post: string = request.matchInfo.get("post");
-      return new web.Response({ text: `${id}/${post}` });
-    });
-    assert.ok(route);
-    await using server = await new TestServer(app).start();
-    const r = await fetch(server.makeUrl("/users/ann/posts/7"));
-    assert.equal(await r.text(), "ann/7");
-    assert.equal((await fetch(server.makeUrl("/users/ann/posts/x"))).status, 404);
-  });
+  test(
+    "matchInfo is typed from the route's path literal",
+    inLoop(async () => {
+      const app = new web.Application();
+      const route = app.router.addGet("/users/{id}/posts/{post:\\d+}", (request) => {
+        const id: string = request.matchInfo.get("id");
+        const post: string = request.matchInfo.get("post");
+        return new web.Response({ text: `${id}/${post}` });
+      });
+      assert.ok(route);
+      await using client = await new TestClient(app).start();
+      const r = await client.get("/users/ann/posts/7");
+      assert.equal(await r.text(), "ann/7");
+      assert.equal((await client.get("/users/ann/posts/x")).status, 404);
+    }),
+  );
 });
 
 describe("bodies", () => {
@@ -565,22 +572,21 @@ describe("bodies", () => {
 });
 
 describe("over a real connection", () => {
-  test("test_json: text() then json() of a JSON body", async () => {
-    const seen: unknown[] = [];
-    const app = new web.Application();
-    app.router.addPost("/", async (request) => {
-      seen.push(await request.text(), request.headers.get("Content-Type"), await request.json());
-      return new web.Response();
-    });
-    await using server = await new TestServer(app).start();
-    const r = await fetch(server.makeUrl("/"), {
-      method: "POST",
-      body: JSON.stringify({ some: "data" }),
-      headers: { "Content-Type": "application/json" },
-    });
-    assert.equal(r.status, 200);
-    assert.deepEqual(seen, ['{"some":"data"}', "application/json", { some: "data" }]);
-  });
+  test(
+    "test_json: text() then json() of a JSON body",
+    inLoop(async () => {
+      const seen: unknown[] = [];
+      const app = new web.Application();
+      app.router.addPost("/", async (request) => {
+        seen.push(await request.text(), request.headers.get("Content-Type"), await request.json());
+        return new web.Response();
+      });
+      await using client = await new TestClient(app).start();
+      const r = await client.post("/", { json: { some: "data" } });
+      assert.equal(r.status, 200);
+      assert.deepEqual(seen, ['{"some":"data"}', "application/json", { some: "data" }]);
+    }),
+  );
 
   test("query, cookies and repeated headers as sent by a client", async () => {
     const seen: Record<string, unknown> = {};
@@ -611,61 +617,78 @@ describe("over a real connection", () => {
     });
   });
 
-  test("request.app is the application; state set by a middleware is read by the handler", async () => {
-    const user = new web.AppKey<string>("user");
-    const app = new web.Application({
-      middlewares: [
-        async (request, handler) => {
-          request.set("user", request.app.get(user));
-          return handler(request);
-        },
-      ],
-    });
-    app.set(user, "ann");
-    let sameApp = false;
-    app.router.addGet("/", (request) => {
-      sameApp = request.app === app;
-      return new web.Response({ text: `hello ${request.get("user")}` });
-    });
-    await using server = await new TestServer(app).start();
-    assert.equal(await (await fetch(server.makeUrl("/"))).text(), "hello ann");
-    assert.ok(sameApp);
-  });
+  test(
+    "request.app is the application; state set by a middleware is read by the handler",
+    inLoop(async () => {
+      const user = new web.AppKey<string>("user");
+      const app = new web.Application({
+        middlewares: [
+          async (request, handler) => {
+            request.set("user", request.app.get(user));
+            return handler(request);
+          },
+        ],
+      });
+      app.set(user, "ann");
+      let sameApp = false;
+      app.router.addGet("/", (request) => {
+        sameApp = request.app === app;
+        return new web.Response({ text: `hello ${request.get("user")}` });
+      });
+      await using client = await new TestClient(app).start();
+      assert.equal(await (await client.get("/")).text(), "hello ann");
+      assert.ok(sameApp);
+    }),
+  );
 
-  test("a request's state is its own: two requests do not share it", async () => {
-    const app = new web.Application();
-    app.router.addGet("/{n}", (request) => {
-      const before = request.get("n");
-      request.set("n", request.matchInfo.get("n"));
-      return new web.Response({ text: `${before}->${request.get("n")}` });
-    });
-    await using server = await new TestServer(app).start();
-    assert.equal(await (await fetch(server.makeUrl("/1"))).text(), "undefined->1");
-    assert.equal(await (await fetch(server.makeUrl("/2"))).text(), "undefined->2");
-  });
+  test(
+    "a request's state is its own: two requests do not share it",
+    inLoop(async () => {
+      const app = new web.Application();
+      app.router.addGet("/{n}", (request) => {
+        const before = request.get("n");
+        request.set("n", request.matchInfo.get("n"));
+        return new web.Response({ text: `${before}->${request.get("n")}` });
+      });
+      await using client = await new TestClient(app).start();
+      assert.equal(await (await client.get("/1")).text(), "undefined->1");
+      assert.equal(await (await client.get("/2")).text(), "undefined->2");
+    }),
+  );
 
-  test("request.keepAlive, contentLength and hasBody of a real request", async () => {
-    const seen: unknown[] = [];
-    const app = new web.Application();
-    app.router.addPost("/", async (request) => {
-      seen.push(request.keepAlive, request.contentLength, request.hasBody, (await request.read()).toString());
-      return new web.Response();
-    });
-    await using server = await new TestServer(app).start();
-    assert.equal((await fetch(server.makeUrl("/"), { method: "POST", body: "12345" })).status, 200);
-    assert.deepEqual(seen, [true, 5, true, "12345"]);
-  });
+  test(
+    "request.keepAlive, contentLength and hasBody of a real request",
+    inLoop(async () => {
+      const seen: unknown[] = [];
+      const app = new web.Application();
+      app.router.addPost("/", async (request) => {
+        seen.push(
+          request.keepAlive,
+          request.contentLength,
+          request.hasBody,
+          (await request.read()).toString(),
+        );
+        return new web.Response();
+      });
+      await using client = await new TestClient(app).start();
+      assert.equal((await client.post("/", { data: "12345" })).status, 200);
+      assert.deepEqual(seen, [true, 5, true, "12345"]);
+    }),
+  );
 
-  test("test_clone (over a connection): a clone with another relUrl, handled by the same handler code", async () => {
-    const seen: unknown[] = [];
-    const app = new web.Application();
-    app.router.addGet("/orig", (request) => {
-      const c = request.clone({ relUrl: "/other?x=1", headers: { "X-New": "1" } });
-      seen.push(c.path, c.query.get("x"), c.headers.get("x-new"), c.remote, request.path);
-      return new web.Response();
-    });
-    await using server = await new TestServer(app).start();
-    await (await fetch(server.makeUrl("/orig"))).text();
-    assert.deepEqual(seen, ["/other", "1", "1", "127.0.0.1", "/orig"]);
-  });
+  test(
+    "test_clone (over a connection): a clone with another relUrl, handled by the same handler code",
+    inLoop(async () => {
+      const seen: unknown[] = [];
+      const app = new web.Application();
+      app.router.addGet("/orig", (request) => {
+        const c = request.clone({ relUrl: "/other?x=1", headers: { "X-New": "1" } });
+        seen.push(c.path, c.query.get("x"), c.headers.get("x-new"), c.remote, request.path);
+        return new web.Response();
+      });
+      await using client = await new TestClient(app).start();
+      await (await client.get("/orig")).text();
+      assert.deepEqual(seen, ["/other", "1", "1", "127.0.0.1", "/orig"]);
+    }),
+  );
 });

@@ -1,7 +1,7 @@
 // Port of the static-file behaviour checked by aiohttp's tests/test_web_urldispatcher.py (and the
 // static parts of test_web_sendfile_functional.py), through real sockets: each test names what it
-// follows. The traversal inputs go through raw `node:net` requests, since `fetch` would normalise
-// them. Every test builds its tree in a fresh temp dir — `root/` served, `secret.txt` beside it —
+// follows. Plain requests go through `TestClient` (in `asyncio.run`); the traversal inputs go through
+// raw `node:net` requests, since a URL would normalise them. Every test builds its tree in a fresh temp dir — `root/` served, `secret.txt` beside it —
 // and removes it after.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -10,8 +10,9 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
+import * as asyncio from "../../src/index.js";
 import { ArgumentTypeError, ValueError } from "../../src/index.js";
-import { TestServer } from "../../src/test-utils/index.js";
+import { TestClient, TestServer } from "../../src/test-utils/index.js";
 import * as web from "../../src/web/index.js";
 import { parseHead, rawExchange, statusLines } from "./helpers.js";
 
@@ -54,33 +55,48 @@ function shape(r: ReturnType<typeof parseHead>) {
   };
 }
 
+/** A test body run on a fresh loop (the client's requests need a running loop). */
+const inLoop = (fn: () => Promise<void>) => () => asyncio.run(fn);
+
 describe("addStatic: serving", () => {
-  test("test_static_file: a file under the prefix, with its type and validators", async () => {
-    await using server = await new TestServer(staticApp()).start();
-    const r = await fetch(server.makeUrl("/static/hello.txt"));
-    assert.equal(r.status, 200);
-    assert.equal(await r.text(), "hello");
-    assert.equal(r.headers.get("content-type"), "text/plain; charset=utf-8");
-    assert.ok(r.headers.get("etag"));
-  });
+  test(
+    "test_static_file: a file under the prefix, with its type and validators",
+    inLoop(async () => {
+      await using client = await new TestClient(staticApp()).start();
+      const r = await client.get("/static/hello.txt");
+      assert.equal(r.status, 200);
+      assert.equal(await r.text(), "hello");
+      assert.equal(r.headers.get("content-type"), "text/plain; charset=utf-8");
+      assert.ok(r.headers.get("etag"));
+    }),
+  );
 
-  test("test_static_nested: a file in a sub-directory", async () => {
-    await using server = await new TestServer(staticApp()).start();
-    const r = await fetch(server.makeUrl("/static/sub/inner.txt"));
-    assert.equal(await r.text(), "inner");
-  });
+  test(
+    "test_static_nested: a file in a sub-directory",
+    inLoop(async () => {
+      await using client = await new TestClient(staticApp()).start();
+      const r = await client.get("/static/sub/inner.txt");
+      assert.equal(await r.text(), "inner");
+    }),
+  );
 
-  test("test_access_non_existing_resource: a missing file is a 404", async () => {
-    await using server = await new TestServer(staticApp()).start();
-    assert.equal((await fetch(server.makeUrl("/static/nope.txt"))).status, 404);
-    assert.equal((await fetch(server.makeUrl("/static"))).status, 404);
-  });
+  test(
+    "test_access_non_existing_resource: a missing file is a 404",
+    inLoop(async () => {
+      await using client = await new TestClient(staticApp()).start();
+      assert.equal((await client.get("/static/nope.txt")).status, 404);
+      assert.equal((await client.get("/static")).status, 404);
+    }),
+  );
 
-  test("test_access_root_of_static_handler (no index): a directory is a 403", async () => {
-    await using server = await new TestServer(staticApp()).start();
-    assert.equal((await fetch(server.makeUrl("/static/"))).status, 403);
-    assert.equal((await fetch(server.makeUrl("/static/sub"))).status, 403);
-  });
+  test(
+    "test_access_root_of_static_handler (no index): a directory is a 403",
+    inLoop(async () => {
+      await using client = await new TestClient(staticApp()).start();
+      assert.equal((await client.get("/static/")).status, 403);
+      assert.equal((await client.get("/static/sub")).status, 403);
+    }),
+  );
 
   test("test_static_head: HEAD gives the headers and no body", async () => {
     await using server = await new TestServer(staticApp()).start();
@@ -90,19 +106,25 @@ describe("addStatic: serving", () => {
     assert.equal(r.body, "");
   });
 
-  test("test_static_post: other methods are a 405 with Allow", async () => {
-    await using server = await new TestServer(staticApp()).start();
-    const r = await fetch(server.makeUrl("/static/hello.txt"), { method: "POST" });
-    assert.equal(r.status, 405);
-    assert.match(r.headers.get("allow")!, /GET/);
-  });
+  test(
+    "test_static_post: other methods are a 405 with Allow",
+    inLoop(async () => {
+      await using client = await new TestClient(staticApp()).start();
+      const r = await client.post("/static/hello.txt");
+      assert.equal(r.status, 405);
+      assert.match(r.headers.get("allow")!, /GET/);
+    }),
+  );
 
-  test("test_static_file_range through a static route: 206", async () => {
-    await using server = await new TestServer(staticApp()).start();
-    const r = await fetch(server.makeUrl("/static/hello.txt"), { headers: { Range: "bytes=1-2" } });
-    assert.equal(r.status, 206);
-    assert.equal(await r.text(), "el");
-  });
+  test(
+    "test_static_file_range through a static route: 206",
+    inLoop(async () => {
+      await using client = await new TestClient(staticApp()).start();
+      const r = await client.get("/static/hello.txt", { headers: { Range: "bytes=1-2" } });
+      assert.equal(r.status, 206);
+      assert.equal(await r.text(), "el");
+    }),
+  );
 
   test("conditional request through a static route: 304", async () => {
     await using server = await new TestServer(staticApp()).start();
@@ -126,18 +148,24 @@ describe("addStatic: serving", () => {
     assert.equal(h.headers.get("content-encoding")?.[0], "gzip");
   });
 
-  test("test_static_route_path_existence_check: a percent-encoded unicode and space name", async () => {
-    fs.writeFileSync(path.join(root, "файл 1.txt"), "unicode");
-    await using server = await new TestServer(staticApp()).start();
-    const r = await fetch(server.makeUrl(`/static/${encodeURIComponent("файл 1.txt")}`));
-    assert.equal(r.status, 200);
-    assert.equal(await r.text(), "unicode");
-  });
+  test(
+    "test_static_route_path_existence_check: a percent-encoded unicode and space name",
+    inLoop(async () => {
+      fs.writeFileSync(path.join(root, "файл 1.txt"), "unicode");
+      await using client = await new TestClient(staticApp()).start();
+      const r = await client.get(`/static/${encodeURIComponent("файл 1.txt")}`);
+      assert.equal(r.status, 200);
+      assert.equal(await r.text(), "unicode");
+    }),
+  );
 
-  test("a prefix given with a trailing slash works the same", async () => {
-    await using server = await new TestServer(staticApp({}, "/assets/")).start();
-    assert.equal(await (await fetch(server.makeUrl("/assets/hello.txt"))).text(), "hello");
-  });
+  test(
+    "a prefix given with a trailing slash works the same",
+    inLoop(async () => {
+      await using client = await new TestClient(new TestServer(staticApp({}, "/assets/"))).start();
+      assert.equal(await (await client.get("/assets/hello.txt")).text(), "hello");
+    }),
+  );
 
   test("keep-alive: two files, a 304 and a 404 answered in turn on one connection", async () => {
     await using server = await new TestServer(staticApp()).start();
@@ -160,14 +188,17 @@ describe("addStatic: serving", () => {
     assert.ok(r.text.endsWith("inner"));
   });
 
-  test("test_static_in_subapp: under a sub-application's prefix", async () => {
-    const sub = new web.Application();
-    sub.router.addStatic("/s", root);
-    const app = new web.Application();
-    app.addSubapp("/sub", sub);
-    await using server = await new TestServer(app).start();
-    assert.equal(await (await fetch(server.makeUrl("/sub/s/hello.txt"))).text(), "hello");
-  });
+  test(
+    "test_static_in_subapp: under a sub-application's prefix",
+    inLoop(async () => {
+      const sub = new web.Application();
+      sub.router.addStatic("/s", root);
+      const app = new web.Application();
+      app.addSubapp("/sub", sub);
+      await using client = await new TestClient(app).start();
+      assert.equal(await (await client.get("/sub/s/hello.txt")).text(), "hello");
+    }),
+  );
 
   test("a FIFO inside the directory is a 404 and does not hang", async (t) => {
     try {
@@ -189,47 +220,59 @@ describe("addStatic: serving", () => {
 });
 
 describe("addStatic: the directory index", () => {
-  test("test_access_root_of_static_handler (showIndex): sorted entries, directories with a slash", async () => {
-    await using server = await new TestServer(staticApp({ showIndex: true })).start();
-    const r = await fetch(server.makeUrl("/static/"));
-    assert.equal(r.status, 200);
-    assert.match(r.headers.get("content-type")!, /^text\/html/);
-    const html = await r.text();
-    assert.match(html, /<title>Index of \/<\/title>/);
-    assert.match(html, /<h1>Index of \/<\/h1>/);
-    const hello = html.indexOf('<li><a href="/static/hello.txt">hello.txt</a></li>');
-    const sub = html.indexOf('<li><a href="/static/sub">sub/</a></li>');
-    assert.ok(hello >= 0 && sub > hello, html);
-  });
+  test(
+    "test_access_root_of_static_handler (showIndex): sorted entries, directories with a slash",
+    inLoop(async () => {
+      await using client = await new TestClient(staticApp({ showIndex: true })).start();
+      const r = await client.get("/static/");
+      assert.equal(r.status, 200);
+      assert.match(r.headers.get("content-type")!, /^text\/html/);
+      const html = await r.text();
+      assert.match(html, /<title>Index of \/<\/title>/);
+      assert.match(html, /<h1>Index of \/<\/h1>/);
+      const hello = html.indexOf('<li><a href="/static/hello.txt">hello.txt</a></li>');
+      const sub = html.indexOf('<li><a href="/static/sub">sub/</a></li>');
+      assert.ok(hello >= 0 && sub > hello, html);
+    }),
+  );
 
-  test("test_access_sub_folder_of_static_handler: the index of a sub-directory", async () => {
-    await using server = await new TestServer(staticApp({ showIndex: true })).start();
-    const html = await (await fetch(server.makeUrl("/static/sub"))).text();
-    assert.match(html, /Index of \/sub/);
-    assert.match(html, /<a href="\/static\/sub\/inner.txt">inner.txt<\/a>/);
-  });
+  test(
+    "test_access_sub_folder_of_static_handler: the index of a sub-directory",
+    inLoop(async () => {
+      await using client = await new TestClient(staticApp({ showIndex: true })).start();
+      const html = await (await client.get("/static/sub")).text();
+      assert.match(html, /Index of \/sub/);
+      assert.match(html, /<a href="\/static\/sub\/inner.txt">inner.txt<\/a>/);
+    }),
+  );
 
-  test("test_static_directory_index_escaping: names are HTML-escaped and links percent-encoded", async () => {
-    const evil = `<img src=x onerror='alert(1)'>&"y"`;
-    fs.writeFileSync(path.join(root, evil), "x");
-    fs.writeFileSync(path.join(root, "a b#?.txt"), "x");
-    await using server = await new TestServer(staticApp({ showIndex: true })).start();
-    const html = await (await fetch(server.makeUrl("/static/"))).text();
-    assert.ok(!html.includes("<img"), html);
-    assert.ok(html.includes(">&#60;img src=x onerror=&#39;alert(1)&#39;&#62;&#38;&#34;y&#34;</a>"), html);
-    assert.ok(
-      html.includes('href="/static/%3Cimg%20src%3Dx%20onerror%3D&#39;alert(1)&#39;%3E%26%22y%22"'),
-      html,
-    );
-    assert.ok(html.includes('href="/static/a%20b%23%3F.txt"'), html);
-  });
+  test(
+    "test_static_directory_index_escaping: names are HTML-escaped and links percent-encoded",
+    inLoop(async () => {
+      const evil = `<img src=x onerror='alert(1)'>&"y"`;
+      fs.writeFileSync(path.join(root, evil), "x");
+      fs.writeFileSync(path.join(root, "a b#?.txt"), "x");
+      await using client = await new TestClient(staticApp({ showIndex: true })).start();
+      const html = await (await client.get("/static/")).text();
+      assert.ok(!html.includes("<img"), html);
+      assert.ok(html.includes(">&#60;img src=x onerror=&#39;alert(1)&#39;&#62;&#38;&#34;y&#34;</a>"), html);
+      assert.ok(
+        html.includes('href="/static/%3Cimg%20src%3Dx%20onerror%3D&#39;alert(1)&#39;%3E%26%22y%22"'),
+        html,
+      );
+      assert.ok(html.includes('href="/static/a%20b%23%3F.txt"'), html);
+    }),
+  );
 
-  test("an escaped sub-directory name in the title", async () => {
-    fs.mkdirSync(path.join(root, "<b>"));
-    await using server = await new TestServer(staticApp({ showIndex: true })).start();
-    const html = await (await fetch(server.makeUrl("/static/%3Cb%3E"))).text();
-    assert.match(html, /<title>Index of \/&#60;b&#62;<\/title>/);
-  });
+  test(
+    "an escaped sub-directory name in the title",
+    inLoop(async () => {
+      fs.mkdirSync(path.join(root, "<b>"));
+      await using client = await new TestClient(staticApp({ showIndex: true })).start();
+      const html = await (await client.get("/static/%3Cb%3E")).text();
+      assert.match(html, /<title>Index of \/&#60;b&#62;<\/title>/);
+    }),
+  );
 });
 
 describe("addStatic: nothing outside the directory", () => {

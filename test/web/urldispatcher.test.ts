@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as asyncio from "../../src/index.js";
 import { RuntimeError, ValueError } from "../../src/index.js";
-import { makeMockedRequest, TestServer } from "../../src/test-utils/index.js";
+import { makeMockedRequest, TestClient, TestServer } from "../../src/test-utils/index.js";
 import * as web from "../../src/web/index.js";
 
 /** A handler answering its route's canonical pattern (aiohttp's test_order_is_preserved handler). */
@@ -27,6 +27,9 @@ async function call(server: TestServer, target: string, init?: RequestInit): Pro
   const res = await fetch(server.baseUrl + target, { redirect: "manual", ...init });
   return [res.status, await res.text()];
 }
+
+/** A test body run on a fresh loop (the client's requests need a running loop). */
+const inLoop = (fn: () => Promise<void>) => () => asyncio.run(fn);
 
 describe("UrlDispatcher: adding routes (test_urldispatch.py, test_route_def.py)", () => {
   test("test_add_route_with_add_get/post/put/patch/delete/head_shortcut (and addOptions)", async () => {
@@ -299,59 +302,71 @@ describe("UrlDispatcher: named routes and urlFor (test_urldispatch.py)", () => {
 });
 
 describe("UrlDispatcher: resolving through the server (test_web_urldispatcher.py)", () => {
-  test("test_allow_head", async () => {
-    const app = new web.Application();
-    app.router.addGet("/a", () => new web.Response({ text: "body" }), { name: "a" });
-    app.router.addGet("/b", ok, { allowHead: false, name: "b" });
-    await using server = await new TestServer(app).start();
-    assert.equal((await fetch(server.makeUrl("/a"))).status, 200);
-    const head = await fetch(server.makeUrl("/a"), { method: "HEAD" });
-    assert.equal(head.status, 200);
-    assert.equal(head.headers.get("content-length"), "4");
-    assert.equal(await head.text(), "");
-    assert.equal((await fetch(server.makeUrl("/b"))).status, 200);
-    const headB = await fetch(server.makeUrl("/b"), { method: "HEAD" });
-    assert.equal(headB.status, 405);
-    assert.equal(headB.headers.get("allow"), "GET");
-  });
+  test(
+    "test_allow_head",
+    inLoop(async () => {
+      const app = new web.Application();
+      app.router.addGet("/a", () => new web.Response({ text: "body" }), { name: "a" });
+      app.router.addGet("/b", ok, { allowHead: false, name: "b" });
+      await using client = await new TestClient(app).start();
+      assert.equal((await client.get("/a")).status, 200);
+      const head = await client.head("/a");
+      assert.equal(head.status, 200);
+      assert.equal(head.headers.get("content-length"), "4");
+      assert.equal(await head.text(), "");
+      assert.equal((await client.get("/b")).status, 200);
+      const headB = await client.head("/b");
+      assert.equal(headB.status, 405);
+      assert.equal(headB.headers.get("allow"), "GET");
+    }),
+  );
 
-  test("aiots: the HEAD answer of a GET route runs the GET handler with method HEAD", async () => {
-    const seen: string[] = [];
-    const app = new web.Application();
-    app.router.addGet("/", (req) => {
-      seen.push(`${req.method} ${req.matchInfo.route?.method}`);
-      return new web.Response({ text: "hello" });
-    });
-    await using server = await new TestServer(app).start();
-    await (await fetch(server.makeUrl("/"), { method: "HEAD" })).arrayBuffer();
-    assert.deepEqual(seen, ["HEAD HEAD"]);
-  });
+  test(
+    "aiots: the HEAD answer of a GET route runs the GET handler with method HEAD",
+    inLoop(async () => {
+      const seen: string[] = [];
+      const app = new web.Application();
+      app.router.addGet("/", (req) => {
+        seen.push(`${req.method} ${req.matchInfo.route?.method}`);
+        return new web.Response({ text: "hello" });
+      });
+      await using client = await new TestClient(app).start();
+      await (await client.head("/")).read();
+      assert.deepEqual(seen, ["HEAD HEAD"]);
+    }),
+  );
 
-  test("test_raise_method_not_found: 404 with aiohttp's body", async () => {
-    const app = new web.Application();
-    app.router.addGet("/a", ok);
-    await using server = await new TestServer(app).start();
-    const res = await fetch(server.makeUrl("/b"));
-    assert.equal(res.status, 404);
-    assert.equal(res.headers.get("content-type"), "text/plain; charset=utf-8");
-    assert.equal(await res.text(), "404: Not Found");
-  });
+  test(
+    "test_raise_method_not_found: 404 with aiohttp's body",
+    inLoop(async () => {
+      const app = new web.Application();
+      app.router.addGet("/a", ok);
+      await using client = await new TestClient(app).start();
+      const res = await client.get("/b");
+      assert.equal(res.status, 404);
+      assert.equal(res.headers.get("content-type"), "text/plain; charset=utf-8");
+      assert.equal(await res.text(), "404: Not Found");
+    }),
+  );
 
-  test("test_raise_method_not_allowed: 405 with a sorted Allow", async () => {
-    const app = new web.Application();
-    app.router.addRoute("POST", "/", ok);
-    app.router.addRoute("GET", "/", ok, { allowHead: false });
-    await using server = await new TestServer(app).start();
-    const res = await fetch(server.makeUrl("/"), { method: "PUT" });
-    assert.equal(res.status, 405);
-    assert.equal(res.headers.get("allow"), "GET,POST");
-    assert.equal(await res.text(), "405: Method Not Allowed");
-    const r = app.router.resolve("PUT", "/");
-    const exc = r.matchInfo.httpException;
-    assert.ok(exc instanceof web.HTTPMethodNotAllowed);
-    assert.equal(exc.method, "PUT");
-    assert.deepEqual(exc.allowedMethods, new Set(["GET", "POST"]));
-  });
+  test(
+    "test_raise_method_not_allowed: 405 with a sorted Allow",
+    inLoop(async () => {
+      const app = new web.Application();
+      app.router.addRoute("POST", "/", ok);
+      app.router.addRoute("GET", "/", ok, { allowHead: false });
+      await using client = await new TestClient(app).start();
+      const res = await client.put("/");
+      assert.equal(res.status, 405);
+      assert.equal(res.headers.get("allow"), "GET,POST");
+      assert.equal(await res.text(), "405: Method Not Allowed");
+      const r = app.router.resolve("PUT", "/");
+      const exc = r.matchInfo.httpException;
+      assert.ok(exc instanceof web.HTTPMethodNotAllowed);
+      assert.equal(exc.method, "PUT");
+      assert.deepEqual(exc.allowedMethods, new Set(["GET", "POST"]));
+    }),
+  );
 
   test("test_http_exception_is_none_when_resolved / test_http_exception_is_not_none_when_not_resolved", () => {
     const app = new web.Application();

@@ -1,7 +1,7 @@
 /**
  * The WebSocket message model (aiohttp's `http_websocket`): message types, close codes, the
- * received message, and the errors — what the server's `WebSocketResponse` (and, later, the
- * client's) hand to user code.
+ * received message, and the errors — what the server's `WebSocketResponse` and the client's
+ * `ClientWebSocketResponse` hand to user code (both through `ws-channel.ts`).
  */
 import { inspect } from "node:util";
 
@@ -91,7 +91,7 @@ class Message {
   }
 }
 
-/** @internal A message of `type` (what the server's reader buffers). */
+/** @internal A message of `type` (what a channel's reader buffers). */
 export function message(type: WSMsgType, data: unknown = null, extra: unknown = null): WSMessage {
   return new Message(type, data, extra) as unknown as WSMessage;
 }

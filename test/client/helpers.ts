@@ -1,0 +1,193 @@
+/**
+ * Helpers shared by the client's tests: our own web server on a free port (`serve`), plain
+ * `node:http` and `node:net` servers for peers that misbehave (`httpServer`, `netServer`), each
+ * counting its connections and seeing them close, and small waiting helpers. Every server is closed
+ * by `await using` (or `close()`); guard timers only turn a hang into a failure, they never measure.
+ *
+ * Exports are kept stable: other client test files import them.
+ */
+import { once } from "node:events";
+import * as http from "node:http";
+import * as net from "node:net";
+import { TestServer } from "../../src/test-utils/index.js";
+import type * as web from "../../src/web/index.js";
+
+/** Start `app` on 127.0.0.1 and a free port (close it with `await using`). */
+export async function serve(app: web.Application): Promise<TestServer> {
+  return await new TestServer(app).start();
+}
+
+/** What every helper server records about its connections. */
+export interface ServerStats {
+  /** `http://127.0.0.1:PORT` */
+  readonly url: string;
+  readonly port: number;
+  /** Connections accepted so far. */
+  readonly connections: number;
+  /** Connections accepted and since closed. */
+  readonly closedConnections: number;
+  /** Connections open now. */
+  readonly openConnections: number;
+  /** The sockets accepted, in order. */
+  readonly sockets: readonly net.Socket[];
+  /** Resolves once `n` connections in all have closed (rejects after `guard` seconds). */
+  waitClosed(n?: number, guard?: number): Promise<void>;
+  /** Stop listening and destroy every socket still open. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+class Tracker {
+  readonly sockets: net.Socket[] = [];
+  closed = 0;
+  #waiters: { n: number; resolve: () => void }[] = [];
+
+  track(sock: net.Socket): void {
+    this.sockets.push(sock);
+    sock.on("error", () => {});
+    sock.once("close", () => {
+      this.closed++;
+      this.#waiters = this.#waiters.filter((w) => {
+        if (this.closed >= w.n) w.resolve();
+        return this.closed < w.n;
+      });
+    });
+  }
+
+  waitClosed(n: number, guard: number): Promise<void> {
+    if (this.closed >= n) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`only ${this.closed} of ${n} connections closed (guard)`)),
+        guard * 1000,
+      );
+      this.#waiters.push({
+        n,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+    });
+  }
+}
+
+function statsOf(server: net.Server, tracker: Tracker): ServerStats {
+  const port = (server.address() as net.AddressInfo).port;
+  const close = async (): Promise<void> => {
+    if (!server.listening) return;
+    const closed = once(server, "close");
+    server.close();
+    for (const s of tracker.sockets) s.destroy();
+    if (server instanceof http.Server) server.closeAllConnections();
+    await closed;
+  };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    get connections() {
+      return tracker.sockets.length;
+    },
+    get closedConnections() {
+      return tracker.closed;
+    },
+    get openConnections() {
+      return tracker.sockets.length - tracker.closed;
+    },
+    get sockets() {
+      return tracker.sockets;
+    },
+    waitClosed: (n = tracker.sockets.length, guard = 10) => tracker.waitClosed(n, guard),
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/** A `node:http` server on 127.0.0.1:0 running `handler`. */
+export async function httpServer(
+  handler: http.RequestListener,
+): Promise<ServerStats & { server: http.Server }> {
+  const tracker = new Tracker();
+  const server = http.createServer({ keepAliveTimeout: 30_000 }, handler);
+  server.on("connection", (s: net.Socket) => tracker.track(s));
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return Object.assign(statsOf(server, tracker), { server });
+}
+
+/** A raw `node:net` server on 127.0.0.1:0: `onConnection` gets each accepted socket. */
+export async function netServer(onConnection: (sock: net.Socket) => void): Promise<ServerStats> {
+  const tracker = new Tracker();
+  const server = net.createServer((s) => {
+    tracker.track(s);
+    onConnection(s);
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return statsOf(server, tracker);
+}
+
+/**
+ * A raw server answering each request head (bytes up to the blank line) with `answer(head, sock)`;
+ * it reads request heads only (use it for requests without a body).
+ */
+export async function rawHttpServer(answer: (head: string, sock: net.Socket) => void): Promise<ServerStats> {
+  return netServer((sock) => {
+    let buf = "";
+    sock.on("data", (d: Buffer) => {
+      buf += d.toString("latin1");
+      for (let end = buf.indexOf("\r\n\r\n"); end >= 0; end = buf.indexOf("\r\n\r\n")) {
+        const head = buf.slice(0, end);
+        buf = buf.slice(end + 4);
+        answer(head, sock);
+      }
+    });
+  });
+}
+
+/** A port nothing listens on (bound, then closed at once). */
+export async function freePort(): Promise<number> {
+  const s = net.createServer();
+  s.listen(0, "127.0.0.1");
+  await once(s, "listening");
+  const port = (s.address() as net.AddressInfo).port;
+  s.close();
+  await once(s, "close");
+  return port;
+}
+
+/** Poll `predicate` until it holds (true) or `tries` run out (false); never a measurement. */
+export async function eventually(predicate: () => boolean, tries = 500, interval = 0.01): Promise<boolean> {
+  for (let i = 0; i < tries; i++) {
+    if (predicate()) return true;
+    await new Promise((r) => setTimeout(r, interval * 1000));
+  }
+  return predicate();
+}
+
+/** A promise with its resolve/reject exposed. */
+export interface Deferred<T> {
+  readonly promise: Promise<T>;
+  resolve(value: T): void;
+  reject(reason: unknown): void;
+}
+
+export function deferred<T = void>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (reason: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** The error `fn` throws (fails when it does not throw). */
+export async function errorOf(fn: () => PromiseLike<unknown>): Promise<Error> {
+  try {
+    await fn();
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error("expected an error, none was thrown");
+}
