@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSy
 import os from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { clientCase } from "./cases/_client_report.mjs";
 import { fileCases } from "./cases/_file_report.mjs";
 import { httpCases } from "./cases/_http_report.mjs";
 import { wsCase } from "./cases/_ws_report.mjs";
@@ -20,7 +21,7 @@ const APT_HINT = "apt-get install python3-uvloop";
 const USAGE = `Usage: npm run bench -- [options]      (or: node bench/run.mjs [options])
 
 Runs the benchmarks (gather, sleep0, waitfor, queue, semaphore, lock, executor, tracking; streams, rtt,
-idle; router; http, http-idle), each contender in its own pinned child process, interleaved over
+idle; router; http, http-idle, static, upload, ws; client), each contender in its own pinned child process, interleaved over
 several rounds; prints medians and ratios to the raw-Node baseline and writes bench/results/latest.json.
 
 Options:
@@ -28,12 +29,13 @@ Options:
   --quick           short smoke run: 1/10 of the sizes (tracking: full size), 1 round, Effection only
                     at the small size
   --case LIST       comma-separated cases to run: gather,sleep0,waitfor,queue,semaphore,lock,executor,
-                    tracking,streams,rtt,idle,router,http,http-idle,static,upload,ws (default: all)
+                    tracking,streams,rtt,idle,router,http,http-idle,static,upload,ws,client
+                    (default: all)
   --skip LIST       comma-separated contender ids to leave out (e.g. effection,effection-10k)
   --cpu N           core to pin the measured process (the server, for streams and http cases) to
                     (default 0)
-  --client-cpu N    core for the streams and http cases' load generator (wrk for http) (default: the
-                    next core)
+  --client-cpu N    core for the streams and http cases' load generator (wrk for http), and for the
+                    client case's clients (default: the next core)
   --node PATH       Node binary for the Node cases (default: the project's pinned node in
                     node_modules/.bin, else the one running this script)
   --python PATH     CPython for the Python peers (default ${DEFAULT_PYTHON})
@@ -50,7 +52,9 @@ server RSS per connection, raw node:http vs aiots/web (and aiohttp + uvloop). st
 1 MiB file, wrk -t1 -c50 -d3s each (--quick: -d1s): aiots router.addStatic vs raw node:http
 createReadStream().pipe(res) and @fastify/static. upload = one 100 MiB multipart file part (--quick:
 10 MiB) streamed to disk: aiots request.multipart() vs @fastify/busboy on raw node:http; MiB/s and the
-server's RSS growth.`;
+server's RSS growth. client = 20 000 keep-alive GETs (--quick: 2 000), sequential and 50 in flight,
+against a raw node:http hello world on the other core: aiots ClientSession vs undici 7 request()
+(baseline), undici 8, global fetch, node:http with a keep-alive Agent, axios, aiohttp + uvloop.`;
 
 // ---------------------------------------------------------------------------------------------- options
 
@@ -254,6 +258,7 @@ const FULL = {
   static: 3, // seconds of wrk per file
   upload: 100, // MiB
   ws: 5, // seconds of WebSocket echo load
+  client: 20_000, // keep-alive GETs per mode (sequential, 50 in flight)
 };
 // Too short to measure at 1/10 (200 000 native awaits take ~7 ms): --quick keeps the full size.
 const QUICK_KEEPS_SIZE = new Set(["tracking"]);
@@ -598,6 +603,15 @@ function defineCases(opts, env) {
       uvAvailable,
       peerAvailable,
       fmt: { median, fmtRate, fmtRatio },
+    }),
+    clientCase({
+      opts,
+      env,
+      python: PYTHON,
+      size,
+      uvAvailable,
+      peerAvailable,
+      fmt: { median, fmtInt, fmtRate, fmtRatio, table },
     }),
   ];
   if (opts.cases !== null) {
