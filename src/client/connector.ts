@@ -11,7 +11,7 @@
 import type { ConnectionOptions } from "node:tls";
 import { inspect } from "node:util";
 import { Agent, buildConnector, type Dispatcher, ProxyAgent } from "undici";
-import { ArgumentTypeError, Semaphore, ValueError } from "../index.js";
+import { ArgumentTypeError, type EventLoop, Future, ValueError } from "../index.js";
 
 /** Options of {@link TCPConnector}. */
 export interface TCPConnectorOptions {
@@ -72,7 +72,7 @@ export class TCPConnector {
   readonly #tls: ConnectionOptions;
   readonly #localAddr: string | null;
   readonly #maxHeaderSize: number | undefined;
-  readonly #semaphore: Semaphore | null;
+  readonly #slots: ConnectionSlots | null;
   readonly #connectors = new Map<number | null, buildConnector.connector>();
   #agent: Agent | null = null;
   readonly #proxies = new Map<string, ProxyAgent>();
@@ -98,7 +98,7 @@ export class TCPConnector {
     if (options.maxHeaderSize !== undefined) count("maxHeaderSize", options.maxHeaderSize, 0);
     this.#maxHeaderSize = options.maxHeaderSize;
     // Created at once: the first request must not pay for it.
-    this.#semaphore = this.limit > 0 ? new Semaphore(this.limit) : null;
+    this.#slots = this.limit > 0 ? new ConnectionSlots(this.limit) : null;
   }
 
   /** Whether {@link close} ran. */
@@ -141,12 +141,9 @@ export class TCPConnector {
     return p;
   }
 
-  /**
-   * @internal A slot of `limit` (null: no limit to wait for): awaited before the request is
-   * dispatched; `release()` when its body is done. `wouldWait` says whether it will queue.
-   */
-  get semaphore(): Semaphore | null {
-    return this.#semaphore;
+  /** @internal The `limit` slots (null: no limit). */
+  get slots(): ConnectionSlots | null {
+    return this.#slots;
   }
 
   /** @internal Dispatch `opts` with `hooks` visible to a connection undici opens meanwhile. */
@@ -208,5 +205,70 @@ export class TCPConnector {
 
   [inspect.custom](): string {
     return `TCPConnector(limit=${this.limit}, limitPerHost=${this.limitPerHost}${this.#closed ? ", closed" : ""})`;
+  }
+}
+
+/**
+ * @internal The connector's `limit`: slots taken at once when free ({@link tryTake}), else waited
+ * for in FIFO order ({@link wait}); {@link give} hands a freed slot to the first waiter still waiting.
+ */
+export class ConnectionSlots {
+  #free: number;
+  readonly #waiters: Future<void>[] = [];
+  #head = 0;
+
+  constructor(limit: number) {
+    this.#free = limit;
+  }
+
+  /** Whether a request would have to wait. */
+  get exhausted(): boolean {
+    return this.#free === 0;
+  }
+
+  /** Take a free slot now, if there is one. */
+  tryTake(): boolean {
+    if (this.#free > 0 && this.#head === this.#waiters.length) {
+      this.#free--;
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * A Future settled when a slot is handed to the caller (who then owns it). Cancelling it gives
+   * up the place in line; if a slot was handed over at the same time, the caller must {@link give} it back.
+   */
+  wait(loop: EventLoop): Future<void> {
+    const f = new Future<void>({ loop });
+    this.#waiters.push(f);
+    return f;
+  }
+
+  /** A slot is free again: to the first waiter still waiting, else to the pool. */
+  give(): void {
+    const w = this.#waiters;
+    while (this.#head < w.length) {
+      const f = w[this.#head]!;
+      (w as unknown[])[this.#head] = undefined;
+      this.#head++;
+      if (!f.done()) {
+        f.setResult();
+        this.#trim();
+        return;
+      }
+    }
+    this.#trim();
+    this.#free++;
+  }
+
+  #trim(): void {
+    if (this.#head === this.#waiters.length) {
+      this.#waiters.length = 0;
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#waiters.length) {
+      this.#waiters.splice(0, this.#head);
+      this.#head = 0;
+    }
   }
 }

@@ -14,11 +14,11 @@ import {
   CancelledError,
   type EventLoop,
   Future,
-  type Semaphore,
   TimeoutError,
   type TimerHandle,
 } from "../index.js";
 import { type BodySource, ResponseBody } from "./body.js";
+import type { ConnectionSlots } from "./connector.js";
 import {
   ClientConnectionResetError,
   ClientConnectorCertificateError,
@@ -68,8 +68,8 @@ export interface ExchangeOptions {
   readonly viaProxy: boolean;
   /** Decompress gzip/deflate/br bodies. */
   readonly autoDecompress: boolean;
-  /** Released once when the exchange is over (body done, failed or aborted): the connector's `limit`. */
-  readonly slot: Semaphore | null;
+  /** The connector's `limit` slots (the exchange gives its slot back when it is over), or null. */
+  readonly slots: ConnectionSlots | null;
   /** A chunk of the response body (trace `onResponseChunkReceived`), or null. */
   readonly onChunk: ((chunk: Buffer) => void) | null;
   /** A chunk of the request body was sent (trace `onRequestChunkSent`), or null. */
@@ -96,6 +96,7 @@ export class Exchange implements Dispatcher.DispatchHandler, BodySource {
   /** undici delivered the whole body; only its end is still to be signalled (nothing to abort). */
   #bodyComplete = false;
   #finished = false;
+  #holdsSlot = false;
 
   constructor(options: ExchangeOptions) {
     this.#o = options;
@@ -136,6 +137,18 @@ export class Exchange implements Dispatcher.DispatchHandler, BodySource {
     if (abort === null) this.#abortReason = err;
     this.#fail(err);
     if (abort !== null) abort(err);
+  }
+
+  /** Call `cb` (once) if the exchange fails before it has its head (a wait for a slot ends then). */
+  onAbort(cb: () => void): void {
+    this.#onAbort = cb;
+  }
+  #onAbort: (() => void) | null = null;
+
+  /** The exchange owns a slot of the connector's `limit` now: given back when it is over. */
+  holdSlot(): void {
+    if (this.#finished) this.#o.slots!.give();
+    else this.#holdsSlot = true;
   }
 
   /** Whether the exchange is over. */
@@ -279,6 +292,9 @@ export class Exchange implements Dispatcher.DispatchHandler, BodySource {
 
   #fail(err: Error): void {
     this.#clearTimers();
+    const cb = this.#onAbort;
+    this.#onAbort = null;
+    cb?.();
     this.#wakeConnected();
     if (!this.head.done()) {
       ioTurn(this.#o.loop, rejectHead, this.head, err);
@@ -293,7 +309,10 @@ export class Exchange implements Dispatcher.DispatchHandler, BodySource {
     if (this.#finished) return;
     this.#finished = true;
     this.#clearTimers();
-    this.#o.slot?.release();
+    if (this.#holdsSlot) {
+      this.#holdsSlot = false;
+      this.#o.slots!.give();
+    }
   }
 
   #clearConnectTimer(): void {

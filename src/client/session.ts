@@ -21,7 +21,12 @@ import {
   RuntimeError,
   ValueError,
 } from "../index.js";
-import { type ConnectHooks, TCPConnector as Connector, type TCPConnector } from "./connector.js";
+import {
+  type ConnectHooks,
+  type ConnectionSlots,
+  TCPConnector as Connector,
+  type TCPConnector,
+} from "./connector.js";
 import { type AbstractCookieJar, CookieJar, type CookiesInit } from "./cookiejar.js";
 import { DeadlineList } from "./deadlines.js";
 import {
@@ -604,7 +609,7 @@ export class ClientSession {
     const connector = this.#connector;
     if (connector.closed) throw new RuntimeError("Session is closed");
     const { timeout, trace } = o;
-    const sem = connector.semaphore;
+    const slots = connector.slots;
     const https = url.protocol === "https:";
     const port = url.port === "" ? (https ? 443 : 80) : Number(url.port);
     const exchange = new Exchange({
@@ -613,7 +618,7 @@ export class ClientSession {
       connectionKey: { host: url.hostname, port, ssl: https },
       viaProxy: o.proxy !== null,
       autoDecompress: o.autoDecompress,
-      slot: sem,
+      slots,
       onChunk:
         trace?.wants("onResponseChunkReceived") === true
           ? (chunk) => void trace.send("onResponseChunkReceived", { method, url, chunk }).catch(logTraceError)
@@ -635,17 +640,9 @@ export class ClientSession {
                 ? o.signal!.reason
                 : new CancelledError(String(o.signal!.reason)),
             );
-    try {
-      if (sem !== null) {
-        if (sem.locked() && trace !== null) {
-          await trace.send("onConnectionQueuedStart", {});
-          await sem.acquire();
-          await trace.send("onConnectionQueuedEnd", {});
-        } else await sem.acquire();
-      }
-    } catch (e) {
-      exchange.abort(e as Error);
-      throw e;
+    if (slots !== null) {
+      if (slots.tryTake()) exchange.holdSlot();
+      else await this.#waitForSlot(loop, slots, exchange, trace);
     }
     if (onAbort !== null) o.signal!.addEventListener("abort", onAbort, { once: true });
     const hooks: ConnectHooks | null =
@@ -711,6 +708,34 @@ export class ClientSession {
     } finally {
       if (onAbort !== null) o.signal!.removeEventListener("abort", onAbort);
     }
+  }
+
+  /**
+   * Wait in line for a slot of the connector's `limit` (trace `onConnectionQueuedStart/End`). The
+   * exchange may end meanwhile (its connect or total timeout): its error is then thrown.
+   */
+  async #waitForSlot(
+    loop: EventLoop,
+    slots: ConnectionSlots,
+    exchange: Exchange,
+    trace: Trace | null,
+  ): Promise<void> {
+    if (trace !== null) await trace.send("onConnectionQueuedStart", {});
+    const waiter = slots.wait(loop);
+    exchange.onAbort(() => waiter.cancel());
+    try {
+      await waiter;
+    } catch (e) {
+      // Handed a slot as the wait was cancelled: it is ours, give it back.
+      if (waiter.done() && !waiter.cancelled()) slots.give();
+      if (exchange.finished && exchange.head.done() && !exchange.head.cancelled())
+        throw exchange.head.exception() ?? e;
+      exchange.abort(e as Error);
+      throw e;
+    }
+    exchange.holdSlot();
+    if (exchange.finished) throw exchange.head.exception();
+    if (trace !== null) await trace.send("onConnectionQueuedEnd", {});
   }
 
   [inspect.custom](): string {
