@@ -10,13 +10,7 @@ import type { Transform } from "node:stream";
 import { createBrotliDecompress, createGunzip, createInflate } from "node:zlib";
 import type { Dispatcher } from "undici";
 import { ioTurn } from "../asyncio/kernel.js";
-import {
-  CancelledError,
-  type EventLoop,
-  Future,
-  TimeoutError,
-  type TimerHandle,
-} from "../index.js";
+import { CancelledError, type EventLoop, Future, TimeoutError, type TimerHandle } from "../index.js";
 import { type BodySource, ResponseBody } from "./body.js";
 import type { ConnectionSlots } from "./connector.js";
 import {

@@ -5,7 +5,7 @@
 import { inspect } from "node:util";
 import { CIMultiDict, CIMultiDictProxy, parseCookies, splitContentType } from "../http/index.js";
 import { reasonFor } from "../http/status.js";
-import type { StreamReader } from "../index.js";
+import { type StreamReader, ValueError } from "../index.js";
 import type { ResponseBody } from "./body.js";
 import { ClientConnectionError, ClientResponseError, ContentTypeError, type RequestInfo } from "./errors.js";
 import type { Exchange, ResponseHead } from "./exchange.js";
@@ -164,13 +164,20 @@ export class ClientResponse {
   /**
    * The body decoded as text: with `encoding` if given, else the `Content-Type` charset, else
    * UTF-8 for JSON types, else the session's `fallbackCharsetResolver` (default UTF-8).
-   * @throws {LookupError}-like `RangeError` for an unknown encoding.
+   * Strict by default, as Python's `bytes.decode`: `errors: "replace"` puts U+FFFD for what does not decode.
+   * @throws {ValueError} for an unknown encoding or (strict) bytes that do not decode.
    */
   async text(encoding?: string, options: { errors?: "strict" | "replace" } = {}): Promise<string> {
     const body = await this.read();
     const charset = encoding ?? this.getEncoding(body);
-    const fatal = options.errors === "strict";
-    return new TextDecoder(charset, { fatal }).decode(body);
+    // As Python's bytes.decode: strict unless `errors: "replace"` (U+FFFD for what does not decode).
+    const fatal = options.errors !== "replace";
+    try {
+      return new TextDecoder(charset, { fatal }).decode(body);
+    } catch (e) {
+      if (e instanceof RangeError) throw new ValueError(`Unknown encoding: ${charset}`, { cause: e });
+      throw new ValueError(`'${charset}' codec can't decode the response body`, { cause: e });
+    }
   }
 
   /** The charset `text()` uses (aiohttp's `get_encoding()`). */

@@ -204,14 +204,16 @@ test("test_get_encoding_unknown / test_text_badly_encoded_encoding_header: unkno
   });
 });
 
-test("test_text_bad_encoding: invalid bytes are replaced, or an error with errors: 'strict'", async () => {
+test("test_text_bad_encoding: invalid bytes are an error by default (as Python's strict decode), replaced with errors: 'replace'", async () => {
   await using srv = await fixed(Buffer.from([0x61, 0xff, 0x62]), {
     "Content-Type": "text/plain; charset=utf-8",
   });
   await withResponse(srv, async (resp) => {
     assert.equal(await resp.text(undefined, { errors: "replace" }), "a\ufffdb");
     const e = await caught(resp.text(undefined, { errors: "strict" }));
-    assert.ok(e instanceof TypeError, String(e));
+    assert.ok(e instanceof asyncio.ValueError, String(e));
+    const d = await caught(resp.text());
+    assert.ok(d instanceof asyncio.ValueError, String(d));
   });
 });
 
