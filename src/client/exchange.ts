@@ -3,7 +3,7 @@
  * Future the requesting task awaits for the response's head, the body's way to the user, the
  * timeouts, and the translation of undici's errors into aiohttp's.
  *
- * The requesting task awaits {@link Exchange.head}; cancelling it (or a timeout, or the user's
+ * The requesting task awaits {@link Exchange.response}; cancelling it (or a timeout, or the user's
  * `signal`) aborts the exchange: undici destroys that one connection and the pool stays usable.
  */
 import type { Transform } from "node:stream";
@@ -32,6 +32,7 @@ import {
   ServerTimeoutError,
   SocketTimeoutError,
 } from "./errors.js";
+import { ClientResponse, type FallbackCharsetResolver } from "./response.js";
 
 /** The response head, as undici gave it. */
 export interface ResponseHead {
@@ -62,6 +63,10 @@ export interface ExchangeOptions {
   readonly viaProxy: boolean;
   /** Decompress gzip/deflate/br bodies. */
   readonly autoDecompress: boolean;
+  /** The redirects before this exchange (the response's `history`). */
+  readonly history: readonly ClientResponse[];
+  /** The session's `fallbackCharsetResolver`, or null. */
+  readonly fallbackCharset: FallbackCharsetResolver | null;
   /** The connector's `limit` slots (the exchange gives its slot back when it is over), or null. */
   readonly slots: ConnectionSlots | null;
   /** A chunk of the response body (trace `onResponseChunkReceived`), or null. */
@@ -73,8 +78,23 @@ export interface ExchangeOptions {
 /** @internal See the module comment. */
 export class Exchange implements Dispatcher.DispatchHandler, BodySource {
   readonly #o: ExchangeOptions;
-  /** The response head: what the requesting task awaits. */
-  readonly head: Future<ResponseHead>;
+  /**
+   * The response, made as its head arrives: what the requesting task awaits, then lets go of with
+   * {@link responseTaken} (undici holds the exchange until the body ends: through this Future it
+   * would hold the response too, and an unread response could never be collected).
+   */
+  get response(): Future<ClientResponse> {
+    return this.#response!;
+  }
+  #response: Future<ClientResponse> | null;
+  /** The head arrived or the exchange failed before it. */
+  #headSettled = false;
+
+  /** The requesting task has the response (or its error): forget the Future. */
+  responseTaken(): void {
+    this.#headSettled = true;
+    this.#response = null;
+  }
   /** The body, once the head arrived. */
   body: ResponseBody | null = null;
   #abort: ((err?: Error) => void) | null = null;
@@ -94,7 +114,7 @@ export class Exchange implements Dispatcher.DispatchHandler, BodySource {
 
   constructor(options: ExchangeOptions) {
     this.#o = options;
-    this.head = new Future<ResponseHead>({ loop: options.loop });
+    this.#response = new Future<ClientResponse>({ loop: options.loop });
   }
 
   /** Limit the connect phase (getting a connection) to `seconds`. */
@@ -194,8 +214,21 @@ export class Exchange implements Dispatcher.DispatchHandler, BodySource {
     const body = new ResponseBody(this.#o.loop, this);
     this.body = body;
     if (encoding !== null) this.#decoder = this.#makeDecoder(encoding, body);
-    if (!this.head.done())
-      ioTurn(this.#o.loop, resolveHead, this.head, { status, statusText, rawHeaders: raw });
+    if (!this.#headSettled) {
+      this.#headSettled = true;
+      const o = this.#o;
+      const info = o.requestInfo;
+      const response = new ClientResponse({
+        method: info.method,
+        url: info.url,
+        requestInfo: info,
+        head: { status, statusText, rawHeaders: raw },
+        exchange: this,
+        history: o.history,
+        fallbackCharset: o.fallbackCharset,
+      });
+      ioTurn(o.loop, resolveResponse, this.#response!, response);
+    }
     return true;
   }
 
@@ -290,8 +323,9 @@ export class Exchange implements Dispatcher.DispatchHandler, BodySource {
     this.#onAbort = null;
     cb?.();
     this.#wakeConnected();
-    if (!this.head.done()) {
-      ioTurn(this.#o.loop, rejectHead, this.head, err);
+    if (!this.#headSettled) {
+      this.#headSettled = true;
+      ioTurn(this.#o.loop, rejectResponse, this.#response!, err);
       this.#finish();
     } else if (this.body !== null) this.body.fail(err);
     // The head's Future was cancelled (its task was) before any body: the slot is free again.
@@ -329,11 +363,11 @@ function settle(f: Future<void>): void {
   if (!f.done()) f.setResult();
 }
 
-function resolveHead(f: Future<ResponseHead>, head: ResponseHead): void {
-  if (!f.done()) f.setResult(head);
+function resolveResponse(f: Future<ClientResponse>, response: ClientResponse): void {
+  if (!f.done()) f.setResult(response);
 }
 
-function rejectHead(f: Future<ResponseHead>, err: Error): void {
+function rejectResponse(f: Future<ClientResponse>, err: Error): void {
   if (!f.done()) {
     f.setException(err);
     // The requesting task may have gone (cancelled): the error is then nobody's to retrieve.

@@ -49,10 +49,22 @@ import {
   type RequestData,
   RequestInfoImpl,
 } from "./request.js";
-import { ClientResponse, type FallbackCharsetResolver } from "./response.js";
+import type { ClientResponse, FallbackCharsetResolver } from "./response.js";
 import { ClientTimeout, DEFAULT_TIMEOUT } from "./timeout.js";
 import { Trace, type TraceConfig } from "./tracing.js";
 import { type ClientWebSocketResponse, connectWebSocket, type WSConnectOptions } from "./ws.js";
+
+/** What an exchange needs besides its request. */
+interface ExchangeParams {
+  timeout: ClientTimeout;
+  deadline: number | null;
+  trace: Trace | null;
+  signal: AbortSignal | undefined;
+  proxy: URL | null;
+  proxyHeaders: Record<string, string> | null;
+  history: readonly ClientResponse[];
+  autoDecompress: boolean;
+}
 
 /** `raiseForStatus`: true, false, or an async check called with each final response. */
 export type RaiseForStatus = boolean | ((response: ClientResponse) => unknown);
@@ -438,7 +450,7 @@ export class ClientSession {
         flat = h.toRawHeaders() as string[];
       }
       const requestInfo = new RequestInfoImpl(url, method, realUrl, flat);
-      const resp = await this.#exchange(loop, method, url, requestInfo, flat, body, {
+      const started = this.#exchange(loop, method, url, requestInfo, flat, body, {
         timeout,
         deadline,
         trace,
@@ -448,6 +460,17 @@ export class ClientSession {
         history: history ?? EMPTY_HISTORY,
         autoDecompress: options.autoDecompress ?? this.#autoDecompress,
       });
+      let resp: ClientResponse;
+      if (started instanceof Exchange) {
+        try {
+          resp = await started.response;
+        } catch (e) {
+          started.abort(e as Error);
+          throw e;
+        } finally {
+          started.responseTaken();
+        }
+      } else resp = await started;
       const setCookie = resp.rawHeaders.length > 0 ? this.#setCookies(resp) : null;
       if (setCookie !== null) this.#jar.updateCookiesFromHeaders(setCookie, url);
 
@@ -587,25 +610,20 @@ export class ClientSession {
     return out;
   }
 
-  /** One exchange: a connection slot, the dispatch, the response head. */
-  async #exchange(
+  /**
+   * One exchange: a connection slot, the dispatch, the response. Without tracing, a `signal` or a
+   * wait for a slot (the common case) it is dispatched at once and returned, for the caller to await
+   * its `response` (one async layer less on every request); otherwise the slow path's promise.
+   */
+  #exchange(
     loop: EventLoop,
     method: string,
     url: URL,
     requestInfo: RequestInfoImpl,
     flat: string[],
     body: PreparedBody,
-    o: {
-      timeout: ClientTimeout;
-      deadline: number | null;
-      trace: Trace | null;
-      signal: AbortSignal | undefined;
-      proxy: URL | null;
-      proxyHeaders: Record<string, string> | null;
-      history: readonly ClientResponse[];
-      autoDecompress: boolean;
-    },
-  ): Promise<ClientResponse> {
+    o: ExchangeParams,
+  ): Exchange | Promise<ClientResponse> {
     const connector = this.#connector;
     if (connector.closed) throw new RuntimeError("Session is closed");
     const { timeout, trace } = o;
@@ -618,6 +636,8 @@ export class ClientSession {
       connectionKey: { host: url.hostname, port, ssl: https },
       viaProxy: o.proxy !== null,
       autoDecompress: o.autoDecompress,
+      history: o.history,
+      fallbackCharset: this.#fallbackCharset,
       slots,
       onChunk:
         trace?.wants("onResponseChunkReceived") === true
@@ -631,6 +651,59 @@ export class ClientSession {
     if (o.history.length === 0 && timeout.total !== null) this.#deadlines(loop, timeout.total).add(exchange);
     else if (o.deadline !== null) exchange.startTotalTimer(Math.max(0, o.deadline - loop.time()));
     exchange.startConnectTimer(timeout.connect);
+    if (trace === null && o.signal === undefined && (slots === null || slots.tryTake())) {
+      if (slots !== null) exchange.holdSlot();
+      this.#dispatch(exchange, method, url, flat, body, o, null);
+      return exchange;
+    }
+    return this.#exchangeSlow(loop, exchange, method, url, requestInfo, flat, body, o);
+  }
+
+  /** Hand `exchange` to undici (a synchronous error aborts it). */
+  #dispatch(
+    exchange: Exchange,
+    method: string,
+    url: URL,
+    flat: string[],
+    body: PreparedBody,
+    o: ExchangeParams,
+    hooks: ConnectHooks | null,
+  ): void {
+    const connector = this.#connector;
+    const timeout = o.timeout;
+    if (hooks === null && timeout.sockConnect !== null) hooks = this.#plainHooks(timeout.sockConnect);
+    const dispatchOpts: Dispatcher.DispatchOptions = {
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
+      method,
+      headers: flat,
+      body: body.body as Dispatcher.DispatchOptions["body"],
+      headersTimeout: timeout.sockRead === null ? 0 : timeout.sockRead * 1000,
+      bodyTimeout: timeout.sockRead === null ? 0 : timeout.sockRead * 1000,
+      // Keep the connection after a HEAD too (undici closes it by default; aiohttp keeps it), and
+      // close it after every response with forceClose.
+      reset: connector.forceClose,
+    };
+    try {
+      connector.dispatch(connector.dispatcher(o.proxy, o.proxyHeaders), dispatchOpts, exchange, hooks);
+    } catch (e) {
+      exchange.abort(e as Error);
+    }
+  }
+
+  /** The exchange with a wait for a slot, a `signal` or tracing. */
+  async #exchangeSlow(
+    loop: EventLoop,
+    exchange: Exchange,
+    method: string,
+    url: URL,
+    requestInfo: RequestInfoImpl,
+    flat: string[],
+    body: PreparedBody,
+    o: ExchangeParams,
+  ): Promise<ClientResponse> {
+    const { timeout, trace } = o;
+    const slots = this.#connector.slots;
     const onAbort =
       o.signal === undefined
         ? null
@@ -655,27 +728,8 @@ export class ClientSession {
             createEnd: () =>
               trace.wants("onConnectionCreateEnd") ? trace.send("onConnectionCreateEnd", {}) : null,
           }
-        : timeout.sockConnect === null
-          ? null
-          : this.#plainHooks(timeout.sockConnect);
-    const origin = url.origin;
-    const dispatchOpts: Dispatcher.DispatchOptions = {
-      origin,
-      path: `${url.pathname}${url.search}`,
-      method,
-      headers: flat,
-      body: body.body as Dispatcher.DispatchOptions["body"],
-      headersTimeout: timeout.sockRead === null ? 0 : timeout.sockRead * 1000,
-      bodyTimeout: timeout.sockRead === null ? 0 : timeout.sockRead * 1000,
-      // Keep the connection after a HEAD too (undici closes it by default; aiohttp keeps it), and
-      // close it after every response with forceClose.
-      reset: connector.forceClose,
-    };
-    try {
-      connector.dispatch(connector.dispatcher(o.proxy, o.proxyHeaders), dispatchOpts, exchange, hooks);
-    } catch (e) {
-      exchange.abort(e as Error);
-    }
+        : null;
+    this.#dispatch(exchange, method, url, flat, body, o, hooks);
     try {
       if (hooks !== null && trace !== null && !hooks.created && trace.wants("onConnectionReuseconn"))
         await trace.send("onConnectionReuseconn", {});
@@ -685,16 +739,9 @@ export class ClientSession {
         if (exchange.connected)
           await trace.send("onRequestHeadersSent", { method, url, headers: requestInfo.headers.copy() });
       }
-      const head = await exchange.head;
-      return new ClientResponse({
-        method,
-        url,
-        requestInfo,
-        head,
-        exchange,
-        history: o.history,
-        fallbackCharset: this.#fallbackCharset,
-      });
+      const response = await exchange.response;
+      exchange.responseTaken();
+      return response;
     } catch (e) {
       exchange.abort(e as Error);
       if (trace !== null && !(e instanceof CancelledError))
@@ -728,13 +775,13 @@ export class ClientSession {
     } catch (e) {
       // Handed a slot as the wait was cancelled: it is ours, give it back.
       if (waiter.done() && !waiter.cancelled()) slots.give();
-      if (exchange.finished && exchange.head.done() && !exchange.head.cancelled())
-        throw exchange.head.exception() ?? e;
+      if (exchange.finished && exchange.response.done() && !exchange.response.cancelled())
+        throw exchange.response.exception() ?? e;
       exchange.abort(e as Error);
       throw e;
     }
     exchange.holdSlot();
-    if (exchange.finished) throw exchange.head.exception();
+    if (exchange.finished) throw exchange.response.exception();
     if (trace !== null) await trace.send("onConnectionQueuedEnd", {});
   }
 

@@ -4,14 +4,10 @@
 // closing), never for a duration. Each test names the aiohttp test it follows; "aiots:" titles are
 // our own.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { inspect } from "node:util";
 import {
   ClientConnectionError,
@@ -23,6 +19,8 @@ import {
   TraceConfig,
 } from "../../src/client/index.js";
 import * as asyncio from "../../src/index.js";
+import { thrownBy } from "../helpers.js";
+import { selfSignedCert } from "./helpers.js";
 
 // ---- local helpers ----
 
@@ -124,15 +122,6 @@ const later = (req: http.IncomingMessage, res: http.ServerResponse, done: () => 
 async function fetchText(session: ClientSession, url: string): Promise<string> {
   await using r = await session.get(url);
   return await r.text();
-}
-
-async function caught(p: PromiseLike<unknown> | (() => unknown)): Promise<unknown> {
-  try {
-    await (typeof p === "function" ? p() : p);
-  } catch (e) {
-    return e;
-  }
-  assert.fail("expected an error");
 }
 
 const run = <T>(main: () => Promise<T>): Promise<T> => asyncio.run(main);
@@ -306,7 +295,7 @@ test("test_connect_with_limit_cancelled: a request cancelled while queued frees 
     const second = asyncio.createTask(() => fetchText(session, `${srv.url}/second`));
     await queued.wait();
     second.cancel();
-    assert.ok((await caught(second)) instanceof asyncio.CancelledError);
+    assert.ok((await thrownBy(second)) instanceof asyncio.CancelledError);
     releaseFirst();
     assert.equal(await first, "first");
     assert.equal(await fetchText(session, `${srv.url}/third`), "/third");
@@ -321,7 +310,7 @@ test("test_error_on_connection: a failed connect gives its slot back (limit 1)",
   await dead[Symbol.asyncDispose]();
   await run(async () => {
     await using session = new ClientSession({ connector: new TCPConnector({ limit: 1 }) });
-    const e = await caught(session.get(`${deadUrl}/`));
+    const e = await thrownBy(session.get(`${deadUrl}/`));
     assert.ok(e instanceof ClientConnectorError, String(e));
     assert.equal((e as ClientConnectorError).port, dead.port);
     assert.equal((e as ClientConnectorError).host, "127.0.0.1");
@@ -340,10 +329,10 @@ test("test_close_with_acquired_connection: closing the connector fails the reque
     const t = asyncio.createTask(session.get(`${srv.url}/hang`));
     while (srv.paths.length === 0) await asyncio.sleep(0.002);
     await connector.close();
-    const e = await caught(t);
+    const e = await thrownBy(t);
     assert.ok(e instanceof ClientConnectionError, String(e));
     assert.equal(session.closed, true);
-    const e2 = await caught(session.get(`${srv.url}/after`));
+    const e2 = await thrownBy(session.get(`${srv.url}/after`));
     assert.ok(e2 instanceof asyncio.RuntimeError, String(e2));
   });
 });
@@ -396,50 +385,7 @@ test("test_tcp_connector_uses_provided_local_addr: localAddr is the source addre
 
 // ---- TLS against a self-signed certificate made at test time ----
 
-let hasOpenssl = false;
-try {
-  execFileSync("openssl", ["version"], { stdio: "ignore" });
-  hasOpenssl = true;
-} catch {
-  hasOpenssl = false;
-}
-const noOpenssl = hasOpenssl ? false : "no openssl CLI to make a self-signed certificate";
-let tlsDir = "";
-let tls: { key: string; cert: string } = { key: "", cert: "" };
-
-before(() => {
-  if (!hasOpenssl) return;
-  tlsDir = mkdtempSync(join(tmpdir(), "aiots-client-tls-"));
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      join(tlsDir, "key.pem"),
-      "-out",
-      join(tlsDir, "cert.pem"),
-      "-days",
-      "2",
-      "-subj",
-      "/CN=localhost",
-      "-addext",
-      "subjectAltName=DNS:localhost,IP:127.0.0.1",
-    ],
-    { stdio: "ignore" },
-  );
-  tls = {
-    key: readFileSync(join(tlsDir, "key.pem"), "utf8"),
-    cert: readFileSync(join(tlsDir, "cert.pem"), "utf8"),
-  };
-});
-
-after(() => {
-  if (tlsDir !== "") rmSync(tlsDir, { recursive: true, force: true });
-});
+const { pem: tls, skip: noOpenssl } = selfSignedCert("aiots-client-tls-");
 
 test("test_tcp_connector_certificate_error: a self-signed certificate is refused by default", {
   skip: noOpenssl,
@@ -447,7 +393,7 @@ test("test_tcp_connector_certificate_error: a self-signed certificate is refused
   await using srv = await counting(undefined, tls);
   await run(async () => {
     await using session = new ClientSession();
-    const e = await caught(session.get(`${srv.url}/`));
+    const e = await thrownBy(session.get(`${srv.url}/`));
     assert.ok(e instanceof ClientConnectorCertificateError, String(e));
     assert.ok(e instanceof ClientConnectorSSLError);
     assert.ok(e instanceof ClientConnectorError);

@@ -39,6 +39,7 @@ import {
 } from "../../src/client/index.js";
 import { CIMultiDict, CIMultiDictProxy } from "../../src/http/index.js";
 import * as asyncio from "../../src/index.js";
+import { thrownBy } from "../helpers.js";
 
 // ---- local helpers ----
 
@@ -68,15 +69,6 @@ async function serve(handler: http.RequestListener): Promise<Srv> {
         server.close(() => r());
       }),
   };
-}
-
-async function caught(p: PromiseLike<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  assert.fail("expected an error");
 }
 
 // ---- what the errors carry ----
@@ -258,7 +250,7 @@ test("test_request_conn_error / test_raise_for_status: refused connections and e
   await closed[Symbol.asyncDispose]();
   await asyncio.run(async () => {
     await using session = new ClientSession();
-    const e = await caught(session.get(`http://127.0.0.1:${deadPort}/`));
+    const e = await thrownBy(session.get(`http://127.0.0.1:${deadPort}/`));
     assert.ok(e instanceof ClientConnectorError, String(e));
     assert.ok(e instanceof asyncio.OSError);
     assert.equal((e as ClientConnectorError).errno, "ECONNREFUSED");
@@ -267,7 +259,7 @@ test("test_request_conn_error / test_raise_for_status: refused connections and e
       port: deadPort,
       ssl: false,
     });
-    const e2 = (await caught(
+    const e2 = (await thrownBy(
       session.get(`${srv.url}/x?y=1`, { raiseForStatus: true }),
     )) as ClientResponseError;
     assert.ok(e2 instanceof ClientResponseError);
@@ -285,7 +277,7 @@ test("test_timeout_on_reading_headers: sockRead expiry is a SocketTimeoutError, 
   });
   await asyncio.run(async () => {
     await using session = new ClientSession();
-    const e = await caught(session.get(`${srv.url}/`, { timeout: new ClientTimeout({ sockRead: 0.05 }) }));
+    const e = await thrownBy(session.get(`${srv.url}/`, { timeout: new ClientTimeout({ sockRead: 0.05 }) }));
     assert.ok(e instanceof SocketTimeoutError, String(e));
     assert.ok(e instanceof asyncio.TimeoutError);
     assert.ok(e instanceof ClientError);
@@ -298,7 +290,7 @@ test("test_timeout_on_session_read_timeout (total): total expiry is a ServerTime
   });
   await asyncio.run(async () => {
     await using session = new ClientSession({ timeout: new ClientTimeout({ total: 0.05 }) });
-    const e = await caught(session.get(`${srv.url}/`));
+    const e = await thrownBy(session.get(`${srv.url}/`));
     assert.ok(e instanceof ServerTimeoutError, String(e));
     assert.ok(e instanceof asyncio.TimeoutError);
   });
@@ -310,7 +302,7 @@ test("test_broken_connection: a server closing without answering is ServerDiscon
   });
   await asyncio.run(async () => {
     await using session = new ClientSession();
-    const e = await caught(session.get(`${srv.url}/`));
+    const e = await thrownBy(session.get(`${srv.url}/`));
     assert.ok(e instanceof ServerDisconnectedError || e instanceof ClientConnectionResetError, String(e));
     assert.ok(e instanceof ClientConnectionError);
   });
@@ -325,7 +317,7 @@ test("test_bad_payload_content_length: a body cut short is a ClientPayloadError"
   await asyncio.run(async () => {
     await using session = new ClientSession();
     await using resp = await session.get(`${srv.url}/`);
-    const e = await caught(resp.read());
+    const e = await thrownBy(resp.read());
     assert.ok(e instanceof ClientPayloadError, String(e));
     assert.ok(!(e instanceof ClientConnectionError));
   });
@@ -338,10 +330,10 @@ test("test_HTTP_302_REDIRECT_NON_HTTP / test_invalid_redirect_url: redirect erro
   });
   await asyncio.run(async () => {
     await using session = new ClientSession();
-    const e1 = await caught(session.get(`${srv.url}/ftp`));
+    const e1 = await thrownBy(session.get(`${srv.url}/ftp`));
     assert.ok(e1 instanceof NonHttpUrlRedirectClientError, String(e1));
     assert.equal((e1 as InvalidURL).url, "ftp://example.com/x");
-    const e2 = await caught(session.get(`${srv.url}/bad`));
+    const e2 = await thrownBy(session.get(`${srv.url}/bad`));
     assert.ok(e2 instanceof InvalidUrlRedirectClientError, String(e2));
     assert.ok(e2 instanceof asyncio.ValueError);
   });

@@ -6,9 +6,14 @@
  *
  * Exports are kept stable: other client test files import them.
  */
+import { execFileSync } from "node:child_process";
 import { once } from "node:events";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import * as http from "node:http";
 import * as net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before } from "node:test";
 import { TestServer } from "../../src/test-utils/index.js";
 import type * as web from "../../src/web/index.js";
 
@@ -190,4 +195,48 @@ export async function errorOf(fn: () => PromiseLike<unknown>): Promise<Error> {
     return e as Error;
   }
   throw new Error("expected an error, none was thrown");
+}
+
+/** A self-signed certificate for `localhost` / 127.0.0.1 and whether tests can use it. */
+export interface SelfSignedCert {
+  /** PEM key and certificate: empty until the suite's `before` hook has run (and without openssl). */
+  readonly pem: { readonly key: string; readonly cert: string };
+  /** A node:test `skip` option: `false`, or why there is no certificate (no openssl CLI). */
+  readonly skip: false | string;
+}
+
+/**
+ * A throw-away self-signed certificate made by the openssl CLI in a `before` hook of the calling
+ * suite (or file), in a temporary directory named after `prefix` that its `after` hook removes.
+ * Read `pem.key` / `pem.cert` inside the tests, not when defining them.
+ */
+export function selfSignedCert(prefix: string): SelfSignedCert {
+  let hasOpenssl = false;
+  try {
+    execFileSync("openssl", ["version"], { stdio: "ignore" });
+    hasOpenssl = true;
+  } catch {
+    hasOpenssl = false;
+  }
+  const pem = { key: "", cert: "" };
+  let dir = "";
+  before(() => {
+    if (!hasOpenssl) return;
+    dir = mkdtempSync(join(tmpdir(), prefix));
+    execFileSync(
+      "openssl",
+      [
+        ...["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost"],
+        ...["-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")],
+        ...["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+      ],
+      { stdio: "ignore" },
+    );
+    pem.key = readFileSync(join(dir, "key.pem"), "utf8");
+    pem.cert = readFileSync(join(dir, "cert.pem"), "utf8");
+  });
+  after(() => {
+    if (dir !== "") rmSync(dir, { recursive: true, force: true });
+  });
+  return { pem, skip: hasOpenssl ? false : "no openssl CLI to make a self-signed certificate" };
 }

@@ -3,14 +3,10 @@
 // against a small forward proxy written here with node:http that records what it was asked.
 // Each test names the aiohttp test it follows; "aiots:" titles are our own.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import https from "node:https";
 import net, { type AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import {
   BasicAuth,
   ClientHttpProxyError,
@@ -20,6 +16,8 @@ import {
   TCPConnector,
 } from "../../src/client/index.js";
 import * as asyncio from "../../src/index.js";
+import { thrownBy } from "../helpers.js";
+import { selfSignedCert } from "./helpers.js";
 
 // ---- local helpers ----
 
@@ -141,15 +139,6 @@ async function textOf(session: ClientSession, url: string, options = {}): Promis
   return await r.text();
 }
 
-async function caught(p: PromiseLike<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  assert.fail("expected an error");
-}
-
 const run = <T>(main: () => Promise<T>): Promise<T> => asyncio.run(main);
 
 // ---- http through the proxy ----
@@ -203,7 +192,7 @@ test("test_proxy_http_auth: proxyAuth sends Proxy-Authorization to the proxy onl
     await using session = new ClientSession();
     // aiots differs: aiohttp hands back the proxy's 407 as the response; undici's proxy agent makes
     // it an error, which aiots reports as ClientHttpProxyError(407).
-    const denied = await caught(session.get(`${t.url}/x`, { proxy: p.url }));
+    const denied = await thrownBy(session.get(`${t.url}/x`, { proxy: p.url }));
     assert.ok(denied instanceof ClientHttpProxyError, String(denied));
     assert.equal((denied as ClientHttpProxyError).status, 407);
     assert.equal(await textOf(session, `${t.url}/y`, { proxy: p.url, proxyAuth: auth }), "target GET /y");
@@ -276,7 +265,7 @@ test("test_proxy_http_connection_error: a proxy that cannot be reached is Client
   await dead[Symbol.asyncDispose]();
   await run(async () => {
     await using session = new ClientSession();
-    const e = await caught(session.get(`${t.url}/`, { proxy: deadUrl }));
+    const e = await thrownBy(session.get(`${t.url}/`, { proxy: deadUrl }));
     assert.ok(e instanceof ClientProxyConnectionError, String(e));
   });
   assert.equal(t.requests.length, 0);
@@ -285,58 +274,15 @@ test("test_proxy_http_connection_error: a proxy that cannot be reached is Client
 test("test_request_with_wrong_proxy: a proxy that is no URL is InvalidURL, one of a wrong type a TypeError", () =>
   run(async () => {
     await using session = new ClientSession();
-    const e1 = await caught(session.get("http://127.0.0.1:1/", { proxy: "InvalidUrl" }));
+    const e1 = await thrownBy(session.get("http://127.0.0.1:1/", { proxy: "InvalidUrl" }));
     assert.ok(e1 instanceof InvalidURL, String(e1));
-    const e2 = await caught(session.get("http://127.0.0.1:1/", { proxy: 42 as never }));
+    const e2 = await thrownBy(session.get("http://127.0.0.1:1/", { proxy: 42 as never }));
     assert.ok(e2 instanceof TypeError, String(e2));
   }));
 
 // ---- https through a CONNECT tunnel ----
 
-let hasOpenssl = false;
-try {
-  execFileSync("openssl", ["version"], { stdio: "ignore" });
-  hasOpenssl = true;
-} catch {
-  hasOpenssl = false;
-}
-const noOpenssl = hasOpenssl ? false : "no openssl CLI to make a self-signed certificate";
-let tlsDir = "";
-let tls: { key: string; cert: string } = { key: "", cert: "" };
-
-before(() => {
-  if (!hasOpenssl) return;
-  tlsDir = mkdtempSync(join(tmpdir(), "aiots-proxy-tls-"));
-  execFileSync(
-    "openssl",
-    [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      join(tlsDir, "key.pem"),
-      "-out",
-      join(tlsDir, "cert.pem"),
-      "-days",
-      "2",
-      "-subj",
-      "/CN=localhost",
-      "-addext",
-      "subjectAltName=DNS:localhost,IP:127.0.0.1",
-    ],
-    { stdio: "ignore" },
-  );
-  tls = {
-    key: readFileSync(join(tlsDir, "key.pem"), "utf8"),
-    cert: readFileSync(join(tlsDir, "cert.pem"), "utf8"),
-  };
-});
-
-after(() => {
-  if (tlsDir !== "") rmSync(tlsDir, { recursive: true, force: true });
-});
+const { pem: tls, skip: noOpenssl } = selfSignedCert("aiots-proxy-tls-");
 
 test("test_proxy_https_connect: https goes through a CONNECT tunnel", { skip: noOpenssl }, async () => {
   await using t = await target(tls);
@@ -377,7 +323,7 @@ test("test_proxy_https_bad_response: a CONNECT refused with 407 is ClientHttpPro
   await using p = await forwardProxy({ connectStatus: 407 });
   await run(async () => {
     await using session = new ClientSession();
-    const e = await caught(session.get("https://127.0.0.1:9/path", { proxy: p.url }));
+    const e = await thrownBy(session.get("https://127.0.0.1:9/path", { proxy: p.url }));
     assert.ok(e instanceof ClientHttpProxyError, String(e));
     assert.equal((e as ClientHttpProxyError).status, 407);
   });

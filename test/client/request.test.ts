@@ -10,6 +10,7 @@ import { test } from "node:test";
 import { inspect } from "node:util";
 import { BasicAuth, ClientSession, type RequestOptions } from "../../src/client/index.js";
 import * as asyncio from "../../src/index.js";
+import { thrownBy } from "../helpers.js";
 
 // ---- local helpers ----
 
@@ -76,15 +77,6 @@ async function sent(
   });
 }
 
-async function caught(p: PromiseLike<unknown> | (() => unknown)): Promise<unknown> {
-  try {
-    await (typeof p === "function" ? p() : p);
-  } catch (e) {
-    return e;
-  }
-  assert.fail("expected an error");
-}
-
 // ---- URL and query ----
 
 test("test_params_update_path_and_url / test_query_multivalued_param: pairs repeat a key", async () => {
@@ -120,7 +112,7 @@ test("test_query_bytes_param_raises: params of the wrong type are a TypeError", 
   asyncio.run(async () => {
     await using session = new ClientSession();
     for (const params of [{ flag: true }, { obj: {} }, 42] as never[]) {
-      const e = await caught(session.get("http://127.0.0.1:1/", { params }));
+      const e = await thrownBy(session.get("http://127.0.0.1:1/", { params }));
       assert.ok(e instanceof TypeError, `${inspect(params)}: ${String(e)}`);
     }
   }));
@@ -203,7 +195,7 @@ test("test_cookies / test_cookies_merge_with_headers: request cookies join a Coo
 test("aiots: header names and values are validated (CR/LF injection)", () =>
   asyncio.run(async () => {
     await using session = new ClientSession();
-    const e = await caught(session.get("http://127.0.0.1:1/", { headers: { "X-A": "a\r\nX-B: b" } }));
+    const e = await thrownBy(session.get("http://127.0.0.1:1/", { headers: { "X-A": "a\r\nX-B: b" } }));
     assert.ok(e instanceof Error && !(e instanceof assert.AssertionError), String(e));
   }));
 
@@ -244,10 +236,10 @@ test("aiots: the auth option sends Basic credentials; request auth replaces the 
 test("test_session_auth_header_conflict (aiohttp 3.x): auth with an explicit Authorization header is a ValueError", () =>
   asyncio.run(async () => {
     await using session = new ClientSession({ auth: new BasicAuth("session", "x") });
-    const e = await caught(session.get("http://127.0.0.1:1/", { headers: { Authorization: "Bearer t" } }));
+    const e = await thrownBy(session.get("http://127.0.0.1:1/", { headers: { Authorization: "Bearer t" } }));
     assert.ok(e instanceof asyncio.ValueError, String(e));
     await using plain = new ClientSession();
-    const e2 = await caught(
+    const e2 = await thrownBy(
       plain.get("http://127.0.0.1:1/", { auth: new BasicAuth("a"), headers: { authorization: "Bearer t" } }),
     );
     assert.ok(e2 instanceof asyncio.ValueError, String(e2));
@@ -256,7 +248,7 @@ test("test_session_auth_header_conflict (aiohttp 3.x): auth with an explicit Aut
 test("test_creds_in_auth_and_url (aiohttp 3.x): the auth option with credentials in the URL is a ValueError", () =>
   asyncio.run(async () => {
     await using session = new ClientSession();
-    const e = await caught(session.get("http://u:p@127.0.0.1:1/", { auth: new BasicAuth("a", "b") }));
+    const e = await thrownBy(session.get("http://u:p@127.0.0.1:1/", { auth: new BasicAuth("a", "b") }));
     assert.ok(e instanceof asyncio.ValueError, String(e));
   }));
 
@@ -394,7 +386,7 @@ test("test_json_custom / explicit Content-Type wins over the automatic one", asy
 test("aiots: data and json together are a ValueError", () =>
   asyncio.run(async () => {
     await using session = new ClientSession();
-    const e = await caught(session.post("http://127.0.0.1:1/", { data: "x", json: { a: 1 } }));
+    const e = await thrownBy(session.post("http://127.0.0.1:1/", { data: "x", json: { a: 1 } }));
     assert.ok(e instanceof asyncio.ValueError, String(e));
     assert.match((e as Error).message, /data and json/);
   }));

@@ -14,6 +14,7 @@ import {
   ContentTypeError,
 } from "../../src/client/index.js";
 import * as asyncio from "../../src/index.js";
+import { thrownBy } from "../helpers.js";
 
 // ---- local helpers ----
 
@@ -58,15 +59,6 @@ function withResponse(
     await using resp = await session.get(`${srv.url}${path}`);
     await fn(resp);
   });
-}
-
-async function caught(p: PromiseLike<unknown> | (() => unknown)): Promise<unknown> {
-  try {
-    await (typeof p === "function" ? p() : p);
-  } catch (e) {
-    return e;
-  }
-  assert.fail("expected an error");
 }
 
 // ---- status, headers ----
@@ -210,9 +202,9 @@ test("test_text_bad_encoding: invalid bytes are an error by default (as Python's
   });
   await withResponse(srv, async (resp) => {
     assert.equal(await resp.text(undefined, { errors: "replace" }), "a\ufffdb");
-    const e = await caught(resp.text(undefined, { errors: "strict" }));
+    const e = await thrownBy(resp.text(undefined, { errors: "strict" }));
     assert.ok(e instanceof asyncio.ValueError, String(e));
-    const d = await caught(resp.text());
+    const d = await thrownBy(resp.text());
     assert.ok(d instanceof asyncio.ValueError, String(d));
   });
 });
@@ -260,7 +252,7 @@ test("test_json_custom_loader: loads replaces JSON.parse", async () => {
 test("test_json_invalid_content_type: ContentTypeError with status and request info", async () => {
   await using srv = await fixed("{}", { "Content-Type": "data/octet-stream" }, 500);
   await withResponse(srv, async (resp) => {
-    const e = await caught(resp.json());
+    const e = await thrownBy(resp.json());
     assert.ok(e instanceof ContentTypeError, String(e));
     assert.ok(e instanceof ClientResponseError);
     assert.equal((e as ContentTypeError).status, 500);
@@ -312,7 +304,7 @@ test("test_release / test_read_from_closed_response2: after release() even a bod
     resp.release();
     resp.release();
     assert.equal(resp.closed, true);
-    const e = await caught(resp.read());
+    const e = await thrownBy(resp.read());
     assert.ok(e instanceof ClientConnectionError, String(e));
     assert.equal((e as Error).message, "Connection closed");
   });
@@ -324,7 +316,7 @@ test("test_read_from_closed_response: read() after release() without reading rai
   await withResponse(srv, async (resp) => {
     assert.equal(resp.status, 200);
     resp.release();
-    const e = await caught(resp.read());
+    const e = await thrownBy(resp.read());
     assert.ok(e instanceof ClientConnectionError, String(e));
   });
 });
@@ -365,7 +357,7 @@ test("test_raise_for_status_2xx: no error below 400", async () => {
 test("test_raise_for_status_4xx: ClientResponseError with status, reason, headers and request info", async () => {
   await using srv = await fixed("no", { "X-Why": "because" }, 409, "CONFLICT");
   await withResponse(srv, async (resp) => {
-    const e = await caught(() => resp.raiseForStatus());
+    const e = await thrownBy(() => resp.raiseForStatus());
     assert.ok(e instanceof ClientResponseError, String(e));
     const err = e as ClientResponseError;
     assert.equal(err.status, 409);
@@ -380,7 +372,7 @@ test("test_raise_for_status_4xx: ClientResponseError with status, reason, header
 test("test_raise_for_status_4xx_without_reason: an empty reason phrase gets the standard one", async () => {
   await using srv = await fixed("no", {}, 404, "");
   await withResponse(srv, async (resp) => {
-    const e = (await caught(() => resp.raiseForStatus())) as ClientResponseError;
+    const e = (await thrownBy(() => resp.raiseForStatus())) as ClientResponseError;
     assert.equal(e.status, 404);
     assert.equal(e.reason, resp.reason);
   });
@@ -417,11 +409,11 @@ test("test_redirect_history_in_exception / test_no_redirect_history_in_exception
   });
   await asyncio.run(async () => {
     await using session = new ClientSession({ raiseForStatus: true });
-    const e1 = (await caught(session.get(`${srv.url}/r`))) as ClientResponseError;
+    const e1 = (await thrownBy(session.get(`${srv.url}/r`))) as ClientResponseError;
     assert.equal(e1.status, 409);
     assert.equal(e1.history.length, 1);
     assert.equal((e1.history[0] as ClientResponse).status, 301);
-    const e2 = (await caught(session.get(`${srv.url}/end`))) as ClientResponseError;
+    const e2 = (await thrownBy(session.get(`${srv.url}/end`))) as ClientResponseError;
     assert.deepEqual(e2.history, []);
   });
 });

@@ -19,6 +19,7 @@ import {
   TooManyRedirects,
 } from "../../src/client/index.js";
 import * as asyncio from "../../src/index.js";
+import { thrownBy } from "../helpers.js";
 
 // ---- local helpers ----
 
@@ -70,15 +71,6 @@ interface Echoed {
 
 const run = <T>(main: () => Promise<T>): Promise<T> => asyncio.run(main);
 
-async function caught(p: PromiseLike<unknown> | (() => unknown)): Promise<unknown> {
-  try {
-    await (typeof p === "function" ? p() : p);
-  } catch (e) {
-    return e;
-  }
-  assert.fail("expected an error");
-}
-
 // ---- lifecycle ----
 
 test("test_closed: closed is false, then true after close()", () =>
@@ -122,7 +114,7 @@ test("test_request_closed_session: a request on a closed session raises RuntimeE
   await run(async () => {
     const session = new ClientSession();
     await session.close();
-    const e = await caught(session.request("get", `${srv.url}/`));
+    const e = await thrownBy(session.request("get", `${srv.url}/`));
     assert.ok(e instanceof asyncio.RuntimeError, String(e));
     assert.match((e as Error).message, /closed/);
   });
@@ -198,7 +190,7 @@ test("test_build_url_returns_expected_url: baseUrl joins relative URLs, absolute
 
 test("test_base_url_without_trailing_slash: a base URL whose path lacks a trailing '/' is a ValueError", () =>
   run(async () => {
-    const e = await caught(() => new ClientSession({ baseUrl: "http://example.com/test" }));
+    const e = await thrownBy(() => new ClientSession({ baseUrl: "http://example.com/test" }));
     assert.ok(e instanceof asyncio.ValueError, String(e));
     // A bare origin has the path "/" and is fine.
     await new ClientSession({ baseUrl: "http://example.com" }).close();
@@ -207,13 +199,13 @@ test("test_base_url_without_trailing_slash: a base URL whose path lacks a traili
 test("test_invalid_and_non_http_url: InvalidUrlClientError and NonHttpUrlClientError", () =>
   run(async () => {
     await using session = new ClientSession();
-    const bad = await caught(session.get("http:/"));
+    const bad = await thrownBy(session.get("http:/"));
     assert.ok(bad instanceof InvalidUrlClientError, String(bad));
     assert.ok(bad instanceof InvalidURL && bad instanceof asyncio.ValueError);
-    const rel = await caught(session.get("/relative/without/base"));
+    const rel = await thrownBy(session.get("/relative/without/base"));
     assert.ok(rel instanceof InvalidUrlClientError, String(rel));
     assert.equal((rel as InvalidUrlClientError).url, "/relative/without/base");
-    const ftp = await caught(session.get("ftp://example.com/x"));
+    const ftp = await thrownBy(session.get("ftp://example.com/x"));
     assert.ok(ftp instanceof NonHttpUrlClientError, String(ftp));
     assert.ok(!(ftp instanceof InvalidUrlClientError));
     assert.equal((ftp as NonHttpUrlClientError).url, "ftp://example.com/x");
@@ -223,7 +215,7 @@ test("test_method_invalid: a method with non-token characters is a ValueError", 
   run(async () => {
     await using session = new ClientSession();
     for (const m of ["GET ", "G\tET", "GE(T", ""]) {
-      const e = await caught(session.request(m, "http://127.0.0.1:1/"));
+      const e = await thrownBy(session.request(m, "http://127.0.0.1:1/"));
       assert.ok(e instanceof asyncio.ValueError, `${JSON.stringify(m)}: ${String(e)}`);
     }
   }));
@@ -427,7 +419,7 @@ test("test_raise_for_status / test_raise_for_status_per_request / test_raise_for
   await run(async () => {
     {
       await using session = new ClientSession({ raiseForStatus: true });
-      const e = await caught(session.get(`${srv.url}/x`));
+      const e = await thrownBy(session.get(`${srv.url}/x`));
       assert.ok(e instanceof ClientResponseError, String(e));
       assert.equal((e as ClientResponseError).status, 404);
       assert.equal((e as ClientResponseError).reason, "Nope");
@@ -438,7 +430,7 @@ test("test_raise_for_status / test_raise_for_status_per_request / test_raise_for
       await using session = new ClientSession();
       await using r = await session.get(`${srv.url}/x`);
       assert.equal(r.ok, false);
-      const e = await caught(session.get(`${srv.url}/x`, { raiseForStatus: true }));
+      const e = await thrownBy(session.get(`${srv.url}/x`, { raiseForStatus: true }));
       assert.ok(e instanceof ClientResponseError, String(e));
     }
   });
@@ -455,7 +447,7 @@ test("test_session_raise_for_status_coro: a check function is awaited with each 
         throw new asyncio.RuntimeError("checked");
       },
     });
-    const e = await caught(session.get(`${srv.url}/`));
+    const e = await thrownBy(session.get(`${srv.url}/`));
     assert.ok(e instanceof asyncio.RuntimeError);
     assert.equal((e as Error).message, "checked");
     assert.deepEqual(seen, [200]);
@@ -470,7 +462,7 @@ test("test_HTTP_302_max_redirects: TooManyRedirects carries the history", async 
   });
   await run(async () => {
     await using session = new ClientSession();
-    const e = await caught(session.get(`${srv.url}/0`, { maxRedirects: 2 }));
+    const e = await thrownBy(session.get(`${srv.url}/0`, { maxRedirects: 2 }));
     assert.ok(e instanceof TooManyRedirects, String(e));
     const history = (e as TooManyRedirects).history as { url: URL }[];
     assert.deepEqual(
@@ -486,40 +478,40 @@ test("test_HTTP_302_max_redirects: TooManyRedirects carries the history", async 
 test("test_instantiation_with_invalid_timeout_value / test_client_session_timeout_bad_argument", () =>
   run(async () => {
     for (const bad of [1, "1", {}]) {
-      const e = await caught(() => new ClientSession({ timeout: bad as never }));
+      const e = await thrownBy(() => new ClientSession({ timeout: bad as never }));
       assert.ok(e instanceof asyncio.ArgumentTypeError, String(e));
     }
     await using session = new ClientSession();
-    const e = await caught(session.get("http://127.0.0.1:1/", { timeout: 3 as never }));
+    const e = await thrownBy(session.get("http://127.0.0.1:1/", { timeout: 3 as never }));
     assert.ok(e instanceof asyncio.ArgumentTypeError, String(e));
   }));
 
 test("aiots: argument validation of ClientSession and its requests", () =>
   run(async () => {
-    const e1 = await caught(() => new ClientSession(42 as never));
+    const e1 = await thrownBy(() => new ClientSession(42 as never));
     assert.ok(e1 instanceof asyncio.ArgumentTypeError, String(e1));
-    const e2 = await caught(() => new ClientSession({ connector: {} as never }));
+    const e2 = await thrownBy(() => new ClientSession({ connector: {} as never }));
     assert.ok(e2 instanceof asyncio.ArgumentTypeError, String(e2));
     await using session = new ClientSession();
-    const e3 = await caught(session.get("http://127.0.0.1:1/", null as never));
+    const e3 = await thrownBy(session.get("http://127.0.0.1:1/", null as never));
     assert.ok(e3 instanceof asyncio.ArgumentTypeError, String(e3));
-    const e4 = await caught(session.get("http://127.0.0.1:1/", { maxRedirects: -1 }));
+    const e4 = await thrownBy(session.get("http://127.0.0.1:1/", { maxRedirects: -1 }));
     assert.ok(e4 instanceof asyncio.ValueError, String(e4));
-    const e5 = await caught(session.get(42 as never));
+    const e5 = await thrownBy(session.get(42 as never));
     assert.ok(e5 instanceof InvalidUrlClientError, String(e5));
   }));
 
 test("test_invalid_data: a form field of an unsupported type is a TypeError", () =>
   run(async () => {
     await using session = new ClientSession();
-    const e = await caught(session.post("http://127.0.0.1:1/", { data: { some: {} as never } }));
+    const e = await thrownBy(session.post("http://127.0.0.1:1/", { data: { some: {} as never } }));
     assert.ok(e instanceof TypeError, String(e));
   }));
 
 test("test_creds_in_header_and_url: an Authorization header with credentials in the URL is a ValueError", () =>
   run(async () => {
     await using session = new ClientSession();
-    const e = await caught(
+    const e = await thrownBy(
       session.get("http://user:pass@127.0.0.1:1/", {
         headers: { Authorization: new BasicAuth("user2", "pass2").encode() },
       }),
@@ -558,7 +550,7 @@ test("aiots: cancelling the awaiting task aborts the request; the session stays 
     const task = asyncio.createTask(session.get(`${srv.url}/slow`));
     while (entered.length === 0) await asyncio.sleep(0.005);
     task.cancel();
-    const e = await caught(task);
+    const e = await thrownBy(task);
     assert.ok(e instanceof asyncio.CancelledError, String(e));
     await using r = await session.get(`${srv.url}/fast`);
     assert.equal(await r.text(), "fast");

@@ -16,6 +16,7 @@ import {
   TraceSignal,
 } from "../../src/client/index.js";
 import * as asyncio from "../../src/index.js";
+import { thrownBy } from "../helpers.js";
 
 // ---- local helpers ----
 
@@ -67,15 +68,6 @@ function recorder(
     });
   }
   return trace;
-}
-
-async function caught(p: PromiseLike<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  assert.fail("expected an error");
 }
 
 const run = <T>(main: () => Promise<T>): Promise<T> => asyncio.run(main);
@@ -235,7 +227,7 @@ test("test_request_tracing_exception: a failed request sends onRequestException,
       assert.equal(p.url.href, url);
     });
     await using session = new ClientSession({ traceConfigs: [trace, t2] });
-    const e = await caught(session.get(url));
+    const e = await thrownBy(session.get(url));
     assert.ok(e instanceof ClientConnectorError, String(e));
     assert.deepEqual(errors, [e]);
     assert.equal(log[0], "onRequestStart");
@@ -290,7 +282,7 @@ test("aiots: an error thrown by a trace callback fails the request", async () =>
       throw new asyncio.RuntimeError("from trace");
     });
     await using session = new ClientSession({ traceConfigs: [trace] });
-    const e = await caught(session.get(`${srv.url}/`));
+    const e = await thrownBy(session.get(`${srv.url}/`));
     assert.ok(e instanceof asyncio.RuntimeError);
     assert.equal((e as Error).message, "from trace");
   });
@@ -388,7 +380,7 @@ test("test_exception_during_connection_create_tracing: an error in onConnectionC
       throw new asyncio.RuntimeError("create failed");
     });
     await using session = new ClientSession({ traceConfigs: [trace] });
-    const e = await caught(session.get(`${srv.url}/`));
+    const e = await thrownBy(session.get(`${srv.url}/`));
     assert.ok(e instanceof Error);
     assert.match(String((e as Error).message) + String((e as Error).cause ?? ""), /create failed/);
   });

@@ -5,15 +5,11 @@
 // that no WebSocket server would answer. Every server a test starts is closed by it; tests assert
 // outcomes, never durations.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import type { IncomingMessage } from "node:http";
 import * as https from "node:https";
 import * as net from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { type WebSocket, WebSocketServer, type ServerOptions as WSServerOptions } from "ws";
 import {
   ClientConnectorCertificateError,
@@ -30,6 +26,7 @@ import {
 import * as asyncio from "../../src/index.js";
 import { TestServer } from "../../src/test-utils/index.js";
 import * as web from "../../src/web/index.js";
+import { selfSignedCert } from "./helpers.js";
 
 const { WSMsgType, WSCloseCode, WebSocketResponse, WebSocketError } = web;
 
@@ -1072,44 +1069,14 @@ describe("connectWebSocket: the handshake", () => {
 });
 
 describe("connectWebSocket: wss", () => {
-  let hasOpenssl = false;
-  try {
-    execFileSync("openssl", ["version"], { stdio: "ignore" });
-    hasOpenssl = true;
-  } catch {
-    hasOpenssl = false;
-  }
-  const skip = hasOpenssl ? false : "no openssl CLI to make a self-signed certificate";
-  let dir = "";
-  let cert = "";
-  let key = "";
-
-  before(() => {
-    if (!hasOpenssl) return;
-    dir = mkdtempSync(join(tmpdir(), "aiots-ws-tls-"));
-    execFileSync(
-      "openssl",
-      [
-        ...["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost"],
-        ...["-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")],
-        ...["-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
-      ],
-      { stdio: "ignore" },
-    );
-    cert = readFileSync(join(dir, "cert.pem"), "utf8");
-    key = readFileSync(join(dir, "key.pem"), "utf8");
-  });
-
-  after(() => {
-    if (dir !== "") rmSync(dir, { recursive: true, force: true });
-  });
+  const { pem, skip } = selfSignedCert("aiots-ws-tls-");
 
   test(
     "wss:// with the context's TLS options; a certificate not trusted → ClientConnectorCertificateError (test_ws_connect_with_wrong_ssl_type, TLS side)",
     { skip },
     () =>
       run(async () => {
-        const server = https.createServer({ key, cert });
+        const server = https.createServer(pem);
         const wss = new WebSocketServer({ server });
         wss.on("connection", (peer) => peer.on("message", (d, binary) => peer.send(d, { binary })));
         await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -1119,7 +1086,7 @@ describe("connectWebSocket: wss", () => {
           const ws = await connectWebSocket(
             url,
             {},
-            { headers: {}, handshakeTimeout: 10, tls: { ca: cert } },
+            { headers: {}, handshakeTimeout: 10, tls: { ca: pem.cert } },
           );
           await ws.sendStr("over tls");
           assert.equal(await ws.receiveStr(), "over tls");
