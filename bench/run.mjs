@@ -260,6 +260,9 @@ const FULL = {
   ws: 5, // seconds of WebSocket echo load
   client: 20_000, // keep-alive GETs per mode (sequential, 50 in flight)
 };
+// The streams load generator writes this many 64-byte lines per socket write (64 KiB): with smaller
+// writes the corked node:net baseline turns bimodal here (see /work/shared/BENCHMARKS.md).
+const LINES_PER_WRITE = 1024;
 // Too short to measure at 1/10 (200 000 native awaits take ~7 ms): --quick keeps the full size.
 const QUICK_KEEPS_SIZE = new Set(["tracking"]);
 
@@ -293,11 +296,16 @@ function defineCases(opts, env) {
   const gN = size("gather");
   const gather = {
     id: "gather",
-    title: `gather: ${fmtInt(gN)} trivial tasks`,
+    title: `gather: ${fmtInt(gN)} trivial tasks (and ${fmtInt(gN)} started promises)`,
     unit: "tasks/s",
     contenders: [
       nodeC("gather", "promise", "Promise.all (raw Node)", gN, { baseline: true }),
-      nodeC("gather", "aiots", "aiots gather(createTask)", gN),
+      // The floor of a task in this design: one AsyncLocalStorage.run + one AbortController per item.
+      nodeC("gather", "task-floor", "task floor: Promise.all(als.run + AbortController)", gN, {
+        short: "task floor",
+      }),
+      nodeC("gather", "aiots", "aiots gather(createTask)", gN, { vs: "task-floor" }),
+      nodeC("gather", "aiots-promises", "aiots gather(started promises), no tasks", gN),
       nodeC("gather", "effection", `Effection ${env.effection ?? "4"} spawn/all ×${fmtK(gN)}`, gN, {
         unavailable: effAvailable,
         // 100 000 Effection tasks take ~1 min and GBs of memory: one sample is plenty for a peer that slow.
@@ -314,7 +322,8 @@ function defineCases(opts, env) {
       pyC("gather", "uvloop", "CPython + uvloop", gN, uvAvailable),
     ],
     targets: [
-      { contender: "aiots", vs: "promise", min: 0.5 },
+      { contender: "aiots", vs: "task-floor", min: 0.6 },
+      { contender: "aiots-promises", vs: "promise", min: 0.5 },
       { contender: "aiots", vs: "cpython", min: 10 },
     ],
   };
@@ -357,12 +366,14 @@ function defineCases(opts, env) {
   const qN = size("queue");
   const queue = {
     id: "queue",
-    title: `bounded queue: ${fmtInt(qN)} items through maxsize 100, 1 producer + 1 consumer`,
+    title: `bounded queue: ${fmtInt(qN)} items through maxsize 100, 1 producer + 1 consumer (two created tasks, or a created producer + run()'s main task consuming)`,
     unit: "items/s",
     contenders: [
       nodeC("queue", "plain", "plain async queue (raw Node)", qN, { baseline: true }),
-      nodeC("queue", "aiots", "aiots Queue, async fn await", qN),
-      nodeC("queue", "aiots-gen", "aiots Queue, generator yield*", qN),
+      nodeC("queue", "aiots", "aiots Queue, async fn await, 2 tasks", qN),
+      nodeC("queue", "aiots-gen", "aiots Queue, generator yield*, 2 tasks", qN),
+      nodeC("queue", "aiots-main", "aiots Queue, async fn await, task → main task", qN),
+      nodeC("queue", "aiots-gen-main", "aiots Queue, generator yield*, task → main task", qN),
       pyC("queues", "cpython", "CPython asyncio.Queue", qN, pyAvailable),
       pyC("queues", "uvloop", "CPython + uvloop", qN, uvAvailable),
     ],
@@ -371,6 +382,8 @@ function defineCases(opts, env) {
       { contender: "aiots", vs: "cpython", min: 3 },
       { contender: "aiots-gen", vs: "plain", min: 0.6 },
       { contender: "aiots-gen", vs: "cpython", min: 3 },
+      { contender: "aiots-main", vs: "plain", min: 0.6 },
+      { contender: "aiots-gen-main", vs: "plain", min: 0.6 },
     ],
   };
 
@@ -468,7 +481,13 @@ function defineCases(opts, env) {
     label,
     n,
     cmd: env.node,
-    args: ["cases/streams.mjs", server, mode, String(n)],
+    args: [
+      "cases/streams.mjs",
+      server,
+      mode,
+      String(n),
+      ...(mode === "pipelined" ? [String(LINES_PER_WRITE)] : []),
+    ],
     cpu: opts.clientCpu,
     env: { BENCH_SERVER_CPU: String(opts.cpu), BENCH_PYTHON: PYTHON },
     ...extra,
@@ -486,7 +505,7 @@ function defineCases(opts, env) {
   const stN = size("streams");
   const streams = {
     id: "streams",
-    title: `line echo: ${fmtInt(stN)} pipelined 64-byte lines over one connection (readline + write + drain)`,
+    title: `line echo: ${fmtInt(stN)} pipelined 64-byte lines over one connection (readline + write + drain), client writing ${fmtInt(LINES_PER_WRITE)} lines (${(LINES_PER_WRITE * 64) / 1024} KiB) per write`,
     unit: "lines/s",
     contenders: streamContenders("pipelined", stN),
     targets: [
@@ -499,6 +518,8 @@ function defineCases(opts, env) {
   const rN = size("rtt");
   const rtt = {
     id: "rtt",
+    // Single rounds swing ±30 % here: the target is a median of at least 5 (not with --quick).
+    minRounds: opts.quick ? undefined : 5,
     title: `line echo: ${fmtInt(rN)} request/response round trips of one 64-byte line`,
     unit: "round trips/s",
     contenders: streamContenders("rtt", rN).map((c) =>
@@ -517,7 +538,15 @@ function defineCases(opts, env) {
     contenders: streamContenders("idle", iN).filter(
       (c) => !["net-cork", "net-raw", "net-batch"].includes(c.id),
     ),
-    targets: [],
+    targets: [
+      { contender: "aiots", metric: "bytesPerConn", max: 8 * 1024, what: "server RSS per idle connection" },
+      {
+        contender: "aiots-gen",
+        metric: "bytesPerConn",
+        max: 8 * 1024,
+        what: "server RSS per idle connection",
+      },
+    ],
     notes: (contenders) =>
       contenders
         .filter((c) => c.samples.length > 0)
@@ -687,11 +716,12 @@ function classifyFailure({ code, signal, stderr, timedOut, opts }) {
 
 async function runCase(kase, opts, env) {
   const state = kase.contenders.map((c) => ({ ...c, samples: [], status: c.unavailable ?? null }));
-  for (let round = 1; round <= opts.rounds; round++) {
+  const rounds = Math.max(opts.rounds, kase.minRounds ?? 0);
+  for (let round = 1; round <= rounds; round++) {
     for (const c of state) {
       if (c.status !== null) continue; // skipped, or failed in an earlier round
       if (c.maxRounds !== undefined && c.samples.length >= c.maxRounds) continue;
-      process.stdout.write(`round ${round}/${opts.rounds}: ${kase.id} ${c.id} (n=${fmtInt(c.n)}) … `);
+      process.stdout.write(`round ${round}/${rounds}: ${kase.id} ${c.id} (n=${fmtInt(c.n)}) … `);
       const r = await runChild(c, opts, env);
       if (r.ok) {
         c.samples.push(r.result);
@@ -705,6 +735,7 @@ async function runCase(kase, opts, env) {
     }
   }
   const out = summarise(kase, state);
+  out.rounds = rounds;
   kase.extend?.(out); // per-case figures beyond one rate per contender (http: per route)
   return out;
 }
@@ -717,6 +748,8 @@ function summarise(kase, state) {
     return {
       id: c.id,
       label: c.label,
+      short: c.short ?? c.label,
+      vs: c.vs ?? null,
       n: c.n,
       baseline: c.baseline === true,
       status: ok ? (c.status === null ? "ok" : `ok (then ${c.status})`) : (c.status ?? "no samples"),
@@ -733,8 +766,30 @@ function summarise(kase, state) {
     };
   });
   const base = contenders.find((c) => c.baseline);
-  for (const c of contenders) c.ratio = c.median !== null && base?.median ? c.median / base.median : null;
+  for (const c of contenders) {
+    // A contender may be compared with another one than the case's baseline (gather: aiots tasks
+    // against the task floor); its ratio column says which.
+    const ref = c.vs === null ? base : contenders.find((k) => k.id === c.vs);
+    c.ratio = c.median !== null && ref?.median ? c.median / ref.median : null;
+    c.ratioVs = c.vs === null ? null : (ref?.short ?? c.vs);
+  }
   const targets = kase.targets.map((t) => {
+    if (t.metric !== undefined) {
+      // An absolute limit on a per-sample figure (idle: bytes of server RSS per connection).
+      const a = contenders.find((c) => c.id === t.contender);
+      const value =
+        a && a.samples.length > 0 && a.samples[0][t.metric] != null
+          ? median(a.samples.map((s) => s[t.metric]))
+          : null;
+      return {
+        text: `${t.contender} ${t.what} ≤ ${(t.max / 1024).toFixed(0)} KB`,
+        contender: t.contender,
+        metric: t.metric,
+        max: t.max,
+        value,
+        met: value === null ? null : value <= t.max,
+      };
+    }
     const a = contenders.find((c) => c.id === t.contender);
     const b = contenders.find((c) => c.id === t.vs);
     const ratio = a?.median && b?.median ? a.median / b.median : null;
@@ -797,6 +852,11 @@ function fmtRatio(r) {
   return `${r >= 10 ? r.toFixed(1) : r >= 0.1 ? r.toFixed(2) : r.toPrecision(2)}×`;
 }
 
+/** The ratio column: to the case's baseline, or `0.62× vs task floor` for a contender with its own. */
+function fmtVsRatio(c) {
+  return c.ratioVs === null || c.ratio === null ? fmtRatio(c.ratio) : `${fmtRatio(c.ratio)} vs ${c.ratioVs}`;
+}
+
 function table(headers, rows, alignRight = []) {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
   const line = (cells) =>
@@ -809,7 +869,7 @@ function table(headers, rows, alignRight = []) {
 
 function printCase(r, opts) {
   const base = r.contenders.find((c) => c.baseline);
-  console.log(`\n== ${r.title} — ${r.unit}, median of ${opts.rounds} round(s) ==`);
+  console.log(`\n== ${r.title} — ${r.unit}, median of ${r.rounds ?? opts.rounds} round(s) ==`);
   const headers = ["contender", `median ${r.unit}`, "min–max", "time", `vs ${base?.label ?? "baseline"}`];
   if (r.perOp) headers.push(r.perOp);
   if (r.memory) headers.push("peak RSS", "Δ RSS", "peak heap");
@@ -820,7 +880,7 @@ function printCase(r, opts) {
       fmtRate(c.median),
       c.median === null ? "—" : `${fmtRate(c.min)}–${fmtRate(c.max)}`,
       fmtMs(c.medianMs),
-      fmtRatio(c.ratio),
+      fmtVsRatio(c),
     ];
     if (r.perOp) row.push(fmtPerOp(c.perOp));
     if (r.memory) row.push(fmtMB(c.peakRss), fmtMB(c.deltaRss), fmtMB(c.peakHeapUsed));
@@ -834,6 +894,10 @@ function printCase(r, opts) {
 }
 
 function fmtTarget(t) {
+  if (t.metric !== undefined) {
+    if (t.value === null) return "n/a (no figure)";
+    return `${(t.value / 1024).toFixed(1)} KB ${t.met ? "✓ met" : "✗ missed"}`;
+  }
   if (t.ratio === null) return "n/a (a contender has no figure)";
   return `${fmtRatio(t.ratio)} ${t.met ? "✓ met" : "✗ missed"}`;
 }
@@ -848,7 +912,7 @@ function printSummary(results, env, opts) {
         c.label,
         fmtInt(c.n),
         c.median === null ? "—" : `${fmtRate(c.median)} ${r.unit}`,
-        c.baseline ? "1.00× (baseline)" : fmtRatio(c.ratio),
+        c.baseline ? "1.00× (baseline)" : fmtVsRatio(c),
         c.status,
       ]);
   console.log(table(["case", "contender", "n", "median", "vs baseline", "status"], rows, [2, 3]));

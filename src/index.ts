@@ -97,17 +97,14 @@ export { shield } from "./asyncio/shield.js";
 export type { SignalLike } from "./asyncio/signals.js";
 export { sleep } from "./asyncio/sleep.js";
 export { SocketTransport } from "./asyncio/socket-transport.js";
+export { type ClientConnectedCallback, StreamReaderProtocol } from "./asyncio/stream-protocol.js";
+export { DEFAULT_LIMIT, StreamReader, type StreamReaderOptions } from "./asyncio/stream-reader.js";
+export { StreamWriter } from "./asyncio/stream-writer.js";
 export {
-  type ClientConnectedCallback,
-  DEFAULT_LIMIT,
   type OpenConnectionOptions,
   openConnection,
   openUnixConnection,
   type StartServerOptions,
-  StreamReader,
-  type StreamReaderOptions,
-  StreamReaderProtocol,
-  StreamWriter,
   startServer,
   startUnixServer,
 } from "./asyncio/streams.js";

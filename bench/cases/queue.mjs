@@ -1,11 +1,22 @@
-// Bounded queue: n items through a queue of maxsize 100, one producer task and one consumer task.
-// Reports items/s.
-// Usage: node --expose-gc cases/queue.mjs <plain|aiots|aiots-gen> [n=1000000]
+// Bounded queue: n items through a queue of maxsize 100, one producer and one consumer. Reports items/s.
+// Usage: node --expose-gc cases/queue.mjs <contender> [n=1000000]
+//   plain           a plain bounded async queue (below), producer and consumer two async functions
+//   aiots           aiots Queue, producer and consumer two created tasks (async functions), gathered
+//   aiots-gen       the same with generator coroutines (yield*)
+//   aiots-main      aiots Queue, the producer a created task, the consumer run()'s main task itself
+//   aiots-gen-main  the same with generator coroutines (the main task is the consumer coroutine)
 // One warm-up run of the same size in this process, then one measured run. Prints one JSON line.
+import { performance } from "node:perf_hooks";
 import * as asyncio from "../../dist/index.js";
 import { collect, parseArgs, report, timed } from "./_common.mjs";
 
-const { contender, n } = parseArgs(1_000_000, ["plain", "aiots", "aiots-gen"]);
+const { contender, n } = parseArgs(1_000_000, [
+  "plain",
+  "aiots",
+  "aiots-gen",
+  "aiots-main",
+  "aiots-gen-main",
+]);
 const MAXSIZE = 100;
 
 /** The baseline: a bounded async queue as a competent Node developer would write it. */
@@ -51,6 +62,16 @@ const consumeGen = asyncio.coroutine(function* (q, count) {
   return sum;
 });
 
+// run()'s main task as the consumer: it creates the producer task, then consumes in its own body.
+const mainGen = asyncio.coroutine(function* (count) {
+  const t0 = performance.now();
+  const q = new asyncio.Queue({ maxsize: MAXSIZE });
+  const producer = asyncio.createTask(produceGen(q, count));
+  const value = yield* consumeGen(q, count);
+  yield* producer;
+  return { ms: performance.now() - t0, value };
+});
+
 const impls = {
   plain: (count) =>
     timed(async () => {
@@ -79,6 +100,17 @@ const impls = {
         return sum;
       }),
     ),
+  "aiots-main": (count) =>
+    asyncio.run(async () =>
+      timed(async () => {
+        const q = new asyncio.Queue({ maxsize: MAXSIZE });
+        const producer = asyncio.createTask(() => produce(q, count));
+        const sum = await consume(q, count);
+        await producer;
+        return sum;
+      }),
+    ),
+  "aiots-gen-main": (count) => asyncio.run(mainGen(count)),
 };
 
 function check(sum, count) {

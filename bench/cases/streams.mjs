@@ -1,8 +1,10 @@
 // Streams benchmark driver: starts one line-echo server (pinned to BENCH_SERVER_CPU, default 0) and
 // drives it from this process (the runner pins it to another core) with a raw node:net client.
-// Usage: node cases/streams.mjs <server> <pipelined|rtt|idle> [n]
+// Usage: node cases/streams.mjs <server> <pipelined|rtt|idle> [n] [lines per write]
 //   server: net-raw | net-write | net-cork | net-batch | aiots | aiots-gen | cpython | uvloop
-//   pipelined  n 64-byte lines written back to back (64 KiB writes, back-pressure respected); lines/s
+//   pipelined  n 64-byte lines written back to back, the 64 KiB-write load generator: 1 024 lines per
+//              socket write (the optional last argument changes it), back-pressure respected; lines/s.
+//              Smaller writes make the corked node:net baseline bimodal here (~0.8 or ~2.5 M lines/s).
 //   rtt        n request/response round trips of one 64-byte line; round trips/s
 //   idle       n idle connections held (each echoed one line, so the server's handler is running);
 //              reports the server's RSS growth per connection
@@ -13,12 +15,17 @@ import { report } from "./_common.mjs";
 
 const SERVERS = ["net-raw", "net-write", "net-cork", "net-batch", "aiots", "aiots-gen", "cpython", "uvloop"];
 const MODES = { pipelined: 1_000_000, rtt: 100_000, idle: 10_000 };
-const [server, mode, nArg] = process.argv.slice(2);
+const [server, mode, nArg, perWriteArg] = process.argv.slice(2);
 if (!SERVERS.includes(server) || !(mode in MODES)) {
   process.stderr.write(`usage: node streams.mjs <${SERVERS.join("|")}> <pipelined|rtt|idle> [n]\n`);
   process.exit(2);
 }
 const n = nArg === undefined ? MODES[mode] : Number(nArg);
+const LINES_PER_WRITE = perWriteArg === undefined ? 1024 : Number(perWriteArg);
+if (!Number.isInteger(n) || n <= 0 || !Number.isInteger(LINES_PER_WRITE) || LINES_PER_WRITE <= 0) {
+  process.stderr.write(`bad n or lines per write: ${nArg} ${perWriteArg}\n`);
+  process.exit(2);
+}
 const LINE = Buffer.from(`${"x".repeat(63)}\n`);
 const SERVER_CPU = process.env.BENCH_SERVER_CPU ?? "0";
 const PYTHON = process.env.BENCH_PYTHON ?? "/usr/bin/python3";
@@ -53,7 +60,7 @@ function connect(port) {
 async function pipelined(port) {
   const sock = await connect(port);
   const total = n * LINE.length;
-  const block = Buffer.concat(Array.from({ length: 1024 }, () => LINE));
+  const block = Buffer.concat(Array.from({ length: LINES_PER_WRITE }, () => LINE));
   let received = 0;
   const t0 = performance.now();
   const done = new Promise((resolve) => {
@@ -64,8 +71,8 @@ async function pipelined(port) {
   });
   let sent = 0;
   while (sent < n) {
-    const k = Math.min(1024, n - sent);
-    const ok = sock.write(k === 1024 ? block : block.subarray(0, k * LINE.length));
+    const k = Math.min(LINES_PER_WRITE, n - sent);
+    const ok = sock.write(k === LINES_PER_WRITE ? block : block.subarray(0, k * LINE.length));
     sent += k;
     if (!ok) await new Promise((r) => sock.once("drain", r));
   }
@@ -149,7 +156,8 @@ try {
   } else {
     const run = mode === "pipelined" ? pipelined : rtt;
     const ms = await run(port);
-    report({ contender: server, mode, n, ms, opsPerSec: (n / ms) * 1000 });
+    const extra = mode === "pipelined" ? { linesPerWrite: LINES_PER_WRITE } : {};
+    report({ contender: server, mode, n, ms, opsPerSec: (n / ms) * 1000, ...extra });
   }
 } finally {
   child.kill("SIGTERM");

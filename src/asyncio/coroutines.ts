@@ -14,6 +14,9 @@ import { refusedAwait } from "./promise-guard.js";
 
 const COROUTINE_FUNCTION = Symbol.for("aiots.coroutineFunction");
 
+/** The brand of {@link LazyBody} classes: set on their prototype by {@link brandLazyBody}. */
+const LAZY_BODY = Symbol("aiots.lazyBody");
+
 /** @internal Set by tasks.ts: drives a generator inline, on behalf of the awaiting task. */
 export const coroutineHooks = {
   runInline: null as unknown as (gen: Generator<unknown, unknown, unknown>) => PromiseLike<unknown>,
@@ -139,10 +142,12 @@ export class Coroutine<T = unknown> implements Awaitable<T> {
   }
 }
 
+brandLazyBody(Coroutine);
+
 /**
  * @internal Marks the promise of an aiots coroutine's own async body when a generator task
  * delegates to it with `yield*`: its awaits belong to the task, so the task's Future wrapping it
- * becomes a proxy (see `Future._proxy`).
+ * becomes an `OwnBody` proxy (see cancellation.ts).
  */
 export const OWN_BODY = Symbol("aiots.ownBody");
 
@@ -204,15 +209,24 @@ export function iscoroutine(x: unknown): boolean {
 
 /**
  * @internal A lazy body a task can start: a {@link Coroutine}, or an aiots operation that is lazy
- * like one (`sleep(1)`, `lock.acquire()`, `q.get()` …). They all expose `_start()`.
+ * like one (`sleep(1)`, `lock.acquire()`, `q.get()` …). They all expose `_start()`, and their class
+ * is branded with {@link brandLazyBody}: an object that merely has a `_start()` method is not one.
  */
 export interface LazyBody {
   _start(): unknown;
 }
 
-/** @internal True for {@link LazyBody} objects. */
+/**
+ * @internal Brand `cls` (whose instances implement {@link LazyBody}) so that {@link isLazyBody}
+ * accepts its instances. On the prototype: the instances carry nothing.
+ */
+export function brandLazyBody(cls: abstract new (...args: never[]) => LazyBody): void {
+  Object.defineProperty(cls.prototype, LAZY_BODY, { value: true });
+}
+
+/** @internal True for instances of the classes branded with {@link brandLazyBody}. */
 export function isLazyBody(x: unknown): x is LazyBody {
-  return x !== null && typeof x === "object" && typeof (x as { _start?: unknown })._start === "function";
+  return x !== null && typeof x === "object" && (x as { [LAZY_BODY]?: unknown })[LAZY_BODY] === true;
 }
 
 /** @internal Duck-typed generator object check. */

@@ -46,28 +46,28 @@ export function isCancelledError(e: unknown): e is CancelledError {
   return e instanceof CancelledError;
 }
 
-/** Base of the Python-named errors below: a plain `Error` with a stable `code`. */
+/**
+ * Base of the Python-named errors below: a plain `Error` with a stable `code`, whose message
+ * defaults to `""`. Each subclass names itself with a `name` field next to its `code`.
+ */
 abstract class AiotsError extends Error {
   abstract readonly code: string;
+  constructor(message?: string, options?: ErrorOptions) {
+    super(message ?? "", options);
+  }
 }
 
 /** Python's `RuntimeError`: the operation is not valid in the current state (loop closed, running …). */
 export class RuntimeError extends AiotsError {
   readonly code: string = "AIOTS_ERR_RUNTIME";
-  constructor(message?: string, options?: ErrorOptions) {
-    super(message ?? "", options);
-    this.name = "RuntimeError";
-  }
+  override name = "RuntimeError";
 }
 brand(RuntimeError, "RuntimeError");
 
 /** Python's `ValueError`: an argument has the right type but an invalid value. */
 export class ValueError extends AiotsError {
   readonly code: string = "AIOTS_ERR_VALUE";
-  constructor(message?: string, options?: ErrorOptions) {
-    super(message ?? "", options);
-    this.name = "ValueError";
-  }
+  override name = "ValueError";
 }
 brand(ValueError, "ValueError");
 
@@ -87,20 +87,14 @@ brand(ArgumentTypeError, "ArgumentTypeError");
  */
 export class TimeoutError extends AiotsError {
   readonly code: string = "AIOTS_ERR_TIMEOUT";
-  constructor(message?: string, options?: ErrorOptions) {
-    super(message ?? "", options);
-    this.name = "TimeoutError";
-  }
+  override name = "TimeoutError";
 }
 brand(TimeoutError, "TimeoutError");
 
 /** A Future or Task was used in a state that does not allow it (result of a pending future, set twice). */
 export class InvalidStateError extends AiotsError {
   readonly code: string = "AIOTS_ERR_INVALID_STATE";
-  constructor(message?: string) {
-    super(message ?? "");
-    this.name = "InvalidStateError";
-  }
+  override name = "InvalidStateError";
 }
 brand(InvalidStateError, "InvalidStateError");
 
@@ -135,40 +129,28 @@ brand(LimitOverrunError, "LimitOverrunError");
 /** `getNowait()` on an empty queue. */
 export class QueueEmpty extends AiotsError {
   readonly code: string = "AIOTS_ERR_QUEUE_EMPTY";
-  constructor(message?: string) {
-    super(message ?? "");
-    this.name = "QueueEmpty";
-  }
+  override name = "QueueEmpty";
 }
 brand(QueueEmpty, "QueueEmpty");
 
 /** `putNowait()` on a full queue. */
 export class QueueFull extends AiotsError {
   readonly code: string = "AIOTS_ERR_QUEUE_FULL";
-  constructor(message?: string) {
-    super(message ?? "");
-    this.name = "QueueFull";
-  }
+  override name = "QueueFull";
 }
 brand(QueueFull, "QueueFull");
 
 /** `put()`/`get()` on a queue that was shut down. */
 export class QueueShutDown extends AiotsError {
   readonly code: string = "AIOTS_ERR_QUEUE_SHUTDOWN";
-  constructor(message?: string) {
-    super(message ?? "");
-    this.name = "QueueShutDown";
-  }
+  override name = "QueueShutDown";
 }
 brand(QueueShutDown, "QueueShutDown");
 
 /** A `Barrier` was reset or aborted while tasks waited on it. */
 export class BrokenBarrierError extends RuntimeError {
   override readonly code: string = "AIOTS_ERR_BROKEN_BARRIER";
-  constructor(message?: string) {
-    super(message ?? "");
-    this.name = "BrokenBarrierError";
-  }
+  override name = "BrokenBarrierError";
 }
 brand(BrokenBarrierError, "BrokenBarrierError");
 
@@ -222,7 +204,7 @@ export class OSError extends AiotsError {
   /** The system call that failed (`"connect"` …), or `null`. */
   readonly syscall: string | null;
   constructor(message?: string, options?: ErrorOptions & { errno?: string | null; syscall?: string | null }) {
-    super(message ?? "", options);
+    super(message, options);
     this.name = new.target.name; // "ConnectionResetError" … for the subclasses below
     this.errno = options?.errno ?? null;
     this.syscall = options?.syscall ?? null;

@@ -112,40 +112,91 @@ interface PendingJob {
   onAbort: (() => void) | undefined;
 }
 
+/** Stop listening to the job's signal (it has settled, or is about to). */
+function releaseSignal(job: PendingJob): void {
+  if (job.onAbort !== undefined) job.signal!.removeEventListener("abort", job.onAbort);
+}
+
 /**
- * The common part of `submit`: validate, refuse after shutdown, honour an already-aborted signal,
- * wire the signal to `abort`, and hand the job to `enqueue`.
+ * What both pools keep in front of their workers: the jobs not started yet (in order), whether
+ * the pool was shut down, and who waits for it to drain. The pool starts jobs in `dispatch`
+ * (calling {@link drained} once nothing is queued or running) and handles a job whose signal
+ * fired in `abort`.
  */
-function submitJob<R, J extends PendingJob>(
-  fn: WorkerFunction<unknown[], R>,
-  args: unknown[],
-  options: { signal?: AbortSignal } | undefined,
-  isShutdown: boolean,
-  extra: Omit<J, keyof PendingJob>,
-  enqueue: (job: J) => void,
-  abort: (job: J) => void,
-): Promise<R> {
-  checkWorkerFunction(fn);
-  if (isShutdown) return Promise.reject(new RuntimeError("cannot schedule new futures after shutdown"));
-  return new Promise<R>((resolve, reject) => {
-    const pj = {
-      ...extra,
-      job: { module: fn.module, name: fn.name, args },
-      resolve: resolve as (v: unknown) => void,
-      reject,
-      signal: options?.signal,
-      onAbort: undefined,
-    } as J;
-    if (pj.signal?.aborted) {
-      reject(pj.signal.reason ?? new CancelledError());
-      return;
+class JobQueue<J extends PendingJob> extends Deque<J> {
+  readonly #dispatch: () => void;
+  readonly #abort: (job: J) => void;
+  #shutdown = false;
+  #drained: (() => void)[] = [];
+
+  constructor(dispatch: () => void, abort: (job: J) => void) {
+    super();
+    this.#dispatch = dispatch;
+    this.#abort = abort;
+  }
+
+  get isShutdown(): boolean {
+    return this.#shutdown;
+  }
+
+  /**
+   * `submit` of both pools: validate, refuse after shutdown, honour an already-aborted signal,
+   * wire the signal to `abort`, queue the job (with the pool's own `extra` fields) and dispatch.
+   */
+  submit<R>(
+    fn: WorkerFunction<unknown[], R>,
+    args: unknown[],
+    options: { signal?: AbortSignal } | undefined,
+    extra: Omit<J, keyof PendingJob>,
+  ): Promise<R> {
+    checkWorkerFunction(fn);
+    if (this.#shutdown) return Promise.reject(new RuntimeError("cannot schedule new futures after shutdown"));
+    return new Promise<R>((resolve, reject) => {
+      const pj = {
+        ...extra,
+        job: { module: fn.module, name: fn.name, args },
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        signal: options?.signal,
+        onAbort: undefined,
+      } as J;
+      if (pj.signal?.aborted) {
+        reject(pj.signal.reason ?? new CancelledError());
+        return;
+      }
+      if (pj.signal !== undefined) {
+        pj.onAbort = () => this.#abort(pj);
+        pj.signal.addEventListener("abort", pj.onAbort, { once: true });
+      }
+      this.push(pj);
+      this.#dispatch();
+    });
+  }
+
+  /**
+   * Stop accepting jobs; with `cancelFutures`, reject those not started yet (CancelledError).
+   * Resolves once nothing is queued or running.
+   */
+  shutdown(cancelFutures: boolean | undefined): Promise<void> {
+    this.#shutdown = true;
+    if (cancelFutures) {
+      while (this.length > 0) {
+        const pj = this.shift()!;
+        releaseSignal(pj);
+        pj.reject(new CancelledError("executor shut down"));
+      }
     }
-    if (pj.signal !== undefined) {
-      pj.onAbort = () => abort(pj);
-      pj.signal.addEventListener("abort", pj.onAbort, { once: true });
-    }
-    enqueue(pj);
-  });
+    const drained = new Promise<void>((resolve) => this.#drained.push(resolve));
+    this.#dispatch();
+    return drained;
+  }
+
+  /** Nothing is queued or running: wake whoever waits in {@link shutdown}. */
+  drained(): void {
+    const waiters = this.#drained;
+    this.#drained = [];
+    for (const w of waiters) w();
+  }
 }
 
 /** A job waiting in front of the thread pool, or running in it. */
@@ -163,10 +214,11 @@ interface QueuedJob extends PendingJob {
  */
 export class ThreadPoolExecutor implements Executor {
   readonly #pool: Piscina;
-  readonly #queue = new Deque<QueuedJob>();
+  readonly #queue = new JobQueue<QueuedJob>(
+    () => this.#dispatch(),
+    (qj) => this.#abort(qj),
+  );
   readonly #running = new Set<QueuedJob>();
-  #shutdown = false;
-  #drained: (() => void)[] = [];
   readonly maxWorkers: number;
 
   constructor(options?: { maxWorkers?: number; idleTimeout?: number }) {
@@ -184,18 +236,7 @@ export class ThreadPoolExecutor implements Executor {
     args: A,
     options?: { signal?: AbortSignal },
   ): Promise<R> {
-    return submitJob<R, QueuedJob>(
-      fn as WorkerFunction<unknown[], R>,
-      args,
-      options,
-      this.#shutdown,
-      { running: null },
-      (qj) => {
-        this.#queue.push(qj);
-        this.#dispatch();
-      },
-      (qj) => this.#abort(qj),
-    );
+    return this.#queue.submit(fn as WorkerFunction<unknown[], R>, args, options, { running: null });
   }
 
   #dispatch(): void {
@@ -208,16 +249,12 @@ export class ThreadPoolExecutor implements Executor {
         (e) => this.#settle(qj, false, e),
       );
     }
-    if (this.#queue.length === 0 && this.#running.size === 0) {
-      const waiters = this.#drained;
-      this.#drained = [];
-      for (const w of waiters) w();
-    }
+    if (this.#queue.length === 0 && this.#running.size === 0) this.#queue.drained();
   }
 
   #settle(qj: QueuedJob, ok: boolean, v: unknown): void {
     if (!this.#running.delete(qj)) return; // already rejected by an abort
-    if (qj.onAbort !== undefined) qj.signal!.removeEventListener("abort", qj.onAbort);
+    releaseSignal(qj);
     if (ok) qj.resolve(v);
     else qj.reject(reviveError(v));
     this.#dispatch();
@@ -237,17 +274,7 @@ export class ThreadPoolExecutor implements Executor {
   }
 
   async shutdown(options?: ShutdownOptions): Promise<void> {
-    this.#shutdown = true;
-    if (options?.cancelFutures) {
-      while (this.#queue.length > 0) {
-        const qj = this.#queue.shift()!;
-        if (qj.onAbort !== undefined) qj.signal!.removeEventListener("abort", qj.onAbort);
-        qj.reject(new CancelledError("executor shut down"));
-      }
-    }
-    const drained = new Promise<void>((resolve) => this.#drained.push(resolve));
-    this.#dispatch();
-    const finish = drained.then(() => this.#pool.close());
+    const finish = this.#queue.shutdown(options?.cancelFutures).then(() => this.#pool.close());
     if (options?.wait ?? true) await finish;
   }
 
@@ -264,10 +291,7 @@ interface ProcessJob extends PendingJob {
 /** A worker process died while running a job (Python's `BrokenProcessPool`). */
 export class BrokenProcessPool extends RuntimeError {
   override readonly code: string = "AIOTS_ERR_BROKEN_PROCESS_POOL";
-  constructor(message: string) {
-    super(message);
-    this.name = "BrokenProcessPool";
-  }
+  override name = "BrokenProcessPool";
 }
 
 /**
@@ -279,9 +303,10 @@ export class ProcessPoolExecutor implements Executor {
   readonly #idle: ChildProcess[] = [];
   readonly #busy = new Map<ChildProcess, ProcessJob>();
   readonly #all = new Set<ChildProcess>();
-  readonly #queue = new Deque<ProcessJob>();
-  #shutdown = false;
-  #drained: (() => void)[] = [];
+  readonly #queue = new JobQueue<ProcessJob>(
+    () => this.#dispatch(),
+    (pj) => this.#abort(pj),
+  );
 
   constructor(options?: { maxWorkers?: number }) {
     this.maxWorkers = checkWorkers(options?.maxWorkers ?? availableParallelism());
@@ -292,18 +317,7 @@ export class ProcessPoolExecutor implements Executor {
     args: A,
     options?: { signal?: AbortSignal },
   ): Promise<R> {
-    return submitJob<R, ProcessJob>(
-      fn as WorkerFunction<unknown[], R>,
-      args,
-      options,
-      this.#shutdown,
-      { worker: null },
-      (pj) => {
-        this.#queue.push(pj);
-        this.#dispatch();
-      },
-      (pj) => this.#abort(pj),
-    );
+    return this.#queue.submit(fn as WorkerFunction<unknown[], R>, args, options, { worker: null });
   }
 
   /** Jobs waiting for a free process. */
@@ -327,7 +341,7 @@ export class ProcessPoolExecutor implements Executor {
       const pj = this.#busy.get(child);
       if (pj === undefined) return;
       this.#busy.delete(child);
-      this.#release(pj);
+      releaseSignal(pj);
       this.#idle.push(child);
       idleRef(child, false);
       if (msg.ok) pj.resolve(msg.value);
@@ -341,7 +355,7 @@ export class ProcessPoolExecutor implements Executor {
       const pj = this.#busy.get(child);
       if (pj !== undefined) {
         this.#busy.delete(child);
-        this.#release(pj);
+        releaseSignal(pj);
         pj.reject(
           new BrokenProcessPool(
             `A process in the process pool was terminated abruptly (${signal ?? `exit code ${code}`}) while running ${pj.job.name}()`,
@@ -366,19 +380,13 @@ export class ProcessPoolExecutor implements Executor {
       child.send(pj.job);
     }
     if (this.#queue.length === 0 && this.#busy.size === 0) {
-      const waiters = this.#drained;
-      this.#drained = [];
-      for (const w of waiters) w();
-      if (this.#shutdown)
+      this.#queue.drained();
+      if (this.#queue.isShutdown)
         for (const c of this.#idle) {
           idleRef(c, true); // keep the program alive until the process has exited
           c.kill();
         }
     }
-  }
-
-  #release(pj: ProcessJob): void {
-    if (pj.onAbort !== undefined) pj.signal!.removeEventListener("abort", pj.onAbort);
   }
 
   #abort(pj: ProcessJob): void {
@@ -402,17 +410,8 @@ export class ProcessPoolExecutor implements Executor {
   }
 
   async shutdown(options?: ShutdownOptions): Promise<void> {
-    this.#shutdown = true;
     for (const c of this.#all) idleRef(c, true);
-    if (options?.cancelFutures) {
-      while (this.#queue.length > 0) {
-        const pj = this.#queue.shift()!;
-        this.#release(pj);
-        pj.reject(new CancelledError("executor shut down"));
-      }
-    }
-    const drained = new Promise<void>((resolve) => this.#drained.push(resolve));
-    this.#dispatch();
+    const drained = this.#queue.shutdown(options?.cancelFutures);
     if (options?.wait ?? true) {
       await drained;
       await Promise.all(

@@ -9,15 +9,15 @@
  */
 import { inspect } from "node:util";
 import type { EventLoop } from "./base-events.js";
+import { CANCELLED, FINISHED, PENDING, WaiterKind } from "./cancellation.js";
 import { CancelledError, InvalidStateError, RuntimeError } from "./exceptions.js";
 import type { Runnable } from "./handles.js";
 import { coop, getEventLoop, noteSuspend, requestFlush, taskStorage } from "./loop-registry.js";
 import { guardedAwait, guards } from "./promise-guard.js";
 import type { Task } from "./tasks.js";
 
-/** @internal */ export const PENDING = 0;
-/** @internal */ export const CANCELLED = 1;
-/** @internal */ export const FINISHED = 2;
+/** @internal */
+export { CANCELLED, FINISHED, PENDING } from "./cancellation.js";
 
 /** Something `await` and `yield*` both accept and that yields a typed result. */
 export interface Awaitable<T> extends PromiseLike<T> {
@@ -63,18 +63,10 @@ export class Future<T = unknown> implements PromiseLike<T> {
   /** @internal Marks the future as already seen by the gather() being built. */
   _gatherStamp = 0;
   /**
-   * @internal A proxy follows a promise whose awaits belong to the awaiting task, so cancelling
-   * the task must reach those awaits rather than the proxy. 1: the body of an aiots coroutine a
-   * generator delegated to (never cancelled directly: the cancel waits for the body's next aiots
-   * await, as in CPython); 2: a started promise that may be foreign (cancelled only when the task
-   * has no other waiter, so a timeout still fires).
+   * @internal What kind of waiter this future is for the task awaiting it: an ordinary suspension
+   * point, or a proxy for awaits elsewhere (see the table in cancellation.ts).
    */
-  _proxy: 0 | 1 | 2 = 0;
-  /**
-   * @internal Completing this future is not a suspension point of the awaiting task (an inline
-   * runner of a generator coroutine the task awaited): a pending cancel is not delivered here.
-   */
-  _transparent = false;
+  _waiterKind: WaiterKind = WaiterKind.Plain;
 
   /** Create a pending future bound to `loop` (default: the running or current loop). */
   constructor(options?: { loop?: EventLoop }) {
@@ -426,7 +418,8 @@ export class Reaction<T> implements FutureListener, Runnable, PromiseLike<any> {
     const task = this.task;
     if (task !== null) {
       task._doneAwaiting(fut);
-      const cancel = fut._transparent ? null : task._takeCancel();
+      // An inline runner's completion is not a suspension point (its inner await took the cancel).
+      const cancel = fut._waiterKind === WaiterKind.InlineRunner ? null : task._takeCancel();
       if (cancel !== null) {
         this._resume(false, cancel);
         return;

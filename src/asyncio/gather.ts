@@ -3,12 +3,11 @@
  * (CPython's `tasks.gather`).
  */
 
-import { isGenerator, isLazyBody } from "./coroutines.js";
 import { ArgumentTypeError } from "./exceptions.js";
-import { Future, isThenable } from "./futures.js";
+import { Future } from "./futures.js";
 import { getEventLoop } from "./loop-registry.js";
 import { guardFuture } from "./promise-guard.js";
-import { type AwaitableLike, ensureFuture } from "./tasks.js";
+import { _ensureFuture, type AwaitableLike, BodyKind, kindOf } from "./tasks.js";
 
 /** Options of {@link gather}. */
 export interface GatherOptions {
@@ -50,18 +49,6 @@ export class GatheringFuture<T> extends Future<T> {
   }
 }
 
-function isOptions(x: unknown): x is GatherOptions {
-  return (
-    x !== null &&
-    typeof x === "object" &&
-    !Array.isArray(x) &&
-    !(x instanceof Future) &&
-    !isThenable(x) &&
-    !isGenerator(x) &&
-    !isLazyBody(x)
-  );
-}
-
 /**
  * Run the awaitables concurrently; resolve with their results in argument order.
  *
@@ -87,17 +74,31 @@ export function gather<L extends readonly AwaitableLike<unknown>[]>(
 export function gather(...args: unknown[]): GatheringFuture<unknown[]> {
   let options: GatherOptions | undefined;
   let list: unknown[];
-  if (args.length > 0 && isOptions(args[args.length - 1])) options = args.pop() as GatherOptions;
-  if (args.length === 1 && Array.isArray(args[0])) list = args[0];
-  else list = args;
-  return gatherList(list as AwaitableLike<unknown>[], options?.returnExceptions === true);
+  // The last argument is the options when it is a plain object that is not awaitable. Its kind is
+  // handed to gatherList when it is an awaitable after all (classified once).
+  let lastKind: BodyKind | -1 = -1;
+  const last = args.length > 0 ? args[args.length - 1] : undefined;
+  if (last !== null && typeof last === "object" && !Array.isArray(last)) {
+    lastKind = kindOf(last);
+    if (lastKind === BodyKind.None) {
+      options = args.pop() as GatherOptions;
+      lastKind = -1;
+    }
+  }
+  if (args.length === 1 && Array.isArray(args[0])) {
+    list = args[0];
+    lastKind = -1;
+  } else list = args;
+  return gatherList(list as AwaitableLike<unknown>[], options?.returnExceptions === true, lastKind);
 }
 
 let gatherStamp = 0;
 
+/** `lastKind`: `kindOf(list[n - 1])` when the caller computed it already, else -1. */
 function gatherList(
   list: readonly AwaitableLike<unknown>[],
   returnExceptions: boolean,
+  lastKind: BodyKind | -1,
 ): GatheringFuture<unknown[]> {
   const n = list.length;
   if (n === 0) {
@@ -149,20 +150,21 @@ function gatherList(
   let startedPromises = false;
   for (let i = 0; i < n; i++) {
     const arg = list[i];
-    if (arg instanceof Promise) startedPromises = true;
+    const kind = i === n - 1 && lastKind !== -1 ? lastKind : kindOf(arg);
+    if (kind === BodyKind.Thenable && arg instanceof Promise) startedPromises = true;
     let fut: Future<unknown> | undefined;
-    if (arg instanceof Future) {
-      if (arg._gatherStamp === stamp) fut = arg;
+    if (kind === BodyKind.Future) {
+      if ((arg as Future<unknown>)._gatherStamp === stamp) fut = arg as Future<unknown>;
     } else if (argToFut !== null) {
       fut = argToFut.get(arg);
     }
     if (fut === undefined) {
       if (arg === null || arg === undefined || (typeof arg !== "object" && typeof arg !== "function"))
         throw new ArgumentTypeError(`gather() expects awaitables, got ${String(arg)} at position ${i}`);
-      fut = ensureFuture(arg, loop === undefined ? undefined : { loop });
+      fut = _ensureFuture(arg, kind, loop === undefined ? undefined : { loop });
       loop ??= fut._loop;
       nfuts++;
-      if (arg instanceof Future) arg._gatherStamp = stamp;
+      if (kind === BodyKind.Future) (arg as Future<unknown>)._gatherStamp = stamp;
       else (argToFut ??= new Map()).set(arg, fut);
       if (fut.done()) doneFuts.push(fut);
       else fut._addListener(onChildDone);

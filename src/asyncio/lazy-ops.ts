@@ -6,7 +6,25 @@
  * `yield* op` delegates to that generator from a generator coroutine; `await op` drives it with a
  * small driver that registers each waiter with the awaiting task (so `task.cancel()` cancels it)
  * — no Task object, no async-context switch.
+ *
+ * Lazy objects a task can start are branded (`brandLazyBody` in coroutines.ts): `GenOp` and
+ * `LazyOp` here, `Coroutine`, the sleeps.
+ *
+ * ## Naming rule for a lazy operation `x` (one shape in every class)
+ *
+ * | member                                       | what it is                                                                        |
+ * | -------------------------------------------- | --------------------------------------------------------------------------------- |
+ * | `x(…)`                                       | public method: `return new LazyOp(this.#xFast, this.#xSlow, arg)` (or `eager(…)`) |
+ * | `readonly #xFast = (arg) => …`               | arrow: completes without waiting (the value), or returns `NOT_READY`; may throw   |
+ * | `readonly #xSlow = (arg) => this.#xGen(arg)` | arrow handed to `LazyOp` / `eager`: returns the generator that waits              |
+ * | `*#xGen(arg)`                                | generator method that waits (yields waiter Futures)                               |
+ *
+ * Arrows, so that `LazyOp` calls them without binding `this` (made once per instance, not per
+ * call); `static` arrows when the argument carries the instance (`WebSocketChannel.receive`). A
+ * fast path that can only check (`Condition.wait`) still is `#xFast`, returning `NOT_READY`. An
+ * operation with no fast path is `new GenOp(() => this.#xGen(…))`, its generator named the same way.
  */
+import { brandLazyBody } from "./coroutines.js";
 import { type Awaitable, Future, PENDING, Reaction } from "./futures.js";
 import { coop, genSteps, noteSuspend, requestFlush, taskStorage } from "./loop-registry.js";
 import { refusedAwait } from "./promise-guard.js";
@@ -48,6 +66,8 @@ export class GenOp<T> implements Awaitable<T> {
     return this.#start();
   }
 }
+
+brandLazyBody(GenOp);
 
 class GenDriver<T> extends Reaction<T> {
   readonly #gen: Generator<unknown, T, unknown>;
@@ -158,6 +178,8 @@ export class LazyOp<A, T> implements Awaitable<T> {
     return runLazy(this);
   }
 }
+
+brandLazyBody(LazyOp);
 
 function* yieldThenRun<A, T>(op: LazyOp<A, T>, task: Task<any> | null): Generator<unknown, T, unknown> {
   const turn = new Future<void>({ loop: task?._loop });

@@ -117,9 +117,9 @@ export class Lock {
     return NOT_READY;
   };
 
-  readonly #acquireSlow = (): Generator<unknown, true, unknown> => this.#acquireWait();
+  readonly #acquireSlow = (): Generator<unknown, true, unknown> => this.#acquireGen();
 
-  *#acquireWait(): Generator<unknown, true, unknown> {
+  *#acquireGen(): Generator<unknown, true, unknown> {
     this._waiters ??= new Deque();
     const fut = new Future<boolean>({ loop: waiterLoop() });
     this._waiters.push(fut);
@@ -199,13 +199,13 @@ export class Event {
 
   /** Wait until the event is set. Resolves to `true`. */
   wait(): Awaitable<true> {
-    return new LazyOp(this.#waitFast, this.#waitSlowFn, undefined);
+    return new LazyOp(this.#waitFast, this.#waitSlow, undefined);
   }
 
   readonly #waitFast = (): true | typeof NOT_READY => (this.#value ? true : NOT_READY);
-  readonly #waitSlowFn = (): Generator<unknown, true, unknown> => this.#waitSlow();
+  readonly #waitSlow = (): Generator<unknown, true, unknown> => this.#waitGen();
 
-  *#waitSlow(): Generator<unknown, true, unknown> {
+  *#waitGen(): Generator<unknown, true, unknown> {
     const fut = new Future<boolean>({ loop: waiterLoop() });
     this.#waiters.push(fut);
     try {
@@ -271,16 +271,16 @@ export class Condition {
    * @throws {RuntimeError} when the lock is not held.
    */
   wait(): Awaitable<true> {
-    return new LazyOp(this.#waitCheck, this.#waitSlowFn, undefined);
+    return new LazyOp(this.#waitFast, this.#waitSlow, undefined);
   }
 
-  readonly #waitCheck = (): typeof NOT_READY => {
+  readonly #waitFast = (): typeof NOT_READY => {
     if (!this.locked()) throw new RuntimeError("cannot wait on un-acquired lock");
     return NOT_READY;
   };
-  readonly #waitSlowFn = (): Generator<unknown, true, unknown> => this.#waitSlow();
+  readonly #waitSlow = (): Generator<unknown, true, unknown> => this.#waitGen();
 
-  *#waitSlow(): Generator<unknown, true, unknown> {
+  *#waitGen(): Generator<unknown, true, unknown> {
     this.release();
     try {
       try {
@@ -401,9 +401,9 @@ export class Semaphore {
     return NOT_READY;
   };
 
-  readonly #acquireSlow = (): Generator<unknown, true, unknown> => this.#acquireWait();
+  readonly #acquireSlow = (): Generator<unknown, true, unknown> => this.#acquireGen();
 
-  *#acquireWait(): Generator<unknown, true, unknown> {
+  *#acquireGen(): Generator<unknown, true, unknown> {
     this.#waiters ??= new Deque();
     const fut = new Future<boolean>({ loop: waiterLoop() });
     this.#waiters.push(fut);
@@ -507,10 +507,10 @@ export class Barrier {
    * @throws {BrokenBarrierError} when the barrier is broken (aborted) or reset while waiting.
    */
   wait(): Awaitable<number> {
-    return new GenOp(() => this.#wait());
+    return new GenOp(() => this.#waitGen());
   }
 
-  *#wait(): Generator<unknown, number, unknown> {
+  *#waitGen(): Generator<unknown, number, unknown> {
     yield* this.#cond.acquire();
     try {
       yield* this.#block();

@@ -7,7 +7,7 @@
 import type { Readable } from "node:stream";
 import type { EventLoop } from "./base-events.js";
 import { ConnectionResetError } from "./exceptions.js";
-import { StreamReader } from "./streams.js";
+import { StreamReader } from "./stream-reader.js";
 import type { Transport } from "./transports.js";
 
 /** Options of {@link readerFromNode}. */

@@ -26,6 +26,7 @@
  * exactly where a started promise runs.
  * @internal
  */
+import { PENDING } from "./cancellation.js";
 import { ArgumentTypeError } from "./exceptions.js";
 import type { Future } from "./futures.js";
 import { taskStorage } from "./loop-registry.js";
@@ -56,7 +57,7 @@ export class PromiseGuard {
  */
 export function armGuard(helper: string): PromiseGuard | null {
   const task = taskStorage.getStore();
-  if (task === undefined || task._state !== 0) return null;
+  if (task === undefined || task._state !== PENDING) return null;
   let g = task._guard;
   if (g === null) {
     g = task._guard = new PromiseGuard(task);

@@ -103,7 +103,7 @@ export class Queue<T> implements AsyncIterable<T> {
    * @throws {QueueShutDown} when the queue is shut down.
    */
   put(item: T): Awaitable<void> {
-    return new LazyOp(this.#putFast, this.#putSlowFn, item);
+    return new LazyOp(this.#putFast, this.#putSlow, item);
   }
 
   readonly #putFast = (item: T): undefined | typeof NOT_READY => {
@@ -111,9 +111,9 @@ export class Queue<T> implements AsyncIterable<T> {
     this.putNowait(item);
     return undefined;
   };
-  readonly #putSlowFn = (item: T): Generator<unknown, void, unknown> => this.#putSlow(item);
+  readonly #putSlow = (item: T): Generator<unknown, void, unknown> => this.#putGen(item);
 
-  *#putSlow(item: T): Generator<unknown, void, unknown> {
+  *#putGen(item: T): Generator<unknown, void, unknown> {
     yield* this.#waitWhile(this.#isFull, this.#putters);
     this.putNowait(item);
   }
@@ -159,13 +159,13 @@ export class Queue<T> implements AsyncIterable<T> {
    * @throws {QueueShutDown} when the queue is shut down and empty (or shut down immediately).
    */
   get(): Awaitable<T> {
-    return new LazyOp(this.#getFast, this.#getSlowFn, undefined);
+    return new LazyOp(this.#getFast, this.#getSlow, undefined);
   }
 
   readonly #getFast = (): T | typeof NOT_READY => (this.empty() ? NOT_READY : this.getNowait());
-  readonly #getSlowFn = (): Generator<unknown, T, unknown> => this.#getSlow();
+  readonly #getSlow = (): Generator<unknown, T, unknown> => this.#getGen();
 
-  *#getSlow(): Generator<unknown, T, unknown> {
+  *#getGen(): Generator<unknown, T, unknown> {
     yield* this.#waitWhile(this.#isEmpty, this.#getters);
     return this.getNowait();
   }
@@ -201,9 +201,9 @@ export class Queue<T> implements AsyncIterable<T> {
 
   readonly #joinFast = (): undefined | typeof NOT_READY =>
     this.#unfinishedTasks === 0 ? undefined : NOT_READY;
-  readonly #joinSlow = (): Generator<unknown, void, unknown> => this.#joinWait();
+  readonly #joinSlow = (): Generator<unknown, void, unknown> => this.#joinGen();
 
-  *#joinWait(): Generator<unknown, void, unknown> {
+  *#joinGen(): Generator<unknown, void, unknown> {
     yield* this.#finished.wait();
   }
 

@@ -4,6 +4,7 @@
  */
 import { inspect } from "node:util";
 import type { EventLoop } from "./base-events.js";
+import { brandLazyBody } from "./coroutines.js";
 import { ArgumentTypeError, ValueError } from "./exceptions.js";
 import { type Awaitable, Future, PENDING, Reaction } from "./futures.js";
 import type { TimerHandle } from "./handles.js";
@@ -69,6 +70,8 @@ class YieldOnce<T> implements Awaitable<T> {
   }
 }
 
+brandLazyBody(YieldOnce);
+
 const YIELD_ONCE = new YieldOnce<unknown>(undefined);
 
 /**
@@ -124,3 +127,4 @@ class SleepOp<T> implements Awaitable<T> {
     return `<sleep(${this.delay})>`;
   }
 }
+brandLazyBody(SleepOp);

@@ -25,7 +25,9 @@ import { GenOp, LazyOp, NOT_READY } from "./lazy-ops.js";
 import { getRunningLoop } from "./loop-registry.js";
 import { type SignalLike, signalName } from "./signals.js";
 import { SocketTransport } from "./socket-transport.js";
-import { DEFAULT_LIMIT, StreamReader, StreamReaderProtocol, StreamWriter } from "./streams.js";
+import { StreamReaderProtocol } from "./stream-protocol.js";
+import { DEFAULT_LIMIT, StreamReader } from "./stream-reader.js";
+import { StreamWriter } from "./stream-writer.js";
 
 /** Connect the stream to a new pipe (a StreamReader/StreamWriter on the Process). */
 export const PIPE = -1;

@@ -8,11 +8,22 @@
  * - Async functions run inside `taskStorage.run(task, …)`. Every aiots awaitable they await
  *   registers itself as one of the task's waiters (see `Future.then`), so `task.cancel()` cancels
  *   the awaits the task is suspended on; with none, the next aiots await throws.
+ *
+ * The cancellation model — which waiters a cancel reaches, and when — is described, with its table
+ * of waiter kinds, in cancellation.ts.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { inspect } from "node:util";
 import type { EventLoop } from "./base-events.js";
-import { type Coroutine, coroutineHooks, isGenerator, isLazyBody, OWN_BODY } from "./coroutines.js";
+import { CANCELLED, FINISHED, PENDING, WaiterKind, WaiterSet } from "./cancellation.js";
+import {
+  type Coroutine,
+  coroutineHooks,
+  isGenerator,
+  isLazyBody,
+  type LazyBody,
+  OWN_BODY,
+} from "./coroutines.js";
 import {
   ArgumentTypeError,
   CancelledError,
@@ -20,7 +31,7 @@ import {
   RuntimeError,
   ValueError,
 } from "./exceptions.js";
-import { type Awaitable, captureStack, Future, isThenable, PENDING } from "./futures.js";
+import { type Awaitable, captureStack, Future, isThenable } from "./futures.js";
 import {
   _getRunningLoop,
   genSteps,
@@ -73,8 +84,13 @@ export class Task<T = unknown> extends Future<T> {
   /** @internal */ _started = false;
   /** @internal */ _mustCancel = false;
   /** @internal */ _numCancelsRequested = 0;
-  /** @internal */ _futWaiter: Future<any> | null = null;
-  /** @internal */ _extraWaiters: Set<Future<any>> | null = null;
+  /**
+   * @internal What the task is suspended on (see cancellation.ts). Made at the first suspension: a
+   * task whose body never awaits an aiots awaitable (most `gather` fan-outs) allocates none.
+   */
+  _waiters: WaiterSet | null = null;
+  /** @internal The body's {@link BodyKind}, classified once by whoever created the task. */
+  _bodyKind: BodyKind;
   /** @internal A string, or the number N of the default name `Task-N` (built lazily). */
   _name: string | number;
   /** @internal Intrusive list of the loop's pending tasks (see TaskRegistry). */
@@ -87,7 +103,6 @@ export class Task<T = unknown> extends Future<T> {
   /** @internal */ _stepHasExc = false;
   /** @internal The task `currentTask()` reports during steps: itself, or the owner of an inline runner. */
   _ctx: Task<any>;
-  /** @internal */ _inline: boolean;
   /** @internal Debug mode: where `cancel()` was first called (shown when the cancellation escapes `run()`). */
   _cancelSite: string | undefined = undefined;
   /** @internal The started-promise guard armed in the current step (see promise-guard.ts). */
@@ -96,15 +111,26 @@ export class Task<T = unknown> extends Future<T> {
   /**
    * Prefer {@link createTask}. `owner` is internal: the task an inline generator runner works for.
    */
-  constructor(coro: TaskBody<T>, options?: TaskOptions, owner?: Task<any>) {
-    if (owner === undefined) checkTaskBody(coro, "createTask()");
+  constructor(coro: TaskBody<T>, options?: TaskOptions, owner?: Task<any>);
+  /** @internal `kind`: `kindOf(coro)`, already computed by the caller. */
+  constructor(
+    coro: TaskBody<T>,
+    options: TaskOptions | undefined,
+    owner: Task<any> | undefined,
+    kind: BodyKind,
+  );
+  constructor(coro: TaskBody<T>, options?: TaskOptions, owner?: Task<any>, kind?: BodyKind) {
+    kind ??= kindOf(coro);
+    if (owner === undefined) checkTaskBody(coro, "createTask()", kind);
     super(options ?? (owner !== undefined ? { loop: owner._loop } : undefined));
     this._coro = coro;
-    this._inline = owner !== undefined;
-    this._transparent = this._inline;
+    this._bodyKind = kind;
     this._ctx = owner ?? this;
     this._name = options?.name === undefined ? ++taskCounter : String(options.name);
-    if (this._inline) return;
+    if (owner !== undefined) {
+      this._waiterKind = WaiterKind.InlineRunner;
+      return;
+    }
     const loop = this._loop;
     loop._checkClosed();
     loop._tasks.add(this);
@@ -146,40 +172,15 @@ export class Task<T = unknown> extends Future<T> {
     this._retrieved();
     if (this._state !== PENDING) return false;
     // An inline runner only passes the cancellation on; its owner keeps the bookkeeping.
-    if (this._inline) return this._cancelWaiters(msg);
+    if (this._waiterKind === WaiterKind.InlineRunner)
+      return this._waiters !== null && this._waiters.cancel(msg);
     if (this._loop._debug && this._cancelSite === undefined) this._cancelSite = captureStack(2);
     this._numCancelsRequested++;
     if (this._abort !== null && !this._abort.signal.aborted) this._abort.abort(new CancelledError(msg));
-    if (this._cancelWaiters(msg)) return true;
+    if (this._waiters !== null && this._waiters.cancel(msg)) return true;
     this._mustCancel = true;
     this._cancelMessage = msg;
     return true;
-  }
-
-  /**
-   * @internal Cancel what the task is suspended on. Proxies (promises of the task's own
-   * coroutines) come last: the awaits inside them are the real suspension points.
-   */
-  _cancelWaiters(msg: string | undefined): boolean {
-    let delivered = false;
-    let proxies = false;
-    const w = this._futWaiter;
-    if (w !== null) {
-      if (w._proxy !== 0) proxies = true;
-      else if (w.cancel(msg)) delivered = true;
-    }
-    const extra = this._extraWaiters;
-    if (extra !== null) {
-      for (const f of [...extra]) {
-        if (f._proxy !== 0) proxies = true;
-        else if (f.cancel(msg)) delivered = true;
-      }
-    }
-    if (!delivered && proxies) {
-      if (w !== null && w._proxy === 2 && w.cancel(msg)) delivered = true;
-      if (extra !== null) for (const f of [...extra]) if (f._proxy === 2 && f.cancel(msg)) delivered = true;
-    }
-    return delivered;
   }
 
   /** How many cancel requests are pending (`cancel()` calls minus `uncancel()` calls). */
@@ -215,46 +216,40 @@ export class Task<T = unknown> extends Future<T> {
   /** @internal Wake-up: the future the task waited on is done. */
   _onFutureDone(fut: Future<any>): void {
     if (this._state !== PENDING) return;
-    this._stepFromProxy = fut._proxy === 1;
-    if (fut._state === 2 && !fut._failed) {
+    this._stepFromOwnBody = fut._waiterKind === WaiterKind.OwnBody;
+    if (fut._state === FINISHED && !fut._failed) {
       this._stepValue = fut._result;
     } else {
       fut._retrieved();
       this._stepHasExc = true;
-      this._stepExc = fut._state === 1 ? fut._makeCancelledError() : fut._exception;
+      this._stepExc = fut._state === CANCELLED ? fut._makeCancelledError() : fut._exception;
     }
     this._step();
   }
 
-  /** @internal Future.then() inside this task: remember what the task is suspended on. */
+  /**
+   * @internal Future.then() inside this task: remember what the task is suspended on; with a cancel
+   * pending, deliver it to `fut` if its kind allows (see cancellation.ts).
+   */
   _awaiting(fut: Future<any>): void {
-    if (this._futWaiter === null) this._futWaiter = fut;
-    else if (this._futWaiter !== fut) (this._extraWaiters ??= new Set()).add(fut);
+    const waiters = (this._waiters ??= new WaiterSet());
+    waiters.add(fut);
     if (
       this._mustCancel &&
       fut._state === PENDING &&
-      fut._proxy !== 1 &&
-      !(fut._proxy === 2 && this._hasOtherWaiters(fut)) &&
+      fut._waiterKind !== WaiterKind.OwnBody &&
+      !(fut._waiterKind === WaiterKind.StartedPromise && waiters.hasOtherThan(fut)) &&
       fut.cancel(this._cancelMessage)
     )
       this._mustCancel = false;
   }
 
-  /** @internal */
-  _hasOtherWaiters(fut: Future<any>): boolean {
-    if (this._futWaiter !== null && this._futWaiter !== fut) return true;
-    if (this._extraWaiters === null) return false;
-    for (const f of this._extraWaiters) if (f !== fut) return true;
-    return false;
-  }
-
-  /** @internal The next step resumes from a proxy: no suspension point, so no pending cancel is delivered. */
-  _stepFromProxy = false;
+  /** @internal The next step resumes from an `OwnBody` proxy: no suspension point, so no pending cancel is delivered. */
+  _stepFromOwnBody = false;
 
   /** @internal */
   _doneAwaiting(fut: Future<any>): void {
-    if (this._futWaiter === fut) this._futWaiter = null;
-    else this._extraWaiters?.delete(fut);
+    this._waiters?.delete(fut);
   }
 
   /**
@@ -327,27 +322,28 @@ export class Task<T = unknown> extends Future<T> {
    * @internal Start an async body: subscribe to its promise. Called inside the task's async
    * context, so the (shared, allocation-free) callbacks find the task with `getStore()`.
    */
-  _follow(p: PromiseLike<T>): void {
-    // Native promises run their callbacks in the context `then` was called in (this task's);
-    // other thenables (an aiots awaitable, a user thenable) may not, so they get closures.
-    if (p instanceof Promise) p.then(onBodyResolved, onBodyRejected);
-    else
-      p.then(
-        (v) => this._bodyReturned(v),
-        (e) => this._bodyFailed(e),
-      );
+  _follow(p: Promise<T>): void {
+    // Native promises run their callbacks in the context `then` was called in (this task's).
+    p.then(onBodyResolved, onBodyRejected);
+  }
+
+  /** @internal {@link _follow} for other thenables (an aiots awaitable, a user thenable): they may not, so closures. */
+  _followThenable(p: PromiseLike<T>): void {
+    p.then(
+      (v) => this._bodyReturned(v),
+      (e) => this._bodyFailed(e),
+    );
   }
 
   /** @internal Complete the task with `method` and leave the loop's task registry. */
   _finish(method: (this: Future<T>, arg: any) => unknown, arg: unknown): void {
     method.call(this, arg);
-    if (!this._inline) this._loop._tasks.delete(this);
+    if (this._waiterKind !== WaiterKind.InlineRunner) this._loop._tasks.delete(this);
   }
 
   /** @internal */
   _clearWaiters(): void {
-    this._futWaiter = null;
-    this._extraWaiters = null;
+    this._waiters = null;
   }
 
   /** @internal */
@@ -363,7 +359,7 @@ export class Task<T = unknown> extends Future<T> {
     const coro = this._coro as any;
     const coroName = coro?.name ?? (typeof coro === "function" ? coro.name : undefined);
     if (coroName) info.splice(2, 0, `coro=<${coroName}>`);
-    if (this._futWaiter !== null) info.push(`wait_for=${this._futWaiter}`);
+    if (this._waiters?.first != null) info.push(`wait_for=${this._waiters.first}`);
     return info;
   }
 }
@@ -387,39 +383,59 @@ function runStep(task: Task<any>): void {
   task._stepExc = undefined;
   task._stepHasExc = false;
   task._stepValue = undefined;
-  const fromProxy = task._stepFromProxy;
-  task._stepFromProxy = false;
+  const fromOwnBody = task._stepFromOwnBody;
+  task._stepFromOwnBody = false;
   const owner = task._ctx; // the task itself, or the owner of an inline runner
   // An inline runner's first step is not a resumption (CPython enters the awaited coroutine
   // without a step), so a pending cancel waits for its first real suspension.
-  if (owner._mustCancel && !fromProxy && !(task._inline && !task._started)) {
+  if (
+    owner._mustCancel &&
+    !fromOwnBody &&
+    !(task._waiterKind === WaiterKind.InlineRunner && !task._started)
+  ) {
     if (!(hasExc && exc instanceof CancelledError)) exc = owner._newCancelledError();
     hasExc = true;
     owner._mustCancel = false;
   }
-  task._futWaiter = null;
+  if (task._waiters !== null) task._waiters.first = null;
   let gen = task._gen;
   if (gen === null) {
     if (task._started) return; // an async body resumes through its promise, not through steps
     task._started = true;
     let body: unknown = task._coro;
+    const kind = task._bodyKind; // classified when the task was made: Function, Generator or Lazy
     if (hasExc) {
       // Cancelled (or failed) before it started: the body never runs.
-      if (typeof (body as any)?.close === "function" && !isGenerator(body)) (body as Coroutine<any>).close();
+      if (kind === BodyKind.Lazy && typeof (body as any).close === "function")
+        (body as Coroutine<any>).close();
       task._bodyFailed(exc);
       return;
     }
-    try {
-      if (typeof body === "function") body = (body as () => unknown)();
-      if (isLazyBody(body)) body = body._start();
-    } catch (e) {
-      task._bodyFailed(e);
-      return;
+    if (kind !== BodyKind.Generator) {
+      // What calling or starting the body gives is new: it is classified here.
+      try {
+        if (kind === BodyKind.Function) {
+          body = (body as () => unknown)();
+          if (body instanceof Promise) {
+            task._follow(body); // the common case: an async function
+            return;
+          }
+          if (isLazyBody(body)) body = body._start();
+        } else {
+          body = (body as LazyBody)._start();
+        }
+      } catch (e) {
+        task._bodyFailed(e);
+        return;
+      }
     }
     if (isGenerator(body)) {
       gen = task._gen = body;
+    } else if (body instanceof Promise) {
+      task._follow(body);
+      return;
     } else if (isThenable(body)) {
-      task._follow(body as PromiseLike<any>);
+      task._followThenable(body as PromiseLike<any>);
       return;
     } else {
       task._bodyFailed(
@@ -465,7 +481,7 @@ function handleYield(task: Task<any>, y: unknown): void {
     return;
   } else if (isThenable(y)) {
     fut = wrapThenable(y, task._loop);
-    if ((y as any)[OWN_BODY] === true) fut._proxy = 1;
+    if ((y as any)[OWN_BODY] === true) fut._waiterKind = WaiterKind.OwnBody;
   } else if (isGenerator(y)) {
     task._scheduleThrow(
       new RuntimeError(`yield was used instead of yield* for generator in task ${task} with ${y}`),
@@ -476,9 +492,10 @@ function handleYield(task: Task<any>, y: unknown): void {
     return;
   }
   fut._addListener(task);
-  task._futWaiter = fut;
+  (task._waiters ??= new WaiterSet()).first = fut;
   const owner = task._ctx;
-  if (owner._mustCancel && fut._proxy !== 1 && fut.cancel(owner._cancelMessage)) owner._mustCancel = false;
+  if (owner._mustCancel && fut._waiterKind !== WaiterKind.OwnBody && fut.cancel(owner._cancelMessage))
+    owner._mustCancel = false;
 }
 
 /**
@@ -514,7 +531,7 @@ export function wrapThenable<T>(p: PromiseLike<T>, loop: EventLoop): Future<T> {
 coroutineHooks.runInline = (gen) => {
   const owner = taskStorage.getStore();
   if (owner === undefined || owner._state !== PENDING) return createTask(gen);
-  const runner = new Task(gen, undefined, owner);
+  const runner = new Task(gen, undefined, owner, BodyKind.Generator);
   runner._step();
   return runner;
 };
@@ -529,11 +546,46 @@ function pickLoop(options?: TaskOptions): EventLoop {
  * anything that is not awaitable.
  * @throws {ArgumentTypeError}
  */
-export function checkTaskBody(coro: unknown, where: string): void {
-  if (typeof coro === "function" || isGenerator(coro) || isLazyBody(coro)) return;
-  if (coro instanceof Future) throw new ArgumentTypeError(`${where}: a coroutine was expected, got ${coro}`);
-  if (isThenable(coro)) throw new ArgumentTypeError(refusalMessage(where));
+export function checkTaskBody(coro: unknown, where: string, kind: BodyKind = kindOf(coro)): void {
+  if (kind === BodyKind.Function || kind === BodyKind.Generator || kind === BodyKind.Lazy) return;
+  if (kind === BodyKind.Future)
+    throw new ArgumentTypeError(`${where}: a coroutine was expected, got ${coro}`);
+  if (kind === BodyKind.Thenable) throw new ArgumentTypeError(refusalMessage(where));
   throw new ArgumentTypeError(`${where}: a coroutine was expected, got ${inspect(coro, { depth: 0 })}`);
+}
+
+/**
+ * @internal What an argument of `createTask`, `ensureFuture`, `gather` … is. The public entry points
+ * classify their argument once ({@link kindOf}) and hand the verdict down (`_ensureFuture`,
+ * `_createTask`, the Task constructor, the task's first step), so no door asks again.
+ */
+export const BodyKind = {
+  /** Not awaitable. */
+  None: 0,
+  /** A Future or Task (already scheduled). */
+  Future: 1,
+  /** A function: called inside the new task. */
+  Function: 2,
+  /** A generator object. */
+  Generator: 3,
+  /** A lazy body: a Coroutine or a lazy aiots operation (see `isLazyBody`). */
+  Lazy: 4,
+  /** A promise or another thenable: already started. */
+  Thenable: 5,
+} as const;
+/** @internal */
+export type BodyKind = (typeof BodyKind)[keyof typeof BodyKind];
+
+/** @internal Classify `x` (see {@link BodyKind}). */
+export function kindOf(x: unknown): BodyKind {
+  if (typeof x === "function") return BodyKind.Function;
+  if (x === null || typeof x !== "object") return BodyKind.None;
+  if (x instanceof Future) return BodyKind.Future;
+  if (x instanceof Promise) return BodyKind.Thenable;
+  if (isLazyBody(x)) return BodyKind.Lazy;
+  if (isGenerator(x)) return BodyKind.Generator;
+  if (typeof (x as { then?: unknown }).then === "function") return BodyKind.Thenable;
+  return BodyKind.None;
 }
 
 /**
@@ -550,10 +602,15 @@ export function checkTaskBody(coro: unknown, where: string): void {
  * @see https://docs.python.org/3/library/asyncio-task.html#asyncio.create_task
  */
 export function createTask<T>(coro: TaskBody<T>, options?: TaskOptions): Task<T> {
-  if (options?.loop !== undefined) return new Task(coro, options);
+  return _createTask(coro, kindOf(coro), options);
+}
+
+/** @internal {@link createTask} of a body already classified (`kind = kindOf(coro)`). */
+export function _createTask<T>(coro: TaskBody<T>, kind: BodyKind, options?: TaskOptions): Task<T> {
+  if (options?.loop !== undefined) return new Task(coro, options, undefined, kind);
   const loop = _getRunningLoop();
-  if (loop === null) return new Task(coro, options);
-  return new Task(coro, options === undefined ? { loop } : { name: options.name, loop });
+  if (loop === null) return new Task(coro, options, undefined, kind);
+  return new Task(coro, options === undefined ? { loop } : { name: options.name, loop }, undefined, kind);
 }
 
 /** The task running the current code, or `null` outside any task. */
@@ -589,16 +646,29 @@ export type AwaitableLike<T> = TaskBody<T> | PromiseLike<T>;
  * @see https://docs.python.org/3/library/asyncio-future.html#asyncio.ensure_future
  */
 export function ensureFuture<T>(aw: AwaitableLike<T>, options?: { loop?: EventLoop }): Future<T> {
-  if (aw instanceof Future) {
-    if (options?.loop !== undefined && aw._loop !== options.loop)
-      throw new ValueError(
-        "The future belongs to a different loop than the one specified as the loop argument",
-      );
-    return aw;
+  return _ensureFuture(aw, kindOf(aw), options);
+}
+
+/** @internal {@link ensureFuture} of an awaitable already classified (`kind = kindOf(aw)`). */
+export function _ensureFuture<T>(
+  aw: AwaitableLike<T>,
+  kind: BodyKind,
+  options: { loop?: EventLoop } | undefined,
+): Future<T> {
+  switch (kind) {
+    case BodyKind.Future:
+      if (options?.loop !== undefined && (aw as Future<T>)._loop !== options.loop)
+        throw new ValueError(
+          "The future belongs to a different loop than the one specified as the loop argument",
+        );
+      return aw as Future<T>;
+    case BodyKind.Function:
+    case BodyKind.Generator:
+    case BodyKind.Lazy:
+      return _createTask(aw as TaskBody<T>, kind, options);
+    case BodyKind.Thenable:
+      return wrapThenable(aw as PromiseLike<T>, pickLoop(options));
+    default:
+      throw new ArgumentTypeError("An asyncio.Future, a coroutine or an awaitable is required");
   }
-  if (typeof aw === "function" || isGenerator(aw) || isLazyBody(aw)) {
-    return createTask(aw as TaskBody<T>, options);
-  }
-  if (isThenable(aw)) return wrapThenable(aw as PromiseLike<T>, pickLoop(options));
-  throw new ArgumentTypeError("An asyncio.Future, a coroutine or an awaitable is required");
 }

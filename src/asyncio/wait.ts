@@ -6,13 +6,14 @@ import { inspect } from "node:util";
 import { Deque } from "../internal/deque.js";
 import { asAwaitable } from "./awaitables.js";
 import type { EventLoop } from "./base-events.js";
-import { type Coroutine, coroutine, isGenerator, isLazyBody } from "./coroutines.js";
+import { WaiterKind } from "./cancellation.js";
+import { type Coroutine, coroutine } from "./coroutines.js";
 import { ArgumentTypeError, CancelledError, TimeoutError, ValueError } from "./exceptions.js";
-import { Future, isThenable, PENDING } from "./futures.js";
+import { Future, PENDING } from "./futures.js";
 import type { TimerHandle } from "./handles.js";
 import { getEventLoop, taskStorage } from "./loop-registry.js";
 import { armGuard, type PromiseGuard } from "./promise-guard.js";
-import { type AwaitableLike, ensureFuture } from "./tasks.js";
+import { _ensureFuture, type AwaitableLike, BodyKind, ensureFuture, kindOf } from "./tasks.js";
 import { timeout } from "./timeouts.js";
 
 /** `wait()` returns when any future finishes or is cancelled. */
@@ -50,7 +51,8 @@ function toFutures(
   what: string,
   loop?: EventLoop,
 ): Set<Future<unknown>> {
-  if (fs instanceof Future || isGenerator(fs) || isLazyBody(fs))
+  const kind = kindOf(fs);
+  if (kind === BodyKind.Future || kind === BodyKind.Generator || kind === BodyKind.Lazy)
     throw new ArgumentTypeError(`expect a list of futures, not ${(fs as object).constructor.name}`);
   if (fs === null || typeof (fs as any)?.[Symbol.iterator] !== "function")
     throw new ArgumentTypeError(`${what} expects an iterable of awaitables, got ${inspect(fs)}`);
@@ -143,13 +145,10 @@ async function cancelAndWait(fut: Future<unknown>): Promise<void> {
   }
 }
 
-function isAwaitableArg(x: unknown): boolean {
-  return x !== null && (typeof x === "object" || typeof x === "function");
-}
-
 async function waitForImpl<T>(aw: AwaitableLike<T>, to: number | null): Promise<T> {
+  const kind = kindOf(aw);
   if (to !== null && to <= 0) {
-    const fut = ensureFuture(aw);
+    const fut = _ensureFuture(aw, kind, undefined);
     if (fut.done()) return fut.result();
     await cancelAndWait(fut);
     try {
@@ -159,21 +158,20 @@ async function waitForImpl<T>(aw: AwaitableLike<T>, to: number | null): Promise<
       throw e;
     }
   }
-  if (!isAwaitableArg(aw)) throw new ArgumentTypeError(`waitFor() expects an awaitable, got ${inspect(aw)}`);
+  if (kind === BodyKind.None)
+    throw new ArgumentTypeError(`waitFor() expects an awaitable, got ${inspect(aw, { depth: 0 })}`);
   // A started promise is awaited through a proxy Future: if it was started in this task, the
   // timeout's cancellation reaches its awaits (Python's wait_for(coro())); if it is foreign,
-  // the proxy itself is cancelled so the timeout still fires.
-  let target: unknown = aw;
+  // the proxy itself is cancelled so the timeout still fires (a `StartedPromise` waiter).
+  let target: unknown = aw; // a Future, a lazy body or another thenable is awaited as it is
   if (aw instanceof Promise) {
-    const f = ensureFuture(aw);
-    f._proxy = 2;
+    const f = _ensureFuture(aw, kind, undefined);
+    f._waiterKind = WaiterKind.StartedPromise;
     target = f;
-  } else if (typeof aw === "function") {
-    target = ensureFuture(aw); // a function (or coroutine function) runs as a task, as in gather()
-  } else if (isGenerator(aw)) {
+  } else if (kind === BodyKind.Function) {
+    target = _ensureFuture(aw, kind, undefined); // a function (or coroutine function) runs as a task, as in gather()
+  } else if (kind === BodyKind.Generator) {
     target = asAwaitable(aw); // a generator object runs in this task, like Python's `await coro`
-  } else if (!isThenable(aw) && !((aw as unknown) instanceof Future)) {
-    throw new ArgumentTypeError(`waitFor() expects an awaitable, got ${inspect(aw, { depth: 0 })}`);
   }
   return timeout(to, async () => (await (target as PromiseLike<T>)) as T);
 }

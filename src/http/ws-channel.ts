@@ -404,18 +404,20 @@ export class WebSocketChannel {
     (arg instanceof WebSocketChannel ? arg : arg.ws).#receiveNow();
 
   static readonly #receiveSlow = (arg: ReceiveArg): Generator<unknown, WSMessage, unknown> =>
-    arg instanceof WebSocketChannel ? arg.#receiveWait(null) : arg.ws.#receiveWait(arg.timeout);
+    arg instanceof WebSocketChannel ? arg.#receiveGen(null) : arg.ws.#receiveGen(arg.timeout);
 
   static readonly #iterateFast = (ws: WebSocketChannel): IteratorResult<WSMessage> | typeof NOT_READY => {
     const now = ws.#receiveNow();
     return now === NOT_READY ? NOT_READY : iterationStep(now);
   };
 
-  static readonly #iterateSlow = function* (
+  static readonly #iterateSlow = (
     ws: WebSocketChannel,
-  ): Generator<unknown, IteratorResult<WSMessage>, unknown> {
-    return iterationStep(yield* ws.#receiveWait(ws.#receiveTimeout));
-  };
+  ): Generator<unknown, IteratorResult<WSMessage>, unknown> => WebSocketChannel.#iterateGen(ws);
+
+  static *#iterateGen(ws: WebSocketChannel): Generator<unknown, IteratorResult<WSMessage>, unknown> {
+    return iterationStep(yield* ws.#receiveGen(ws.#receiveTimeout));
+  }
 
   /** {@link receive} without waiting: a buffered message, or the closed state. */
   #receiveNow(): WSMessage | typeof NOT_READY {
@@ -431,7 +433,7 @@ export class WebSocketChannel {
   }
 
   /** {@link receive}'s waiting path: yields a waiter until a message arrives. */
-  *#receiveWait(timeout: number | null): Generator<unknown, WSMessage, unknown> {
+  *#receiveGen(timeout: number | null): Generator<unknown, WSMessage, unknown> {
     for (;;) {
       const now = this.#receiveNow();
       if (now !== NOT_READY) return now;

@@ -13,7 +13,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import * as asyncio from "../../src/index.js";
 import type * as Work from "../fixtures/work.js";
 import { SLOT } from "../fixtures/work.js";
-import { runMain } from "../helpers.js";
+import { runMain, thrownBy } from "../helpers.js";
 
 const WORK = new URL("../fixtures/work.ts", import.meta.url);
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -112,15 +112,6 @@ async function untilOutsideLoop(pred: () => boolean, what: string): Promise<void
   }
 }
 
-async function caught(aw: PromiseLike<unknown>): Promise<unknown> {
-  try {
-    await aw;
-  } catch (e) {
-    return e;
-  }
-  assert.fail("expected an exception");
-}
-
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -215,7 +206,7 @@ describe("results and arguments", () => {
     test(`an error in the worker is re-thrown with its class name, message and the worker's stack [${kind}] (test_threads.py test_to_thread_exception; test_concurrent_futures test_traceback)`, async () => {
       const pool = kind === "threads" ? threads(1) : processes(1);
       const e = (await runMain(() =>
-        caught(asyncio.getRunningLoop().runInExecutor(pool, fail, "boom")),
+        thrownBy(asyncio.getRunningLoop().runInExecutor(pool, fail, "boom")),
       )) as Error;
       assert.ok(e instanceof Error);
       assert.equal(e.message, "boom");
@@ -232,8 +223,8 @@ describe("results and arguments", () => {
     const [te, pe] = await runMain(async () => {
       const loop = asyncio.getRunningLoop();
       return [
-        await caught(loop.runInExecutor(tp, failType, "bad thread")),
-        await caught(loop.runInExecutor(pp, failType, "bad process")),
+        await thrownBy(loop.runInExecutor(tp, failType, "bad thread")),
+        await thrownBy(loop.runInExecutor(pp, failType, "bad process")),
       ];
     });
     assert.ok(te instanceof TypeError);
@@ -319,7 +310,7 @@ describe("cancellation", () => {
       await asyncio.sleep(0);
       assert.equal(pool.queueSize, 1);
       assert.ok(queued.cancel());
-      assert.ok((await caught(queued)) instanceof asyncio.CancelledError);
+      assert.ok((await thrownBy(queued)) instanceof asyncio.CancelledError);
       assert.equal(pool.queueSize, 0);
       release(a);
       assert.equal((await blocker).released, true);
@@ -345,7 +336,7 @@ describe("cancellation", () => {
       const queued = loop.runInExecutor(pool, writeMarker, marker);
       assert.equal(pool.queueSize, 1);
       assert.ok(queued.cancel());
-      assert.ok((await caught(queued)) instanceof asyncio.CancelledError);
+      assert.ok((await thrownBy(queued)) instanceof asyncio.CancelledError);
       assert.equal(pool.queueSize, 0);
       writeFileSync(go, "");
       assert.equal((await blocker).released, true);
@@ -365,7 +356,7 @@ describe("cancellation", () => {
       const task = asyncio.createTask(async () => await loop.runInExecutor(pool, blockThread, sab));
       await until(() => Atomics.load(a, SLOT.STARTED) === 1, "the job to start", task);
       task.cancel();
-      assert.ok((await caught(task)) instanceof asyncio.CancelledError);
+      assert.ok((await thrownBy(task)) instanceof asyncio.CancelledError);
       assert.ok(task.cancelled());
       // The job was never released: the caller did not wait for it to finish.
       assert.equal(Atomics.load(a, SLOT.FINISHED), 0);
@@ -386,7 +377,7 @@ describe("cancellation", () => {
       const pid = Number(lines(log)[0]!.split(" ")[1]);
       assert.ok(alive(pid));
       task.cancel();
-      assert.ok((await caught(task)) instanceof asyncio.CancelledError);
+      assert.ok((await thrownBy(task)) instanceof asyncio.CancelledError);
       assert.deepEqual(lines(log), [`started ${pid}`], "the job had not finished");
       await until(() => !alive(pid), "the cancelled job's process to be gone");
       const next = await loop.runInExecutor(pool, whoami);
@@ -403,7 +394,7 @@ describe("cancellation", () => {
     const { sab, a } = shared();
     await runMain(async () => {
       const loop = asyncio.getRunningLoop();
-      const e = await caught(asyncio.waitFor(asyncio.toThread(blockThread, sab), 0.05));
+      const e = await thrownBy(asyncio.waitFor(asyncio.toThread(blockThread, sab), 0.05));
       assert.ok(e instanceof asyncio.TimeoutError);
       assert.equal(Atomics.load(a, SLOT.FINISHED), 0);
       release(a);
@@ -421,7 +412,7 @@ describe("broken pools and shutdown", () => {
     const pool = processes(2);
     await runMain(async () => {
       const loop = asyncio.getRunningLoop();
-      const e = await caught(loop.runInExecutor(pool, exitAbruptly, 3));
+      const e = await thrownBy(loop.runInExecutor(pool, exitAbruptly, 3));
       assert.ok(e instanceof asyncio.BrokenProcessPool);
       assert.ok(e instanceof asyncio.RuntimeError);
       assert.equal(e.name, "BrokenProcessPool");
@@ -512,10 +503,10 @@ describe("broken pools and shutdown", () => {
     test(`submit / runInExecutor after shutdown → RuntimeError [${kind}] (test_shutdown.py test_run_after_shutdown)`, async () => {
       const pool = kind === "threads" ? threads(1) : processes(1);
       await pool.shutdown();
-      const e = await caught(pool.submit(fib, [3]));
+      const e = await thrownBy(pool.submit(fib, [3]));
       assert.ok(e instanceof asyncio.RuntimeError);
       assert.match((e as Error).message, /cannot schedule new futures after shutdown/);
-      const e2 = await runMain(() => caught(asyncio.getRunningLoop().runInExecutor(pool, fib, 3)));
+      const e2 = await runMain(() => thrownBy(asyncio.getRunningLoop().runInExecutor(pool, fib, 3)));
       assert.ok(e2 instanceof asyncio.RuntimeError);
     });
   }
@@ -580,7 +571,7 @@ describe("broken pools and shutdown", () => {
       return w;
     });
     assert.notEqual(where.pid, process.pid, "the default executor was the process pool");
-    assert.ok((await caught(pool.submit(fib, [3]))) instanceof asyncio.RuntimeError, "it was shut down");
+    assert.ok((await thrownBy(pool.submit(fib, [3]))) instanceof asyncio.RuntimeError, "it was shut down");
     assert.throws(() => asyncio.newEventLoop().setDefaultExecutor({} as asyncio.Executor), TypeError);
   });
 
@@ -695,7 +686,7 @@ describe("argument validation", () => {
   test("a missing export → TypeError from the worker", async () => {
     const pool = threads(1);
     const e = await runMain(() =>
-      caught(asyncio.getRunningLoop().runInExecutor(pool, asyncio.workerFunction(WORK, "noSuchExport"))),
+      thrownBy(asyncio.getRunningLoop().runInExecutor(pool, asyncio.workerFunction(WORK, "noSuchExport"))),
     );
     assert.ok(e instanceof TypeError);
     assert.match((e as Error).message, /no exported function 'noSuchExport'/);

@@ -4,21 +4,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as asyncio from "../../src/index.js";
-import { bothForms, runBriefly, runMain } from "../helpers.js";
+import { bothForms, cancelledWith, isCancelled, loopNow, runBriefly, runMain } from "../helpers.js";
 
 const { CancelledError, coroutine, createTask, gather, sleep } = asyncio;
-
-function cancelledWith(message?: string): (e: unknown) => boolean {
-  return (e: unknown) => e instanceof CancelledError && (message === undefined || e.message === message);
-}
-
-function isCancel(e: unknown): boolean {
-  return e instanceof CancelledError;
-}
-
-function loopNow(): asyncio.EventLoop {
-  return asyncio.getRunningLoop();
-}
 
 type Wrap = (f: asyncio.Future<number>) => asyncio.AwaitableLike<number>;
 
@@ -657,7 +645,7 @@ describe("CoroutineGatherTests", () => {
           try {
             await gather(children);
           } catch (e) {
-            log.push(isCancel(e) ? "outer cancelled" : "outer other");
+            log.push(isCancelled(e) ? "outer cancelled" : "outer other");
             throw e;
           }
         });
@@ -689,7 +677,7 @@ describe("CoroutineGatherTests", () => {
             try {
               yield* gather(children);
             } catch (e) {
-              log.push(isCancel(e) ? "outer cancelled" : "outer other");
+              log.push(isCancelled(e) ? "outer cancelled" : "outer other");
               throw e;
             }
           })(),

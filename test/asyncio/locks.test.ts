@@ -8,13 +8,12 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { inspect } from "node:util";
 import * as asyncio from "../../src/index.js";
-import { bothForms, runBriefly, runMain } from "../helpers.js";
+import { bothForms, type Form, isCancelled, loopNow, outcome, runBriefly, runMain } from "../helpers.js";
 
 const {
   Barrier,
   BoundedSemaphore,
   BrokenBarrierError,
-  CancelledError,
   Condition,
   Event,
   Lock,
@@ -28,21 +27,11 @@ const {
   sleep,
 } = asyncio;
 
-type Form = "async" | "gen";
 type Task<T> = asyncio.Task<T>;
 
 /** Shape of every repr (compare CPython's RGX_REPR, without the "object at 0x…" part). */
 const RGX_REPR =
   /^<(Lock|Event|Condition|Semaphore|BoundedSemaphore|Barrier) \[(set|unset|locked|unlocked|filling|draining|resetting|broken)(, value:\d+)?(, waiters:\d+)?(, waiters:\d+\/\d+)?\]>$/;
-
-function isCancel(e: unknown): boolean {
-  return e instanceof CancelledError;
-}
-
-/** Define the test in both coroutine forms (see bothForms). */
-function both(name: string, body: (form: Form) => Promise<void>): void {
-  bothForms(name, { async: () => body("async"), gen: () => body("gen") });
-}
 
 /** A task running `a` (async form) or the generator coroutine `g` (generator form). */
 function spawn<T>(form: Form, a: () => Promise<T>, g: () => Generator<unknown, T, any>): Task<T> {
@@ -65,19 +54,6 @@ function awaitIn<T, R = T>(form: Form, op: () => asyncio.Awaitable<T>, after?: (
       return after ? after(v) : (v as unknown as R);
     },
   );
-}
-
-/** Settle `aw` and report how, without throwing. */
-async function outcome(aw: PromiseLike<unknown>): Promise<{ ok: boolean; value: unknown }> {
-  try {
-    return { ok: true, value: await aw };
-  } catch (e) {
-    return { ok: false, value: e };
-  }
-}
-
-function loopNow(): asyncio.EventLoop {
-  return asyncio.getRunningLoop();
 }
 
 /** Seconds after which runT gives up on a test that hangs. Never reached by a passing test. */
@@ -194,7 +170,7 @@ describe("LockTests (test_locks.py)", () => {
     }
   });
 
-  both("test_acquire (test_locks.py LockTests): waiters get the lock in FIFO order", async (form) => {
+  bothForms("test_acquire (test_locks.py LockTests): waiters get the lock in FIFO order", async (form) => {
     await runT(async () => {
       const lock = new Lock();
       const result: number[] = [];
@@ -239,44 +215,47 @@ describe("LockTests (test_locks.py)", () => {
     });
   });
 
-  both("test_fifo_order (Lock, cf. test_locks.py LockTests test_acquire): five waiters", async (form) => {
-    await runT(async () => {
-      const lock = new Lock();
-      const order: number[] = [];
-      await lock.acquire();
-      const tasks = [0, 1, 2, 3, 4].map((i) =>
-        spawn(
-          form,
-          async () => {
-            await lock.acquire();
-            try {
-              order.push(i);
-              await sleep(0);
-            } finally {
-              lock.release();
-            }
-          },
-          function* () {
-            yield* lock.acquire();
-            try {
-              order.push(i);
-              yield* sleep(0);
-            } finally {
-              lock.release();
-            }
-          },
-        ),
-      );
-      await runBriefly();
-      assert.equal(lock._waiters!.length, 5);
-      lock.release();
-      await gather(tasks);
-      assert.deepEqual(order, [0, 1, 2, 3, 4]);
-      assert.equal(lock.locked(), false);
-    });
-  });
+  bothForms(
+    "test_fifo_order (Lock, cf. test_locks.py LockTests test_acquire): five waiters",
+    async (form) => {
+      await runT(async () => {
+        const lock = new Lock();
+        const order: number[] = [];
+        await lock.acquire();
+        const tasks = [0, 1, 2, 3, 4].map((i) =>
+          spawn(
+            form,
+            async () => {
+              await lock.acquire();
+              try {
+                order.push(i);
+                await sleep(0);
+              } finally {
+                lock.release();
+              }
+            },
+            function* () {
+              yield* lock.acquire();
+              try {
+                order.push(i);
+                yield* sleep(0);
+              } finally {
+                lock.release();
+              }
+            },
+          ),
+        );
+        await runBriefly();
+        assert.equal(lock._waiters!.length, 5);
+        lock.release();
+        await gather(tasks);
+        assert.deepEqual(order, [0, 1, 2, 3, 4]);
+        assert.equal(lock.locked(), false);
+      });
+    },
+  );
 
-  both(
+  bothForms(
     "test_fifo_order (Lock, cf. test_locks.py LockTests test_acquire): a newcomer does not barge past a woken waiter",
     async (form) => {
       await runT(async () => {
@@ -315,21 +294,21 @@ describe("LockTests (test_locks.py)", () => {
     },
   );
 
-  both("test_acquire_cancel (test_locks.py LockTests)", async (form) => {
+  bothForms("test_acquire_cancel (test_locks.py LockTests)", async (form) => {
     await runT(async () => {
       const lock = new Lock();
       assert.equal(await lock.acquire(), true);
 
       const task = awaitIn(form, () => lock.acquire());
       loopNow().callSoon(() => task.cancel());
-      await assert.rejects(task, isCancel);
+      await assert.rejects(task, isCancelled);
       assert.ok(task.cancelled());
       assert.equal(lock._waiters?.length ?? 0, 0);
       assert.equal(lock.locked(), true);
     });
   });
 
-  both("test_cancel_race (test_locks.py LockTests)", async (form) => {
+  bothForms("test_cancel_race (test_locks.py LockTests)", async (form) => {
     await runT(async () => {
       // A holds the lock, B and C wait; B is cancelled just as A releases: C must get it.
       const lock = new Lock();
@@ -377,7 +356,7 @@ describe("LockTests (test_locks.py)", () => {
     });
   });
 
-  both("test_cancel_release_race (test_locks.py LockTests)", async (form) => {
+  bothForms("test_cancel_release_race (test_locks.py LockTests)", async (form) => {
     await runT(async () => {
       // bpo-32734: cancel the first waiter and release in the same callback: only one task may get the lock.
       const lock = new Lock();
@@ -408,7 +387,7 @@ describe("LockTests (test_locks.py)", () => {
         t1.cancel();
         lock.release();
       });
-      await assert.rejects(t1, isCancel);
+      await assert.rejects(t1, isCancelled);
 
       assert.equal(lockCount, 1);
       assert.equal(callCount, 3);
@@ -422,7 +401,7 @@ describe("LockTests (test_locks.py)", () => {
     });
   });
 
-  both("test_finished_waiter_cancelled (test_locks.py LockTests)", async (form) => {
+  bothForms("test_finished_waiter_cancelled (test_locks.py LockTests)", async (form) => {
     await runT(async () => {
       const lock = new Lock();
       await lock.acquire();
@@ -444,7 +423,7 @@ describe("LockTests (test_locks.py)", () => {
     });
   });
 
-  both(
+  bothForms(
     "test_acquire_cancel_after_release (cf. test_locks.py LockTests test_finished_waiter_cancelled): a woken waiter cancelled before it runs passes the lock on",
     async (form) => {
       await runT(async () => {
@@ -457,7 +436,7 @@ describe("LockTests (test_locks.py)", () => {
 
         lock.release(); // tb's waiter is woken …
         tb.cancel(); // … but tb is cancelled before it runs
-        assert.ok(isCancel((await outcome(tb)).value));
+        assert.ok(isCancelled((await outcome(tb)).value));
         assert.ok(tb.cancelled());
         assert.equal(await tc, true);
         assert.ok(lock.locked(), "the wake-up must have gone to tc");
@@ -468,7 +447,7 @@ describe("LockTests (test_locks.py)", () => {
     },
   );
 
-  both(
+  bothForms(
     "test_finished_waiter_cancelled (test_locks.py LockTests): only cancelled waiters queued → acquire takes the free lock at once",
     async (form) => {
       await runT(async () => {
@@ -481,7 +460,7 @@ describe("LockTests (test_locks.py)", () => {
         // Both queued waiters are cancelled: the lock is free for the caller right now.
         assert.equal(await lock.acquire(), true);
         assert.ok(lock.locked());
-        for (const w of waiters) assert.ok(isCancel((await outcome(w)).value));
+        for (const w of waiters) assert.ok(isCancelled((await outcome(w)).value));
         assert.ok(lock.locked());
         lock.release();
       });
@@ -507,45 +486,48 @@ describe("LockTests (test_locks.py)", () => {
     });
   });
 
-  both("test_context_manager (test_locks.py LockTests): `async with lock` → `await using`", async (form) => {
-    await runT(async () => {
-      const lock = new Lock();
-      assert.equal(lock.locked(), false);
-      const t = spawn(
-        form,
-        async () => {
-          {
-            await using _ = await lock.hold();
-            assert.ok(lock.locked());
-          }
-          assert.equal(lock.locked(), false);
-          // An error leaving the block still releases.
-          try {
-            await using _ = await lock.hold();
-            throw new Error("boom");
-          } catch (e) {
-            assert.equal((e as Error).message, "boom");
-          }
-          return lock.locked();
-        },
-        function* () {
-          {
-            using _ = yield* lock.hold();
-            assert.ok(lock.locked());
-          }
-          assert.equal(lock.locked(), false);
-          try {
-            using _ = yield* lock.hold();
-            throw new Error("boom");
-          } catch (e) {
-            assert.equal((e as Error).message, "boom");
-          }
-          return lock.locked();
-        },
-      );
-      assert.equal(await t, false);
-    });
-  });
+  bothForms(
+    "test_context_manager (test_locks.py LockTests): `async with lock` → `await using`",
+    async (form) => {
+      await runT(async () => {
+        const lock = new Lock();
+        assert.equal(lock.locked(), false);
+        const t = spawn(
+          form,
+          async () => {
+            {
+              await using _ = await lock.hold();
+              assert.ok(lock.locked());
+            }
+            assert.equal(lock.locked(), false);
+            // An error leaving the block still releases.
+            try {
+              await using _ = await lock.hold();
+              throw new Error("boom");
+            } catch (e) {
+              assert.equal((e as Error).message, "boom");
+            }
+            return lock.locked();
+          },
+          function* () {
+            {
+              using _ = yield* lock.hold();
+              assert.ok(lock.locked());
+            }
+            assert.equal(lock.locked(), false);
+            try {
+              using _ = yield* lock.hold();
+              throw new Error("boom");
+            } catch (e) {
+              assert.equal((e as Error).message, "boom");
+            }
+            return lock.locked();
+          },
+        );
+        assert.equal(await t, false);
+      });
+    },
+  );
 
   test("test_context_manager_cant_reuse (test_locks.py LockTests): the handle releases once", async () => {
     await runT(async () => {
@@ -565,7 +547,7 @@ describe("LockTests (test_locks.py)", () => {
 
 // ---------------------------------------------------------------------------------------------
 describe("Fast paths: no suspension when nothing blocks", () => {
-  both(
+  bothForms(
     "test_wait (test_locks.py EventTests): an uncontended acquire()/wait() resumes before other ready tasks run",
     async (form) => {
       // CPython's `await lock.acquire()` on a free lock (or `await ev.wait()` on a set event) returns
@@ -620,14 +602,14 @@ describe("Lazy operations: create_task(lock.acquire()) as CPython spells it", ()
       // create_task(lock.acquire()) cancelled while queued.
       const t2 = createTask(lock.acquire());
       loopNow().callSoon(() => t2.cancel());
-      await assert.rejects(t2, isCancel);
+      await assert.rejects(t2, isCancelled);
       assert.equal(lock._waiters?.length ?? 0, 0);
 
       // A task cancelled before it starts never takes the lock.
       lock.release();
       const t3 = createTask(lock.acquire());
       t3.cancel();
-      await assert.rejects(t3, isCancel);
+      await assert.rejects(t3, isCancelled);
       assert.equal(lock.locked(), false);
 
       // An operation that is never awaited changes nothing.
@@ -643,13 +625,13 @@ describe("Lazy operations: create_task(lock.acquire()) as CPython spells it", ()
       assert.equal(sem._value, 1);
       const t = createTask(sem.acquire());
       t.cancel(); // before it starts
-      await assert.rejects(t, isCancel);
+      await assert.rejects(t, isCancelled);
       assert.equal(sem._value, 1);
       assert.equal(await op, true);
       assert.equal(sem._value, 0);
       const t2 = createTask(sem.acquire());
       loopNow().callSoon(() => t2.cancel());
-      await assert.rejects(t2, isCancel);
+      await assert.rejects(t2, isCancelled);
       assert.equal(waitersOf(sem), 0);
       sem.release();
       assert.equal(sem._value, 1);
@@ -661,7 +643,7 @@ describe("Lazy operations: create_task(lock.acquire()) as CPython spells it", ()
       const ev = new Event();
       const wait = createTask(ev.wait());
       loopNow().callSoon(() => wait.cancel());
-      await assert.rejects(wait, isCancel);
+      await assert.rejects(wait, isCancelled);
       assert.equal(waitersOf(ev), 0);
 
       const cond = track(new Condition());
@@ -671,7 +653,7 @@ describe("Lazy operations: create_task(lock.acquire()) as CPython spells it", ()
       await cond.acquire();
       const cw = createTask(cond.wait());
       loopNow().callSoon(() => cw.cancel());
-      await assert.rejects(cw, isCancel);
+      await assert.rejects(cw, isCancelled);
       assert.equal(waitersOf(cond), 0);
       assert.ok(cond.locked());
       cond.release();
@@ -711,7 +693,7 @@ describe("Lazy operations: create_task(lock.acquire()) as CPython spells it", ()
 
 // ---------------------------------------------------------------------------------------------
 describe("test_pep492.py LockTests: `async with` on the primitives", () => {
-  both("test_context_manager_async_with (test_pep492.py LockTests)", async (form) => {
+  bothForms("test_context_manager_async_with (test_pep492.py LockTests)", async (form) => {
     await runT(async () => {
       const primitives: [string, { locked(): boolean }, () => asyncio.Awaitable<asyncio.Held>][] = [];
       const lock = new Lock();
@@ -757,7 +739,7 @@ describe("test_pep492.py LockTests: `async with` on the primitives", () => {
     });
   });
 
-  both(
+  bothForms(
     "test_context_manager_async_with (test_pep492.py LockTests): a contended `await using` waits its turn",
     async (form) => {
       await runT(async () => {
@@ -810,7 +792,7 @@ describe("hold(): the one spelling of `async with` on every lock-like primitive"
     ];
   }
 
-  both(
+  bothForms(
     "test_context_manager (test_locks.py LockTests / ConditionTests / SemaphoreTests): released on normal exit and on an error",
     async (form) => {
       await runT(async () => {
@@ -854,7 +836,7 @@ describe("hold(): the one spelling of `async with` on every lock-like primitive"
     },
   );
 
-  both(
+  bothForms(
     "hold() is released when the task is cancelled inside the block (CPython: `async with` runs __aexit__ on CancelledError)",
     async (form) => {
       await runT(async () => {
@@ -887,7 +869,7 @@ describe("hold(): the one spelling of `async with` on every lock-like primitive"
           assert.ok(inside, name);
           assert.ok(p.locked(), name);
           t.cancel();
-          await assert.rejects(t, isCancel);
+          await assert.rejects(t, isCancelled);
           assert.equal(after, false, name);
           assert.equal(await next, true, `${name}: the waiter got it after the cancelled holder`);
           assert.equal(p.locked(), false, name);
@@ -896,39 +878,42 @@ describe("hold(): the one spelling of `async with` on every lock-like primitive"
     },
   );
 
-  both("test_context_manager (test_locks.py SemaphoreTests): nested hold() on Semaphore(2)", async (form) => {
-    await runT(async () => {
-      const sem = new Semaphore(2);
-      const t = spawn(
-        form,
-        async () => {
-          {
-            await using _ = await sem.hold();
-            assert.equal(sem.locked(), false);
-            assert.equal(sem._value, 1);
+  bothForms(
+    "test_context_manager (test_locks.py SemaphoreTests): nested hold() on Semaphore(2)",
+    async (form) => {
+      await runT(async () => {
+        const sem = new Semaphore(2);
+        const t = spawn(
+          form,
+          async () => {
             {
               await using _ = await sem.hold();
-              assert.ok(sem.locked());
+              assert.equal(sem.locked(), false);
+              assert.equal(sem._value, 1);
+              {
+                await using _ = await sem.hold();
+                assert.ok(sem.locked());
+              }
             }
-          }
-          return sem._value;
-        },
-        function* () {
-          {
-            using _ = yield* sem.hold();
-            assert.equal(sem.locked(), false);
-            assert.equal(sem._value, 1);
+            return sem._value;
+          },
+          function* () {
             {
               using _ = yield* sem.hold();
-              assert.ok(sem.locked());
+              assert.equal(sem.locked(), false);
+              assert.equal(sem._value, 1);
+              {
+                using _ = yield* sem.hold();
+                assert.ok(sem.locked());
+              }
             }
-          }
-          return sem._value;
-        },
-      );
-      assert.equal(await t, 2);
-    });
-  });
+            return sem._value;
+          },
+        );
+        assert.equal(await t, 2);
+      });
+    },
+  );
 
   /** What `await using _ = x` / `using _ = x` must say for each primitive. */
   const HINT = {
@@ -1037,7 +1022,7 @@ describe("hold(): the one spelling of `async with` on every lock-like primitive"
     ];
   }
 
-  both(
+  bothForms(
     "test_lock_by_with_statement / test_context_manager_no_yield (test_locks.py LockTests): `await using _ = lock` throws a TypeError saying what to write, before the block runs",
     async (form) => {
       await runT(async () => {
@@ -1134,7 +1119,7 @@ describe("EventTests (test_locks.py)", () => {
     });
   });
 
-  both("test_wait (test_locks.py EventTests)", async (form) => {
+  bothForms("test_wait (test_locks.py EventTests)", async (form) => {
     await runT(async () => {
       const ev = new Event();
       assert.equal(ev.isSet(), false);
@@ -1178,19 +1163,19 @@ describe("EventTests (test_locks.py)", () => {
     });
   });
 
-  both("test_wait_cancel (test_locks.py EventTests)", async (form) => {
+  bothForms("test_wait_cancel (test_locks.py EventTests)", async (form) => {
     await runT(async () => {
       const ev = new Event();
       const wait = awaitIn(form, () => ev.wait());
       loopNow().callSoon(() => wait.cancel());
-      await assert.rejects(wait, isCancel);
+      await assert.rejects(wait, isCancelled);
       assert.ok(wait.cancelled());
       assert.equal(waitersOf(ev), 0);
       assert.equal(inspect(ev), "<Event [unset]>");
     });
   });
 
-  both(
+  bothForms(
     "test_wait_cancel (test_locks.py EventTests): a cancelled waiter does not take the set() from the others",
     async (form) => {
       await runT(async () => {
@@ -1227,7 +1212,7 @@ describe("EventTests (test_locks.py)", () => {
     assert.equal(ev.isSet(), false);
   });
 
-  both("test_clear_with_waiters (test_locks.py EventTests)", async (form) => {
+  bothForms("test_clear_with_waiters (test_locks.py EventTests)", async (form) => {
     await runT(async () => {
       const ev = new Event();
       const result: number[] = [];
@@ -1258,7 +1243,7 @@ describe("EventTests (test_locks.py)", () => {
     });
   });
 
-  both(
+  bothForms(
     "test_clear_with_waiters (test_locks.py EventTests): set() then clear() still wakes the waiter",
     async (form) => {
       await runT(async () => {
@@ -1282,7 +1267,7 @@ describe("EventTests (test_locks.py)", () => {
 
 // ---------------------------------------------------------------------------------------------
 describe("ConditionTests (test_locks.py)", () => {
-  both("test_wait (test_locks.py ConditionTests)", async (form) => {
+  bothForms("test_wait (test_locks.py ConditionTests)", async (form) => {
     await runT(async () => {
       const cond = track(new Condition());
       const result: number[] = [];
@@ -1341,21 +1326,21 @@ describe("ConditionTests (test_locks.py)", () => {
     });
   });
 
-  both("test_wait_cancel (test_locks.py ConditionTests)", async (form) => {
+  bothForms("test_wait_cancel (test_locks.py ConditionTests)", async (form) => {
     await runT(async () => {
       const cond = track(new Condition());
       await cond.acquire();
 
       const wait = awaitIn(form, () => cond.wait());
       loopNow().callSoon(() => wait.cancel());
-      await assert.rejects(wait, isCancel);
+      await assert.rejects(wait, isCancelled);
       assert.ok(wait.cancelled());
       assert.equal(waitersOf(cond), 0);
       assert.ok(cond.locked(), "wait() re-acquires the lock even when cancelled");
     });
   });
 
-  both("test_wait_cancel_contested (test_locks.py ConditionTests)", async (form) => {
+  bothForms("test_wait_cancel_contested (test_locks.py ConditionTests)", async (form) => {
     await runT(async () => {
       const cond = track(new Condition());
       await cond.acquire();
@@ -1373,12 +1358,12 @@ describe("ConditionTests (test_locks.py)", () => {
       loopNow().callSoon(() => cond.release());
 
       const r = await outcome(waitTask);
-      if (!r.ok) assert.ok(isCancel(r.value), String(r.value));
+      if (!r.ok) assert.ok(isCancelled(r.value), String(r.value));
       assert.ok(cond.locked(), "the waiter holds the lock again whatever the outcome");
     });
   });
 
-  both("test_wait_cancel_after_notify (test_locks.py ConditionTests)", async (form) => {
+  bothForms("test_wait_cancel_after_notify (test_locks.py ConditionTests)", async (form) => {
     await runT(async () => {
       // bpo-32841
       let waited = false;
@@ -1406,14 +1391,14 @@ describe("ConditionTests (test_locks.py)", () => {
       cond.release();
       // The waiter re-acquires, then leaves cancelled. (CPython checks this after one more loop
       // step; `await using` adds microtask hops to the exit, so wait for the outcome instead.)
-      await assert.rejects(waiter, isCancel);
+      await assert.rejects(waiter, isCancelled);
       assert.ok(waiter.cancelled());
       assert.ok(waited);
       assert.equal(cond.locked(), false);
     });
   });
 
-  both("test_wait_unacquired (test_locks.py ConditionTests)", async (form) => {
+  bothForms("test_wait_unacquired (test_locks.py ConditionTests)", async (form) => {
     await runT(async () => {
       const cond = track(new Condition());
       const t = awaitIn(form, () => cond.wait());
@@ -1423,7 +1408,7 @@ describe("ConditionTests (test_locks.py)", () => {
     });
   });
 
-  both("test_wait_for (test_locks.py ConditionTests)", async (form) => {
+  bothForms("test_wait_for (test_locks.py ConditionTests)", async (form) => {
     await runT(async () => {
       const cond = track(new Condition());
       let presult = false;
@@ -1487,7 +1472,7 @@ describe("ConditionTests (test_locks.py)", () => {
     });
   });
 
-  both("test_notify (test_locks.py ConditionTests)", async (form) => {
+  bothForms("test_notify (test_locks.py ConditionTests)", async (form) => {
     await runT(async () => {
       const cond = track(new Condition());
       const result: number[] = [];
@@ -1535,7 +1520,7 @@ describe("ConditionTests (test_locks.py)", () => {
     });
   });
 
-  both("test_notify_all (test_locks.py ConditionTests)", async (form) => {
+  bothForms("test_notify_all (test_locks.py ConditionTests)", async (form) => {
     await runT(async () => {
       const cond = track(new Condition());
       const result: number[] = [];
@@ -1625,7 +1610,7 @@ describe("ConditionTests (test_locks.py)", () => {
     });
   });
 
-  both("test_context_manager (test_locks.py ConditionTests)", async (form) => {
+  bothForms("test_context_manager (test_locks.py ConditionTests)", async (form) => {
     await runT(async () => {
       const cond = track(new Condition());
       assert.equal(cond.locked(), false);
@@ -1680,7 +1665,7 @@ describe("ConditionTests (test_locks.py)", () => {
     });
   });
 
-  both("test_timeout_in_block (test_locks.py ConditionTests)", async (form) => {
+  bothForms("test_timeout_in_block (test_locks.py ConditionTests)", async (form) => {
     await runT(async () => {
       const cond = track(new Condition());
       const t = spawn(
@@ -1710,7 +1695,7 @@ describe("ConditionTests (test_locks.py)", () => {
     });
   });
 
-  both("test_cancelled_error_wakeup (test_locks.py ConditionTests)", async (form) => {
+  bothForms("test_cancelled_error_wakeup (test_locks.py ConditionTests)", async (form) => {
     await runT(async () => {
       // A CancelledError received while waiting for the wake-up is re-raised unmodified.
       const wake = false;
@@ -1723,7 +1708,7 @@ describe("ConditionTests (test_locks.py)", () => {
           try {
             await cond.waitFor(() => wake);
           } catch (e) {
-            assert.ok(isCancel(e));
+            assert.ok(isCancelled(e));
             raised = e;
           }
           throw raised;
@@ -1733,7 +1718,7 @@ describe("ConditionTests (test_locks.py)", () => {
           try {
             yield* cond.waitFor(() => wake);
           } catch (e) {
-            assert.ok(isCancel(e));
+            assert.ok(isCancelled(e));
             raised = e;
           }
           throw raised;
@@ -1743,14 +1728,14 @@ describe("ConditionTests (test_locks.py)", () => {
       task.cancel("foo");
       const r = await outcome(task);
       assert.equal(r.ok, false);
-      assert.ok(isCancel(r.value));
+      assert.ok(isCancelled(r.value));
       assert.equal((r.value as Error).message, "foo");
       assert.equal(r.value, raised, "the same CancelledError instance");
       assert.equal(cond.locked(), false);
     });
   });
 
-  both("test_cancelled_error_re_aquire (test_locks.py ConditionTests)", async (form) => {
+  bothForms("test_cancelled_error_re_aquire (test_locks.py ConditionTests)", async (form) => {
     await runT(async () => {
       // A CancelledError received while re-acquiring the lock is re-raised unmodified.
       let wake = false;
@@ -1763,7 +1748,7 @@ describe("ConditionTests (test_locks.py)", () => {
           try {
             await cond.waitFor(() => wake);
           } catch (e) {
-            assert.ok(isCancel(e));
+            assert.ok(isCancelled(e));
             raised = e;
           }
           throw raised;
@@ -1773,7 +1758,7 @@ describe("ConditionTests (test_locks.py)", () => {
           try {
             yield* cond.waitFor(() => wake);
           } catch (e) {
-            assert.ok(isCancel(e));
+            assert.ok(isCancelled(e));
             raised = e;
           }
           throw raised;
@@ -1790,7 +1775,7 @@ describe("ConditionTests (test_locks.py)", () => {
       cond.release();
       const r = await outcome(task);
       assert.equal(r.ok, false);
-      assert.ok(isCancel(r.value));
+      assert.ok(isCancelled(r.value));
       assert.equal((r.value as Error).message, "foo");
       assert.equal(r.value, raised, "the same CancelledError instance");
       assert.equal(cond.locked(), false);
@@ -1832,7 +1817,7 @@ describe("ConditionTests (test_locks.py)", () => {
     }
   }
 
-  both("test_cancelled_wakeup (test_locks.py ConditionTests)", async (form) => {
+  bothForms("test_cancelled_wakeup (test_locks.py ConditionTests)", async (form) => {
     await runT(async () => {
       // A task cancelled while its notify() wake-up is pending must not lose that wake-up.
       const cond = track(new Condition());
@@ -1850,12 +1835,12 @@ describe("ConditionTests (test_locks.py)", () => {
         cond.notifyAll();
       }
       await c[1];
-      assert.ok(isCancel((await outcome(c[0]!)).value));
+      assert.ok(isCancelled((await outcome(c[0]!)).value));
       assert.equal(cond.locked(), false);
     });
   });
 
-  both("test_cancelled_wakeup_relock (test_locks.py ConditionTests)", async (form) => {
+  bothForms("test_cancelled_wakeup_relock (test_locks.py ConditionTests)", async (form) => {
     await runT(async () => {
       // Same, but the woken task is cancelled while it re-acquires the lock.
       const cond = track(new Condition());
@@ -1874,12 +1859,12 @@ describe("ConditionTests (test_locks.py)", () => {
         cond.notifyAll();
       }
       await c[1];
-      assert.ok(isCancel((await outcome(c[0]!)).value));
+      assert.ok(isCancelled((await outcome(c[0]!)).value));
       assert.equal(cond.locked(), false);
     });
   });
 
-  both(
+  bothForms(
     "test_notify (test_locks.py ConditionTests): a cancelled waiter leaves, passing a spurious wake-up to the next",
     async (form) => {
       await runT(async () => {
@@ -1996,7 +1981,7 @@ describe("SemaphoreTests (test_locks.py)", () => {
     assert.equal(new BoundedSemaphore()._value, 1);
   });
 
-  both("test_acquire (test_locks.py SemaphoreTests)", async (form) => {
+  bothForms("test_acquire (test_locks.py SemaphoreTests)", async (form) => {
     await runT(async () => {
       const sem = new Semaphore(3);
       const result: number[] = [];
@@ -2048,13 +2033,13 @@ describe("SemaphoreTests (test_locks.py)", () => {
     });
   });
 
-  both("test_acquire_cancel (test_locks.py SemaphoreTests)", async (form) => {
+  bothForms("test_acquire_cancel (test_locks.py SemaphoreTests)", async (form) => {
     await runT(async () => {
       const sem = new Semaphore();
       await sem.acquire();
       const acquire = awaitIn(form, () => sem.acquire());
       loopNow().callSoon(() => acquire.cancel());
-      await assert.rejects(acquire, isCancel);
+      await assert.rejects(acquire, isCancelled);
       assert.ok(acquire.cancelled());
       assert.equal(waitersOf(sem), 0);
       assert.equal(sem._value, 0);
@@ -2064,7 +2049,7 @@ describe("SemaphoreTests (test_locks.py)", () => {
     });
   });
 
-  both("test_acquire_cancel_before_awoken (test_locks.py SemaphoreTests)", async (form) => {
+  bothForms("test_acquire_cancel_before_awoken (test_locks.py SemaphoreTests)", async (form) => {
     await runT(async () => {
       const sem = new Semaphore(0);
       const [t1, t2, t3, t4] = [0, 1, 2, 3].map(() => awaitIn(form, () => sem.acquire()));
@@ -2090,7 +2075,7 @@ describe("SemaphoreTests (test_locks.py)", () => {
     });
   });
 
-  both("test_acquire_hang (test_locks.py SemaphoreTests)", async (form) => {
+  bothForms("test_acquire_hang (test_locks.py SemaphoreTests)", async (form) => {
     await runT(async () => {
       const sem = new Semaphore(0);
       const t1 = awaitIn(form, () => sem.acquire());
@@ -2108,7 +2093,7 @@ describe("SemaphoreTests (test_locks.py)", () => {
     });
   });
 
-  both("test_acquire_no_hang (test_locks.py SemaphoreTests)", async (form) => {
+  bothForms("test_acquire_no_hang (test_locks.py SemaphoreTests)", async (form) => {
     await runT(async () => {
       const sem = new Semaphore(1);
       let t2: Task<void> | null = null;
@@ -2142,7 +2127,7 @@ describe("SemaphoreTests (test_locks.py)", () => {
       );
       const [r1, r2] = await gather(t1, t2, { returnExceptions: true });
       assert.equal(r1, undefined);
-      assert.ok(isCancel(r2), String(r2));
+      assert.ok(isCancelled(r2), String(r2));
       // The unit handed to the cancelled t2 came back: this does not hang.
       assert.equal(sem._value, 1);
       assert.equal(await asyncio.waitFor(sem.acquire(), 1.0), true);
@@ -2171,7 +2156,7 @@ describe("SemaphoreTests (test_locks.py)", () => {
     });
   });
 
-  both(
+  bothForms(
     "test_release_not_acquired (test_locks.py SemaphoreTests): BoundedSemaphore hands units to waiters, then refuses extra releases",
     async (form) => {
       await runT(async () => {
@@ -2200,7 +2185,7 @@ describe("SemaphoreTests (test_locks.py)", () => {
     });
   });
 
-  both("test_acquire_fifo_order (test_locks.py SemaphoreTests)", async (form) => {
+  bothForms("test_acquire_fifo_order (test_locks.py SemaphoreTests)", async (form) => {
     await runT(async () => {
       const sem = new Semaphore(1);
       const result: string[] = [];
@@ -2235,7 +2220,7 @@ describe("SemaphoreTests (test_locks.py)", () => {
     });
   });
 
-  both("test_acquire_fifo_order_2 (test_locks.py SemaphoreTests)", async (form) => {
+  bothForms("test_acquire_fifo_order_2 (test_locks.py SemaphoreTests)", async (form) => {
     await runT(async () => {
       const sem = new Semaphore(1);
       const result: number[] = [];
@@ -2282,7 +2267,7 @@ describe("SemaphoreTests (test_locks.py)", () => {
     });
   });
 
-  both("test_acquire_fifo_order_3 (test_locks.py SemaphoreTests)", async (form) => {
+  bothForms("test_acquire_fifo_order_3 (test_locks.py SemaphoreTests)", async (form) => {
     await runT(async () => {
       const sem = new Semaphore(0);
       const result: number[] = [];
@@ -2303,12 +2288,12 @@ describe("SemaphoreTests (test_locks.py)", () => {
       sem.release();
       const rs = await gather(tasks, { returnExceptions: true });
       assert.deepEqual(result, [2, 3]);
-      assert.ok(isCancel(rs[0]));
+      assert.ok(isCancelled(rs[0]));
       assert.equal(sem._value, 0);
     });
   });
 
-  both("test_acquire_fifo_order_4 (test_locks.py SemaphoreTests)", async (form) => {
+  bothForms("test_acquire_fifo_order_4 (test_locks.py SemaphoreTests)", async (form) => {
     await runT(async () => {
       // One successful acquire() wakes every waiter the counter allows (FIFO kept them queued).
       const sem = new Semaphore(0);
@@ -2395,7 +2380,7 @@ describe("SemaphoreTests (test_locks.py)", () => {
     });
   });
 
-  both(
+  bothForms(
     "test_acquire_cancel_before_awoken (test_locks.py SemaphoreTests): a woken waiter cancelled before it runs hands its unit on",
     async (form) => {
       await runT(async () => {
@@ -2502,7 +2487,7 @@ describe("BarrierTests (test_locks.py)", () => {
     assert.equal(new Barrier(1).parties, 1);
   });
 
-  both(
+  bothForms(
     "test_context_manager (test_locks.py BarrierTests): wait() returns distinct indexes 0..n-1",
     async (form) => {
       await runT(async () => {
@@ -2577,7 +2562,7 @@ describe("BarrierTests (test_locks.py)", () => {
     });
   });
 
-  both("test_filling_tasks_wait_twice (test_locks.py BarrierTests)", async (form) => {
+  bothForms("test_filling_tasks_wait_twice (test_locks.py BarrierTests)", async (form) => {
     await runT(async () => {
       const barrier = new Barrier(N);
       const results: boolean[] = [];
@@ -2635,7 +2620,7 @@ describe("BarrierTests (test_locks.py)", () => {
     });
   });
 
-  both(
+  bothForms(
     "test_filling_tasks_check_return_value (test_locks.py BarrierTests): reuse over several rounds",
     async (form) => {
       await runT(async () => {
@@ -2712,7 +2697,7 @@ describe("BarrierTests (test_locks.py)", () => {
     });
   });
 
-  both("test_filling_tasks_cancel_one (test_locks.py BarrierTests)", async (form) => {
+  bothForms("test_filling_tasks_cancel_one (test_locks.py BarrierTests)", async (form) => {
     await runT(async () => {
       const barrier = new Barrier(3);
       const results: boolean[] = [];
@@ -2734,7 +2719,7 @@ describe("BarrierTests (test_locks.py)", () => {
       t1.cancel();
       await runBriefly();
       assert.equal(barrier.nWaiting, 1);
-      await assert.rejects(t1, isCancel);
+      await assert.rejects(t1, isCancelled);
       assert.ok(t1.cancelled());
 
       const t3 = coro();
@@ -2759,7 +2744,7 @@ describe("BarrierTests (test_locks.py)", () => {
     });
   });
 
-  both("test_reset_barrier_while_tasks_waiting (test_locks.py BarrierTests)", async (form) => {
+  bothForms("test_reset_barrier_while_tasks_waiting (test_locks.py BarrierTests)", async (form) => {
     await runT(async () => {
       const barrier = new Barrier(N);
       const results: unknown[] = [];
@@ -2955,7 +2940,7 @@ describe("BarrierTests (test_locks.py)", () => {
     });
   });
 
-  both(
+  bothForms(
     "test_abort_barrier (test_locks.py BarrierTests): abort() breaks the waiting tasks; reset() repairs",
     async (form) => {
       await runT(async () => {

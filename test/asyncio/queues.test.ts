@@ -10,27 +10,14 @@ import * as asyncio from "../../src/index.js";
 import {
   bothForms,
   caughtCall as caught,
-  NO_ERROR,
+  caughtGen,
+  isCancelled,
   runBriefly,
+  runBrieflyGen,
   runMain,
   spawnIn as spawn,
 } from "../helpers.js";
 
-/** Generator-coroutine form of {@link caught}: `yield*`s the awaitable. */
-function* caughtGen(fn: () => Iterable<unknown>): Generator<unknown, unknown, any> {
-  try {
-    yield* fn();
-  } catch (e) {
-    return e;
-  }
-  return NO_ERROR;
-}
-
-function* runBrieflyGen(n = 1): Generator<unknown, void, any> {
-  for (let i = 0; i < n; i++) yield* asyncio.sleep(0);
-}
-
-const isCancelled = (e: unknown): boolean => e instanceof asyncio.CancelledError;
 const isShutDown = (e: unknown): boolean => e instanceof asyncio.QueueShutDown;
 
 /** What a queue shows through util.inspect (CPython's repr). */

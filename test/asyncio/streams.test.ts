@@ -17,6 +17,7 @@ import {
   bothForms,
   caughtCall as caught,
   type Form,
+  isCancelled,
   runBriefly,
   runMain,
   spawnIn as spawn,
@@ -34,8 +35,6 @@ function text(b: Uint8Array): string {
 async function rest(r: asyncio.StreamReader): Promise<string> {
   return r.buffered === 0 ? "" : text(await r.read(r.buffered));
 }
-
-const isCancelled = (e: unknown): boolean => e instanceof asyncio.CancelledError;
 
 function portOf(server: asyncio.Server): number {
   return (server.sockets[0]!.getsockname() as [string, number])[1];
@@ -623,10 +622,7 @@ describe("StreamReader", () => {
     }));
 
   // test_streams.py: StreamTests.test_exception_cancel
-  bothForms("test_exception_cancel: a cancelled readline leaves no waiter behind", {
-    async: () => exceptionCancel("async"),
-    gen: () => exceptionCancel("gen"),
-  });
+  bothForms("test_exception_cancel: a cancelled readline leaves no waiter behind", exceptionCancel);
 
   function exceptionCancel(form: Form): Promise<void> {
     return runMain(async () => {
@@ -1473,10 +1469,10 @@ describe("cancellation", () => {
   });
 
   // StreamReader.readuntil cancelled while half a separator is buffered
-  bothForms("a readuntil blocked mid-separator is cancelled: the separator still matches later", {
-    async: () => cancelReaduntil("async"),
-    gen: () => cancelReaduntil("gen"),
-  });
+  bothForms(
+    "a readuntil blocked mid-separator is cancelled: the separator still matches later",
+    cancelReaduntil,
+  );
 
   function cancelReaduntil(form: Form): Promise<void> {
     return runMain(async () => {
@@ -1495,10 +1491,7 @@ describe("cancellation", () => {
   }
 
   // StreamReader.read cancelled while waiting (CPython: test_exception_cancel)
-  bothForms("a read(n) waiting on an empty reader is cancelled: the next read gets the data", {
-    async: () => cancelRead("async"),
-    gen: () => cancelRead("gen"),
-  });
+  bothForms("a read(n) waiting on an empty reader is cancelled: the next read gets the data", cancelRead);
 
   function cancelRead(form: Form): Promise<void> {
     return runMain(async () => {
@@ -1513,10 +1506,10 @@ describe("cancellation", () => {
   }
 
   // StreamWriter.drain cancelled under back-pressure (FlowControlMixin._drain_helper's finally)
-  bothForms("a drain() blocked by back-pressure is cancelled: nothing is lost, drain works again", {
-    async: () => cancelDrain("async"),
-    gen: () => cancelDrain("gen"),
-  });
+  bothForms(
+    "a drain() blocked by back-pressure is cancelled: nothing is lost, drain works again",
+    cancelDrain,
+  );
 
   function cancelDrain(form: Form): Promise<void> {
     return runMain(() =>
@@ -1537,10 +1530,7 @@ describe("cancellation", () => {
   }
 
   // StreamWriter.wait_closed cancelled (deliberately unlike CPython: the close future survives)
-  bothForms("a waitClosed() is cancelled: a later waitClosed() still completes", {
-    async: () => cancelWaitClosed("async"),
-    gen: () => cancelWaitClosed("gen"),
-  });
+  bothForms("a waitClosed() is cancelled: a later waitClosed() still completes", cancelWaitClosed);
 
   function cancelWaitClosed(form: Form): Promise<void> {
     return runMain(() =>
@@ -1559,10 +1549,7 @@ describe("cancellation", () => {
   }
 
   // StreamReaderProtocol.connection_made's done callback: a cancelled handler task closes the transport
-  bothForms("the client_connected_cb task is cancelled: its transport is closed", {
-    async: () => cancelHandler("async"),
-    gen: () => cancelHandler("gen"),
-  });
+  bothForms("the client_connected_cb task is cancelled: its transport is closed", cancelHandler);
 
   function cancelHandler(form: Form): Promise<void> {
     return runMain(async () => {

@@ -4,7 +4,16 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as asyncio from "../../src/index.js";
-import { bothForms, caught, caughtGen, isCancelled, runBriefly, runBrieflyGen, runMain } from "../helpers.js";
+import {
+  bothForms,
+  cancelling,
+  caught,
+  caughtGen,
+  isCancelled,
+  runBriefly,
+  runBrieflyGen,
+  runMain,
+} from "../helpers.js";
 
 class ZeroDivisionError extends Error {
   override name = "ZeroDivisionError";
@@ -26,10 +35,6 @@ function asGroup(e: unknown): asyncio.ExceptionGroup {
 /** CPython's get_error_types: the set of error class names in a group. */
 function errorTypes(e: unknown): Set<string> {
   return new Set(asGroup(e).exceptions.map((x) => (x as Error).name));
-}
-
-function cancelling(): number {
-  return asyncio.currentTask()!.cancelling();
 }
 
 describe("TaskGroup: children succeed", () => {

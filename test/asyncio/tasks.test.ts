@@ -3,31 +3,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as asyncio from "../../src/index.js";
-import { bothForms, runBriefly, runMain } from "../helpers.js";
+import { bothForms, cancelledWith, isCancelled, loopNow, outcome, runBriefly, runMain } from "../helpers.js";
 
-const { CancelledError, RuntimeError, coroutine, createTask, currentTask, sleep } = asyncio;
-
-/** A predicate for assert.rejects/throws: a CancelledError, with `message` when given. */
-function cancelledWith(message?: string): (e: unknown) => boolean {
-  return (e: unknown) => e instanceof CancelledError && (message === undefined || e.message === message);
-}
-
-function isCancel(e: unknown): boolean {
-  return e instanceof CancelledError;
-}
-
-function loopNow(): asyncio.EventLoop {
-  return asyncio.getRunningLoop();
-}
-
-/** Settle `aw` and report how, without throwing. */
-async function outcome(aw: PromiseLike<unknown>): Promise<{ ok: boolean; value: unknown }> {
-  try {
-    return { ok: true, value: await aw };
-  } catch (e) {
-    return { ok: false, value: e };
-  }
-}
+const { RuntimeError, coroutine, createTask, currentTask, sleep } = asyncio;
 
 describe("Task basics", () => {
   test("test_task_class (test_tasks.py)", async () => {
@@ -680,7 +658,7 @@ describe("cancellation", () => {
           try {
             await fut2;
           } catch (e) {
-            if (isCancel(e)) return 42;
+            if (isCancelled(e)) return 42;
             throw e;
           }
           return 0;
@@ -704,7 +682,7 @@ describe("cancellation", () => {
             try {
               yield* fut2;
             } catch (e) {
-              if (isCancel(e)) return 42;
+              if (isCancelled(e)) return 42;
               throw e;
             }
             return 0;
@@ -735,7 +713,7 @@ describe("cancellation", () => {
           try {
             await fut2;
           } catch (e) {
-            if (!isCancel(e)) throw e;
+            if (!isCancelled(e)) throw e;
           }
           return await fut3;
         });
@@ -766,7 +744,7 @@ describe("cancellation", () => {
             try {
               yield* fut2;
             } catch (e) {
-              if (!isCancel(e)) throw e;
+              if (!isCancelled(e)) throw e;
             }
             return yield* fut3;
           })(),
@@ -1041,7 +1019,7 @@ describe("cancellation", () => {
           try {
             await innerTask;
           } catch (ex) {
-            if (isCancel(ex)) throw new asyncio.ValueError("cancelled", { cause: ex });
+            if (isCancelled(ex)) throw new asyncio.ValueError("cancelled", { cause: ex });
             throw ex;
           }
         });
@@ -1069,7 +1047,7 @@ describe("cancellation", () => {
             try {
               yield* innerTask;
             } catch (ex) {
-              if (isCancel(ex)) throw new asyncio.ValueError("cancelled", { cause: ex });
+              if (isCancelled(ex)) throw new asyncio.ValueError("cancelled", { cause: ex });
               throw ex;
             }
           })(),
@@ -1240,7 +1218,7 @@ describe("cancellation", () => {
           try {
             await sleep(10);
           } catch (e) {
-            if (!isCancel(e)) throw e;
+            if (!isCancelled(e)) throw e;
             currentTask()!.uncancel();
             await sleep(10);
           }
@@ -1268,7 +1246,7 @@ describe("cancellation", () => {
             try {
               yield* sleep(10);
             } catch (e) {
-              if (!isCancel(e)) throw e;
+              if (!isCancelled(e)) throw e;
               currentTask()!.uncancel();
               yield* sleep(10);
             }
@@ -1298,7 +1276,7 @@ describe("cancellation", () => {
           try {
             await sleep(10);
           } catch (e) {
-            if (!isCancel(e)) throw e;
+            if (!isCancelled(e)) throw e;
             currentTask()!.uncancel();
             await sleep(10);
           }
@@ -1320,7 +1298,7 @@ describe("cancellation", () => {
             try {
               yield* sleep(10);
             } catch (e) {
-              if (!isCancel(e)) throw e;
+              if (!isCancelled(e)) throw e;
               currentTask()!.uncancel();
               yield* sleep(10);
             }
@@ -1355,7 +1333,7 @@ describe("cancellation", () => {
           await sleep(sleepFor);
           blockFinished = true;
         } catch (e) {
-          if (timedOut && task.uncancel() === 0 && isCancel(e)) throw new asyncio.TimeoutError();
+          if (timedOut && task.uncancel() === 0 && isCancelled(e)) throw new asyncio.TimeoutError();
           throw e;
         } finally {
           handle.cancel();
@@ -1381,7 +1359,7 @@ describe("cancellation", () => {
           yield* sleep(sleepFor);
           blockFinished = true;
         } catch (e) {
-          if (timedOut && task.uncancel() === 0 && isCancel(e)) throw new asyncio.TimeoutError();
+          if (timedOut && task.uncancel() === 0 && isCancelled(e)) throw new asyncio.TimeoutError();
           throw e;
         } finally {
           handle.cancel();
@@ -1427,7 +1405,7 @@ describe("cancellation", () => {
           try {
             await waiter;
           } catch (e) {
-            if (isCancel(e)) proof += 1;
+            if (isCancelled(e)) proof += 1;
             throw e;
           }
           assert.fail("got past the waiter in inner()");
@@ -1436,7 +1414,7 @@ describe("cancellation", () => {
           try {
             await inner();
           } catch (e) {
-            if (!isCancel(e)) throw e;
+            if (!isCancelled(e)) throw e;
             proof += 100; // expected path
             return;
           }
@@ -1459,7 +1437,7 @@ describe("cancellation", () => {
           try {
             yield* waiter;
           } catch (e) {
-            if (isCancel(e)) proof += 1;
+            if (isCancelled(e)) proof += 1;
             throw e;
           }
           assert.fail("got past the waiter in inner()");
@@ -1468,7 +1446,7 @@ describe("cancellation", () => {
           try {
             yield* inner();
           } catch (e) {
-            if (!isCancel(e)) throw e;
+            if (!isCancelled(e)) throw e;
             proof += 100;
             return;
           }
@@ -1495,7 +1473,7 @@ describe("cancellation", () => {
         try {
           await sleeper;
         } catch (e) {
-          if (isCancel(e)) return "cancelled";
+          if (isCancelled(e)) return "cancelled";
           throw e;
         }
         return "slept in";
@@ -1513,7 +1491,7 @@ describe("cancellation", () => {
         try {
           yield* sleeper;
         } catch (e) {
-          if (isCancel(e)) return "cancelled";
+          if (isCancelled(e)) return "cancelled";
           throw e;
         }
         return "slept in";
@@ -1566,7 +1544,7 @@ describe("cancellation", () => {
           try {
             await sleeper();
           } catch (e) {
-            if (isCancel(e)) throw baseExc;
+            if (isCancelled(e)) throw baseExc;
             throw e;
           }
         });
@@ -1590,7 +1568,7 @@ describe("cancellation", () => {
             try {
               yield* sleeper();
             } catch (e) {
-              if (isCancel(e)) throw baseExc;
+              if (isCancelled(e)) throw baseExc;
               throw e;
             }
           })(),

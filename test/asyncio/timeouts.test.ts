@@ -5,7 +5,17 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { inspect } from "node:util";
 import * as asyncio from "../../src/index.js";
-import { bothForms, caught, caughtGen, isCancelled, isTimeout, NO_ERROR, runMain } from "../helpers.js";
+import {
+  blockLoop,
+  bothForms,
+  cancelling,
+  caught,
+  caughtGen,
+  isCancelled,
+  isTimeout,
+  NO_ERROR,
+  runMain,
+} from "../helpers.js";
 
 /** What an awaited block threw, or NO_ERROR. */
 
@@ -14,15 +24,6 @@ class ZeroDivisionError extends Error {
 }
 class KeyError extends Error {
   override name = "KeyError";
-}
-
-/** Keep the loop busy (synchronously) for `ms` milliseconds, like CPython's time.sleep() in a coroutine. */
-function blockLoop(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-function cancelling(): number {
-  return asyncio.currentTask()!.cancelling();
 }
 
 describe("timeout() expiry", () => {

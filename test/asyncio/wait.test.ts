@@ -5,17 +5,9 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as asyncio from "../../src/index.js";
-import { bothForms, runBriefly, runMain } from "../helpers.js";
+import { bothForms, cancelledWith, loopNow, runBriefly, runMain } from "../helpers.js";
 
 const { CancelledError, coroutine, createTask, sleep, wait } = asyncio;
-
-function cancelledWith(message?: string): (e: unknown) => boolean {
-  return (e: unknown) => e instanceof CancelledError && (message === undefined || e.message === message);
-}
-
-function loopNow(): asyncio.EventLoop {
-  return asyncio.getRunningLoop();
-}
 
 /** Same members, by identity. */
 function assertSameSet(actual: Set<unknown>, expected: unknown[]): void {

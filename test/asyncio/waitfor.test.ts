@@ -3,18 +3,13 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as asyncio from "../../src/index.js";
-import { bothForms, caught, caughtGen, isCancelled, isTimeout, runMain } from "../helpers.js";
+import { blockLoop, bothForms, caught, caughtGen, isCancelled, isTimeout, runMain } from "../helpers.js";
 
 /** A very small timeout: passes "timeout > 0" but expires at once (CPython's _EPSILON). */
 const EPSILON = 0.0001;
 
 class FooError extends Error {
   override name = "FooError";
-}
-
-/** Keep the loop busy (synchronously) for `ms` milliseconds, like CPython's time.sleep() in a callback. */
-function blockLoop(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /**

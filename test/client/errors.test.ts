@@ -3,8 +3,6 @@
 // multiple inheritance as `instanceof` brands, and the errors real failures raise.
 // Each test names the aiohttp test it follows; "aiots:" titles are our own.
 import assert from "node:assert/strict";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { test } from "node:test";
 import {
   ClientConnectionError,
@@ -40,6 +38,7 @@ import {
 import { CIMultiDict, CIMultiDictProxy } from "../../src/http/index.js";
 import * as asyncio from "../../src/index.js";
 import { thrownBy } from "../helpers.js";
+import { httpServer } from "./helpers.js";
 
 // ---- local helpers ----
 
@@ -50,26 +49,6 @@ const requestInfo: RequestInfo = {
   headers: new CIMultiDictProxy(new CIMultiDict<string>()),
 };
 const KEY = { host: "example.com", port: 8080, ssl: true };
-
-interface Srv extends AsyncDisposable {
-  readonly url: string;
-  readonly port: number;
-}
-
-async function serve(handler: http.RequestListener): Promise<Srv> {
-  const server = http.createServer(handler);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    port,
-    url: `http://127.0.0.1:${port}`,
-    [Symbol.asyncDispose]: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
-}
 
 // ---- what the errors carry ----
 
@@ -241,11 +220,11 @@ test("aiots (client_exceptions hierarchy): InvalidURL and its subclasses are Val
 // ---- raised by real failures ----
 
 test("test_request_conn_error / test_raise_for_status: refused connections and error statuses", async () => {
-  await using srv = await serve((_req, res) => {
+  await using srv = await httpServer((_req, res) => {
     res.writeHead(503);
     res.end();
   });
-  const closed = await serve(() => {});
+  const closed = await httpServer(() => {});
   const deadPort = closed.port;
   await closed[Symbol.asyncDispose]();
   await asyncio.run(async () => {
@@ -272,7 +251,7 @@ test("test_request_conn_error / test_raise_for_status: refused connections and e
 });
 
 test("test_timeout_on_reading_headers: sockRead expiry is a SocketTimeoutError, which is a TimeoutError", async () => {
-  await using srv = await serve(() => {
+  await using srv = await httpServer(() => {
     /* never answers */
   });
   await asyncio.run(async () => {
@@ -285,7 +264,7 @@ test("test_timeout_on_reading_headers: sockRead expiry is a SocketTimeoutError, 
 });
 
 test("test_timeout_on_session_read_timeout (total): total expiry is a ServerTimeoutError", async () => {
-  await using srv = await serve(() => {
+  await using srv = await httpServer(() => {
     /* never answers */
   });
   await asyncio.run(async () => {
@@ -297,7 +276,7 @@ test("test_timeout_on_session_read_timeout (total): total expiry is a ServerTime
 });
 
 test("test_broken_connection: a server closing without answering is ServerDisconnectedError", async () => {
-  await using srv = await serve((req) => {
+  await using srv = await httpServer((req) => {
     req.socket.destroy();
   });
   await asyncio.run(async () => {
@@ -309,7 +288,7 @@ test("test_broken_connection: a server closing without answering is ServerDiscon
 });
 
 test("test_bad_payload_content_length: a body cut short is a ClientPayloadError", async () => {
-  await using srv = await serve((req, res) => {
+  await using srv = await httpServer((req, res) => {
     res.writeHead(200, { "Content-Length": "10" });
     res.write("abc");
     setImmediate(() => req.socket.destroy());
@@ -324,7 +303,7 @@ test("test_bad_payload_content_length: a body cut short is a ClientPayloadError"
 });
 
 test("test_HTTP_302_REDIRECT_NON_HTTP / test_invalid_redirect_url: redirect errors", async () => {
-  await using srv = await serve((req, res) => {
+  await using srv = await httpServer((req, res) => {
     res.writeHead(302, { Location: req.url === "/ftp" ? "ftp://example.com/x" : "http://:/bad" });
     res.end();
   });

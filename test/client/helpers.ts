@@ -16,6 +16,9 @@ import { join } from "node:path";
 import { after, before } from "node:test";
 import { TestServer } from "../../src/test-utils/index.js";
 import type * as web from "../../src/web/index.js";
+import { thrownBy } from "../helpers.js";
+
+export { type Deferred, deferred, eventually } from "../helpers.js";
 
 /** Start `app` on 127.0.0.1 and a free port (close it with `await using`). */
 export async function serve(app: web.Application): Promise<TestServer> {
@@ -161,40 +164,9 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Poll `predicate` until it holds (true) or `tries` run out (false); never a measurement. */
-export async function eventually(predicate: () => boolean, tries = 500, interval = 0.01): Promise<boolean> {
-  for (let i = 0; i < tries; i++) {
-    if (predicate()) return true;
-    await new Promise((r) => setTimeout(r, interval * 1000));
-  }
-  return predicate();
-}
-
-/** A promise with its resolve/reject exposed. */
-export interface Deferred<T> {
-  readonly promise: Promise<T>;
-  resolve(value: T): void;
-  reject(reason: unknown): void;
-}
-
-export function deferred<T = void>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (reason: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
 /** The error `fn` throws (fails when it does not throw). */
 export async function errorOf(fn: () => PromiseLike<unknown>): Promise<Error> {
-  try {
-    await fn();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected an error, none was thrown");
+  return (await thrownBy(fn)) as Error;
 }
 
 /** A self-signed certificate for `localhost` / 127.0.0.1 and whether tests can use it. */

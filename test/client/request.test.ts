@@ -3,21 +3,15 @@
 // tests/test_helpers.py. Requests go to a node:http server that echoes what it received.
 // Each test names the aiohttp test it follows; "aiots:" titles are our own.
 import assert from "node:assert/strict";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import { test } from "node:test";
 import { inspect } from "node:util";
 import { BasicAuth, ClientSession, type RequestOptions } from "../../src/client/index.js";
 import * as asyncio from "../../src/index.js";
 import { thrownBy } from "../helpers.js";
+import { httpServer, type ServerStats } from "./helpers.js";
 
 // ---- local helpers ----
-
-interface Srv extends AsyncDisposable {
-  readonly port: number;
-  readonly url: string;
-}
 
 interface Echoed {
   method: string;
@@ -27,23 +21,8 @@ interface Echoed {
   body: string;
 }
 
-async function serve(handler: http.RequestListener): Promise<Srv> {
-  const server = http.createServer(handler);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    port,
-    url: `http://127.0.0.1:${port}`,
-    [Symbol.asyncDispose]: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
-}
-
 const echoServer = () =>
-  serve((req, res) => {
+  httpServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
@@ -62,7 +41,7 @@ const echoServer = () =>
 
 /** Send one request with `options` to the echo server and return what it received. */
 async function sent(
-  srv: Srv,
+  srv: ServerStats,
   options: RequestOptions = {},
   { method = "GET", path = "/" }: { method?: string; path?: string } = {},
 ): Promise<Echoed> {
@@ -437,7 +416,7 @@ test("test_POST_DATA_with_explicit_formdata: the global FormData is sent as mult
 
 test("test_HTTP_302_REDIRECT_POST: a POST redirected by 302 becomes a body-less GET", async () => {
   const seen: string[] = [];
-  await using srv = await serve((req, res) => {
+  await using srv = await httpServer((req, res) => {
     let body = "";
     req.on("data", (c: Buffer) => (body += c.toString()));
     req.on("end", () => {
@@ -459,7 +438,7 @@ test("test_HTTP_302_REDIRECT_POST: a POST redirected by 302 becomes a body-less 
 
 test("test_HTTP_307_REDIRECT_POST: a 307 keeps the method and the body", async () => {
   const seen: string[] = [];
-  await using srv = await serve((req, res) => {
+  await using srv = await httpServer((req, res) => {
     let body = "";
     req.on("data", (c: Buffer) => (body += c.toString()));
     req.on("end", () => {

@@ -2,8 +2,7 @@
 // responses of a node:http server started by each test. Each test names the aiohttp test it
 // follows; "aiots:" titles are our own.
 import assert from "node:assert/strict";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
+import type http from "node:http";
 import { test } from "node:test";
 import { inspect } from "node:util";
 import {
@@ -15,32 +14,13 @@ import {
 } from "../../src/client/index.js";
 import * as asyncio from "../../src/index.js";
 import { thrownBy } from "../helpers.js";
+import { httpServer, type ServerStats } from "./helpers.js";
 
 // ---- local helpers ----
 
-interface Srv extends AsyncDisposable {
-  readonly port: number;
-  readonly url: string;
-}
-
-async function serve(handler: http.RequestListener): Promise<Srv> {
-  const server = http.createServer(handler);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    port,
-    url: `http://127.0.0.1:${port}`,
-    [Symbol.asyncDispose]: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
-}
-
 /** A server answering every request with `status`, `headers` and `body`. */
 function fixed(body: string | Buffer, headers: http.OutgoingHttpHeaders = {}, status = 200, reason?: string) {
-  return serve((_req, res) => {
+  return httpServer((_req, res) => {
     if (reason === undefined) res.writeHead(status, headers);
     else res.writeHead(status, reason, headers);
     res.end(body);
@@ -49,7 +29,7 @@ function fixed(body: string | Buffer, headers: http.OutgoingHttpHeaders = {}, st
 
 /** Run `fn` with the response to a GET of `srv`'s `path`. */
 function withResponse(
-  srv: Srv,
+  srv: ServerStats,
   fn: (resp: ClientResponse) => Promise<void>,
   options: ClientSessionOptions = {},
   path = "/",
@@ -100,7 +80,7 @@ test("test_content_type / test_charset: media type and charset of Content-Type",
 });
 
 test("test_content_type_no_header / test_charset_no_header: octet-stream and null", async () => {
-  await using srv = await serve((_req, res) => {
+  await using srv = await httpServer((_req, res) => {
     res.removeHeader("content-type");
     res.end();
   });
@@ -119,7 +99,7 @@ test("test_charset_no_charset: a Content-Type without charset gives null", async
 });
 
 test("aiots: contentLength, headers (case-insensitive, multi-valued, read-only) and rawHeaders", async () => {
-  await using srv = await serve((_req, res) => {
+  await using srv = await httpServer((_req, res) => {
     res.setHeader("X-Multi", ["a", "b"]);
     res.setHeader("Content-Length", "5");
     res.end("hello");
@@ -131,7 +111,7 @@ test("aiots: contentLength, headers (case-insensitive, multi-valued, read-only) 
     assert.ok(resp.rawHeaders.includes("X-Multi"));
     assert.throws(() => (resp.headers as unknown as { set: (k: string, v: string) => void }).set("a", "b"));
   });
-  await using chunked = await serve((_req, res) => {
+  await using chunked = await httpServer((_req, res) => {
     res.write("a");
     res.end("b");
   });
@@ -324,7 +304,7 @@ test("test_read_from_closed_response: read() after release() without reading rai
 test("test_release: releasing a response whose body is still arriving frees the connection", async () => {
   let cut!: () => void;
   const hold = new Promise<void>((r) => (cut = r));
-  await using srv = await serve((req, res) => {
+  await using srv = await httpServer((req, res) => {
     if (req.url === "/stream") {
       res.write("first");
       void hold.then(() => res.end("last"));
@@ -398,7 +378,7 @@ test("test_response_request_info / test_response_real_url: requestInfo and realU
 });
 
 test("test_redirect_history_in_exception / test_no_redirect_history_in_exception", async () => {
-  await using srv = await serve((req, res) => {
+  await using srv = await httpServer((req, res) => {
     if (req.url === "/r") {
       res.writeHead(301, { Location: "/end" });
       res.end();
@@ -419,7 +399,7 @@ test("test_redirect_history_in_exception / test_no_redirect_history_in_exception
 });
 
 test("test_response_cookies: the cookies a response sets (name → value)", async () => {
-  await using srv = await serve((_req, res) => {
+  await using srv = await httpServer((_req, res) => {
     res.setHeader("Set-Cookie", ["cookie1=val1; Path=/; HttpOnly", "cookie2=val2; Max-Age=10"]);
     res.end();
   });
@@ -439,7 +419,7 @@ test("test_response_cookies: the cookies a response sets (name → value)", asyn
 });
 
 test("aiots: content streams the body (readline / iterChunked)", async () => {
-  await using srv = await serve((_req, res) => {
+  await using srv = await httpServer((_req, res) => {
     res.write("line1\n");
     res.end("line2\nrest");
   });

@@ -2,8 +2,7 @@
 // parts of tests/test_client_functional.py), against a node:http server started by each test.
 // Each test names the aiohttp test it follows; "aiots:" titles are our own.
 import assert from "node:assert/strict";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
+import type http from "node:http";
 import { test } from "node:test";
 import { inspect } from "node:util";
 import {
@@ -20,30 +19,9 @@ import {
 } from "../../src/client/index.js";
 import * as asyncio from "../../src/index.js";
 import { thrownBy } from "../helpers.js";
+import { httpServer } from "./helpers.js";
 
 // ---- local helpers ----
-
-interface Srv extends AsyncDisposable {
-  readonly port: number;
-  readonly url: string;
-  readonly server: http.Server;
-}
-
-async function serve(handler: http.RequestListener): Promise<Srv> {
-  const server = http.createServer(handler);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    port,
-    url: `http://127.0.0.1:${port}`,
-    server,
-    [Symbol.asyncDispose]: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
-}
 
 /** Answers with JSON: method, path, headers (lower-cased names), body. */
 const echo: http.RequestListener = (req, res) => {
@@ -110,7 +88,7 @@ test("test_close_flag_for_closed_connector: a session whose connector was closed
   }));
 
 test("test_request_closed_session: a request on a closed session raises RuntimeError", async () => {
-  await using srv = await serve(echo);
+  await using srv = await httpServer(echo);
   await run(async () => {
     const session = new ClientSession();
     await session.close();
@@ -121,7 +99,7 @@ test("test_request_closed_session: a request on a closed session raises RuntimeE
 });
 
 test("test_async_with_session: `await using` closes the session at the end of the block", async () => {
-  await using srv = await serve(echo);
+  await using srv = await httpServer(echo);
   await run(async () => {
     let kept: ClientSession;
     {
@@ -136,7 +114,7 @@ test("test_async_with_session: `await using` closes the session at the end of th
 });
 
 test("test_dont_close_explicit_connector: connectorOwner false leaves the connector open and usable", async () => {
-  await using srv = await serve(echo);
+  await using srv = await httpServer(echo);
   await run(async () => {
     const connector = new TCPConnector();
     const s1 = new ClientSession({ connector, connectorOwner: false });
@@ -169,7 +147,7 @@ test("test_properties: headers (a copy), timeout and connector getters", () =>
 // ---- URLs ----
 
 test("test_build_url_returns_expected_url: baseUrl joins relative URLs, absolute ones win", async () => {
-  await using srv = await serve(echo);
+  await using srv = await httpServer(echo);
   await run(async () => {
     await using session = new ClientSession({ baseUrl: `${srv.url}/test1/` });
     const cases: [string, string][] = [
@@ -221,7 +199,7 @@ test("test_method_invalid: a method with non-token characters is a ValueError", 
   }));
 
 test("test_shortcuts / test_http_GET…DELETE: each helper sends its method; lower case is upper-cased", async () => {
-  await using srv = await serve(echo);
+  await using srv = await httpServer(echo);
   await run(async () => {
     await using session = new ClientSession({ baseUrl: `${srv.url}/` });
     const calls: [string, () => ReturnType<ClientSession["get"]>][] = [
@@ -245,7 +223,7 @@ test("test_shortcuts / test_http_GET…DELETE: each helper sends its method; low
 });
 
 test("test_http_HEAD: head() does not follow redirects unless asked", async () => {
-  await using srv = await serve((req, res) => {
+  await using srv = await httpServer((req, res) => {
     if (req.url === "/from") {
       res.writeHead(302, { location: "/to" });
       res.end();
@@ -265,7 +243,7 @@ test("test_http_HEAD: head() does not follow redirects unless asked", async () =
 // ---- headers ----
 
 test("test_session_headers / test_merge_headers: default headers are sent, a request's replace them by name", async () => {
-  await using srv = await serve(echo);
+  await using srv = await httpServer(echo);
   await run(async () => {
     await using session = new ClientSession({
       baseUrl: `${srv.url}/`,
@@ -288,7 +266,7 @@ test("test_session_headers / test_merge_headers: default headers are sent, a req
 });
 
 test("test_merge_headers_with_list_of_tuples_duplicated_names: a request's repeated header replaces the session's", async () => {
-  await using srv = await serve((req, res) => {
+  await using srv = await httpServer((req, res) => {
     res.end(JSON.stringify(req.headersDistinct["x-dup"]));
   });
   await run(async () => {
@@ -304,7 +282,7 @@ test("test_merge_headers_with_list_of_tuples_duplicated_names: a request's repea
 });
 
 test("test_auto_header_user_agent: Accept, Accept-Encoding and User-Agent are sent by default", async () => {
-  await using srv = await serve(echo);
+  await using srv = await httpServer(echo);
   await run(async () => {
     await using session = new ClientSession();
     await using r = await session.get(`${srv.url}/`);
@@ -316,7 +294,7 @@ test("test_auto_header_user_agent: Accept, Accept-Encoding and User-Agent are se
 });
 
 test("test_skip_default_auto_headers_user_agent: skipAutoHeaders on the session drops User-Agent", async () => {
-  await using srv = await serve(echo);
+  await using srv = await httpServer(echo);
   await run(async () => {
     await using session = new ClientSession({ skipAutoHeaders: ["user-agent"] });
     await using r = await session.get(`${srv.url}/`);
@@ -327,7 +305,7 @@ test("test_skip_default_auto_headers_user_agent: skipAutoHeaders on the session 
 });
 
 test("test_skip_auto_headers_user_agent: skipAutoHeaders on one request adds to the session's", async () => {
-  await using srv = await serve(echo);
+  await using srv = await httpServer(echo);
   await run(async () => {
     await using session = new ClientSession({ skipAutoHeaders: ["Accept"] });
     await using r = await session.get(`${srv.url}/`, { skipAutoHeaders: ["User-Agent"] });
@@ -345,7 +323,7 @@ test("test_skip_auto_headers_user_agent: skipAutoHeaders on one request adds to 
 });
 
 test("test_session_authorization_header(_override): a session Authorization header, replaced per request", async () => {
-  await using srv = await serve(echo);
+  await using srv = await httpServer(echo);
   await run(async () => {
     const login = new BasicAuth("login", "pass").encode();
     const other = new BasicAuth("other_login", "pass").encode();
@@ -358,7 +336,7 @@ test("test_session_authorization_header(_override): a session Authorization head
 });
 
 test("aiots: session auth option sends Basic credentials with every request", async () => {
-  await using srv = await serve(echo);
+  await using srv = await httpServer(echo);
   await run(async () => {
     await using session = new ClientSession({ auth: new BasicAuth("u", "p") });
     await using r = await session.get(`${srv.url}/`);
@@ -369,7 +347,7 @@ test("aiots: session auth option sends Basic credentials with every request", as
 // ---- cookies ----
 
 test("test_init_cookies_with_simple_dict / test_cookies_per_request: session and request cookies are sent", async () => {
-  await using srv = await serve(echo);
+  await using srv = await httpServer(echo);
   await run(async () => {
     await using session = new ClientSession({ cookies: { c1: "cookie1", c2: "cookie2" } });
     await using r1 = await session.get(`${srv.url}/`);
@@ -382,7 +360,7 @@ test("test_init_cookies_with_simple_dict / test_cookies_per_request: session and
 });
 
 test("test_cookies_with_unsafe_cookie_jar: Set-Cookie of an IP host is kept by an unsafe jar only", async () => {
-  await using srv = await serve((req, res) => {
+  await using srv = await httpServer((req, res) => {
     if (req.url === "/set") res.setHeader("set-cookie", ["a=1; Path=/", "b=2; Path=/"]);
     res.end(req.headers.cookie ?? "");
   });
@@ -412,7 +390,7 @@ test("test_cookies_with_unsafe_cookie_jar: Set-Cookie of an IP host is kept by a
 // ---- raise_for_status, redirects ----
 
 test("test_raise_for_status / test_raise_for_status_per_request / test_raise_for_status_disable_per_request", async () => {
-  await using srv = await serve((_req, res) => {
+  await using srv = await httpServer((_req, res) => {
     res.writeHead(404, "Nope");
     res.end("missing");
   });
@@ -437,7 +415,7 @@ test("test_raise_for_status / test_raise_for_status_per_request / test_raise_for
 });
 
 test("test_session_raise_for_status_coro: a check function is awaited with each final response", async () => {
-  await using srv = await serve((_req, res) => res.end("x"));
+  await using srv = await httpServer((_req, res) => res.end("x"));
   await run(async () => {
     const seen: number[] = [];
     await using session = new ClientSession({
@@ -455,7 +433,7 @@ test("test_session_raise_for_status_coro: a check function is awaited with each 
 });
 
 test("test_HTTP_302_max_redirects: TooManyRedirects carries the history", async () => {
-  await using srv = await serve((req, res) => {
+  await using srv = await httpServer((req, res) => {
     const n = Number(req.url!.slice(1));
     res.writeHead(302, { location: `/${n + 1}` });
     res.end();
@@ -521,7 +499,7 @@ test("test_creds_in_header_and_url: an Authorization header with credentials in 
 
 test("aiots: a request is a coroutine: nothing is sent until it is awaited", async () => {
   let hits = 0;
-  await using srv = await serve((_req, res) => {
+  await using srv = await httpServer((_req, res) => {
     hits++;
     res.end();
   });
@@ -540,7 +518,7 @@ test("aiots: cancelling the awaiting task aborts the request; the session stays 
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
   const entered: string[] = [];
-  await using srv = await serve((req, res) => {
+  await using srv = await httpServer((req, res) => {
     entered.push(req.url!);
     if (req.url === "/slow") void gate.then(() => res.end("late"));
     else res.end("fast");

@@ -10,6 +10,7 @@ import { ClientResponseError, ClientSession, CookieJar, DummyCookieJar } from ".
 import * as asyncio from "../../src/index.js";
 import { TestClient, TestServer } from "../../src/test-utils/index.js";
 import * as web from "../../src/web/index.js";
+import { inLoop } from "../helpers.js";
 
 const HELLO = "Hello, world";
 
@@ -35,9 +36,6 @@ function exampleApp(): web.Application {
   });
   return app;
 }
-
-/** A test body run on a fresh loop. */
-const inLoop = (fn: () => Promise<void>) => () => asyncio.run(fn);
 
 /** A free port of 127.0.0.1 (listened on and closed again). */
 function freePort(): Promise<number> {

@@ -4,8 +4,6 @@
 // node:http server started by each test. Each test names the aiohttp test it follows; "aiots:"
 // titles are our own.
 import assert from "node:assert/strict";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { test } from "node:test";
 import {
   ClientConnectorError,
@@ -17,28 +15,9 @@ import {
 } from "../../src/client/index.js";
 import * as asyncio from "../../src/index.js";
 import { thrownBy } from "../helpers.js";
+import { httpServer } from "./helpers.js";
 
 // ---- local helpers ----
-
-interface Srv extends AsyncDisposable {
-  readonly url: string;
-  readonly port: number;
-}
-
-async function serve(handler: http.RequestListener): Promise<Srv> {
-  const server = http.createServer(handler);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    port,
-    url: `http://127.0.0.1:${port}`,
-    [Symbol.asyncDispose]: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
-}
 
 const SIGNALS = [
   "onRequestStart",
@@ -129,7 +108,7 @@ test("aiots: a session freezes its trace configs; a signal takes functions only"
 // ---- request signals ----
 
 test("test_request_tracing: start, headers sent, chunks, end, with the session, context and params", async () => {
-  await using srv = await serve((req, res) => {
+  await using srv = await httpServer((req, res) => {
     req.resume();
     req.on("end", () => {
       res.setHeader("content-type", "application/json");
@@ -200,7 +179,7 @@ test("test_request_tracing: start, headers sent, chunks, end, with the session, 
 });
 
 test("test_request_tracing_url_params: the start params' URL has the query parameters", async () => {
-  await using srv = await serve((_req, res) => res.end());
+  await using srv = await httpServer((_req, res) => res.end());
   await run(async () => {
     const urls: string[] = [];
     const trace = new TraceConfig();
@@ -213,7 +192,7 @@ test("test_request_tracing_url_params: the start params' URL has the query param
 });
 
 test("test_request_tracing_exception: a failed request sends onRequestException, not onRequestEnd", async () => {
-  const dead = await serve(() => {});
+  const dead = await httpServer(() => {});
   const url = `${dead.url}/`;
   await dead[Symbol.asyncDispose]();
   await run(async () => {
@@ -238,7 +217,7 @@ test("test_request_tracing_exception: a failed request sends onRequestException,
 });
 
 test("test_request_tracing (redirect): onRequestRedirect with the redirect response, then onRequestEnd", async () => {
-  await using srv = await serve((req, res) => {
+  await using srv = await httpServer((req, res) => {
     if (req.url === "/from") {
       res.writeHead(302, { Location: "/to" });
       res.end();
@@ -261,7 +240,7 @@ test("test_request_tracing (redirect): onRequestRedirect with the redirect respo
 });
 
 test("test_request_tracing_interpose_headers: headers added in onRequestStart are sent", async () => {
-  await using srv = await serve((req, res) => res.end(req.headers.foo ?? "-"));
+  await using srv = await httpServer((req, res) => res.end(req.headers.foo ?? "-"));
   await run(async () => {
     const trace = new TraceConfig();
     trace.onRequestStart.push(async (_s, _c, p) => {
@@ -275,7 +254,7 @@ test("test_request_tracing_interpose_headers: headers added in onRequestStart ar
 });
 
 test("aiots: an error thrown by a trace callback fails the request", async () => {
-  await using srv = await serve((_req, res) => res.end());
+  await using srv = await httpServer((_req, res) => res.end());
   await run(async () => {
     const trace = new TraceConfig();
     trace.onRequestStart.push(async () => {
@@ -289,7 +268,7 @@ test("aiots: an error thrown by a trace callback fails the request", async () =>
 });
 
 test("aiots: each request has its own context, shared by all of its callbacks; configs run in order", async () => {
-  await using srv = await serve((_req, res) => res.end());
+  await using srv = await httpServer((_req, res) => res.end());
   await run(async () => {
     const seen: string[] = [];
     let n = 0;
@@ -310,7 +289,7 @@ test("aiots: each request has its own context, shared by all of its callbacks; c
 // ---- connection signals ----
 
 test("test_connect_tracing / test_connect_reuseconn_tracing: create for a new connection, reuseconn after", async () => {
-  await using srv = await serve((_req, res) => res.end("x"));
+  await using srv = await httpServer((_req, res) => res.end("x"));
   await run(async () => {
     const log: string[] = [];
     await using session = new ClientSession({ traceConfigs: [recorder(log)] });
@@ -336,7 +315,7 @@ test("test_connect_queued_operation_tracing: with limit 1 the second request is 
   let releaseFirst!: () => void;
   const firstHeld = new Promise<void>((r) => (releaseFirst = r));
   let arrived = 0;
-  await using srv = await serve((req, res) => {
+  await using srv = await httpServer((req, res) => {
     arrived++;
     if (req.url === "/first") void firstHeld.then(() => res.end("1"));
     else res.end("2");
@@ -373,7 +352,7 @@ test("test_connect_queued_operation_tracing: with limit 1 the second request is 
 });
 
 test("test_exception_during_connection_create_tracing: an error in onConnectionCreateStart fails the request", async () => {
-  await using srv = await serve((_req, res) => res.end("x"));
+  await using srv = await httpServer((_req, res) => res.end("x"));
   await run(async () => {
     const trace = new TraceConfig();
     trace.onConnectionCreateStart.push(async () => {
@@ -388,7 +367,7 @@ test("test_exception_during_connection_create_tracing: an error in onConnectionC
 
 test("test_response_chunk_received_via_content: chunks seen by the trace make up the body", async () => {
   const body = Buffer.alloc(64 * 1024, "x");
-  await using srv = await serve((_req, res) => {
+  await using srv = await httpServer((_req, res) => {
     res.setHeader("content-length", body.length);
     res.write(body.subarray(0, 1000));
     setImmediate(() => res.end(body.subarray(1000)));

@@ -14,6 +14,7 @@ import * as asyncio from "../../src/index.js";
 import { ArgumentTypeError, ExceptionGroup, RuntimeError, ValueError } from "../../src/index.js";
 import { TestClient } from "../../src/test-utils/index.js";
 import * as web from "../../src/web/index.js";
+import { inLoop } from "../helpers.js";
 
 /** What a call threw (or undefined). */
 function thrownBy(fn: () => unknown): unknown {
@@ -48,9 +49,6 @@ function ctxCoro(out: string[], n: number, fail?: { pre?: unknown; post?: unknow
     if (fail?.post !== undefined) throw fail.post;
   });
 }
-
-/** A test body run on a fresh loop (the client's requests need a running loop). */
-const inLoop = (fn: () => Promise<void>) => () => asyncio.run(fn);
 
 describe("Application: state (test_web_app.py)", () => {
   test("test_appkey", () => {

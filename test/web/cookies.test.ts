@@ -8,13 +8,10 @@
 // a RuntimeError (aiohttp: RuntimeError too, for set_cookie; its del_cookie is silently late).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import * as asyncio from "../../src/index.js";
 import { RuntimeError, ValueError } from "../../src/index.js";
 import { makeMockedRequest, TestClient } from "../../src/test-utils/index.js";
 import * as web from "../../src/web/index.js";
-
-/** A test body run on a fresh loop (the client's requests need a running loop). */
-const inLoop = (fn: () => Promise<void>) => () => asyncio.run(fn);
+import { inLoop } from "../helpers.js";
 
 describe("response cookies", () => {
   test("test_response_cookies: set, replace, delete, domain", () => {

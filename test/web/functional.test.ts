@@ -11,6 +11,7 @@ import { describe, test } from "node:test";
 import * as asyncio from "../../src/index.js";
 import { TestClient, TestServer } from "../../src/test-utils/index.js";
 import * as web from "../../src/web/index.js";
+import { inLoop } from "../helpers.js";
 import {
   captureWebLog,
   deferred,
@@ -21,9 +22,6 @@ import {
   statusLines,
   writeInChunks,
 } from "./helpers.js";
-
-/** A test body run on a fresh loop (the client's requests need a running loop). */
-const inLoop = (fn: () => Promise<void>) => () => asyncio.run(fn);
 
 /** A handler that must never run. */
 const neverCalled = (): web.Response => {

@@ -8,22 +8,7 @@ import * as http from "node:http";
 import * as net from "node:net";
 import { webLogger } from "../../src/web/index.js";
 
-/** A promise with its resolve/reject exposed. */
-export interface Deferred<T> {
-  readonly promise: Promise<T>;
-  resolve(value: T): void;
-  reject(reason: unknown): void;
-}
-
-export function deferred<T = void>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (reason: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+export { type Deferred, deferred, eventually } from "../helpers.js";
 
 /** Collect the web logger's records (`"error: …"`) while `fn` runs; the handler is restored after. */
 export async function captureWebLog<T>(
@@ -186,13 +171,4 @@ export async function writeInChunks(
     const part = total - sent >= chunk ? piece : piece.subarray(0, total - sent);
     if (!req.write(part)) await new Promise<void>((r) => req.once("drain", r));
   }
-}
-
-/** Poll `predicate` once per `interval` seconds (at most `tries` times); false when it never held. */
-export async function eventually(predicate: () => boolean, tries = 500, interval = 0.01): Promise<boolean> {
-  for (let i = 0; i < tries; i++) {
-    if (predicate()) return true;
-    await new Promise((r) => setTimeout(r, interval * 1000));
-  }
-  return predicate();
 }

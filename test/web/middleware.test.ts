@@ -15,6 +15,7 @@ import { describe, test } from "node:test";
 import * as asyncio from "../../src/index.js";
 import { TestClient, TestServer } from "../../src/test-utils/index.js";
 import * as web from "../../src/web/index.js";
+import { inLoop } from "../helpers.js";
 
 /** Send raw HTTP/1.1 `request` text; everything the server wrote until it closed. */
 function rawExchange(port: number, request: string): Promise<string> {
@@ -29,9 +30,6 @@ function rawExchange(port: number, request: string): Promise<string> {
 
 /** The absolute URL of a raw request target (kept as is: `//a` is a path, not a host). */
 const urlOf = (server: TestServer, target: string): string => server.baseUrl + target;
-
-/** A test body run on a fresh loop (the client's requests need a running loop). */
-const inLoop = (fn: () => Promise<void>) => () => asyncio.run(fn);
 
 /** A middleware that appends `[tag]` to the text of the response below it. */
 function appending(tag: string, seen?: string[]): web.Middleware {

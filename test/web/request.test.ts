@@ -6,16 +6,13 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { inspect } from "node:util";
-import * as asyncio from "../../src/index.js";
 import { ArgumentTypeError, ValueError } from "../../src/index.js";
 import { makeMockedRequest, TestClient, TestServer } from "../../src/test-utils/index.js";
 import * as web from "../../src/web/index.js";
+import { inLoop } from "../helpers.js";
 import { rawExchange } from "./helpers.js";
 
 const mocked = makeMockedRequest;
-
-/** A test body run on a fresh loop (the client's requests need a running loop). */
-const inLoop = (fn: () => Promise<void>) => () => asyncio.run(fn);
 
 describe("construction and URL parts", () => {
   test("test_ctor: method, version, paths, query and headers of a mocked request", () => {

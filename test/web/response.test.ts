@@ -12,10 +12,10 @@ import assert from "node:assert/strict";
 import * as net from "node:net";
 import { describe, test } from "node:test";
 import { CIMultiDict, CIMultiDictProxy } from "../../src/http/index.js";
-import * as asyncio from "../../src/index.js";
 import { RuntimeError, ValueError } from "../../src/index.js";
 import { makeMockedRequest, TestClient, TestServer } from "../../src/test-utils/index.js";
 import * as web from "../../src/web/index.js";
+import { inLoop } from "../helpers.js";
 
 type H = (request: web.Request) => web.HandlerResult;
 
@@ -60,9 +60,6 @@ function thrownBy(fn: () => unknown): unknown {
   }
   return undefined;
 }
-
-/** A test body run on a fresh loop (the client's requests need a running loop). */
-const inLoop = (fn: () => Promise<void>) => () => asyncio.run(fn);
 
 describe("StreamResponse: properties (test_web_response.py)", () => {
   test("test_stream_response_ctor", () => {

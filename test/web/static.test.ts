@@ -10,10 +10,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
-import * as asyncio from "../../src/index.js";
 import { ArgumentTypeError, ValueError } from "../../src/index.js";
 import { TestClient, TestServer } from "../../src/test-utils/index.js";
 import * as web from "../../src/web/index.js";
+import { inLoop } from "../helpers.js";
 import { parseHead, rawExchange, statusLines } from "./helpers.js";
 
 let tmp = "";
@@ -54,9 +54,6 @@ function shape(r: ReturnType<typeof parseHead>) {
     len: r.headers.get("content-length"),
   };
 }
-
-/** A test body run on a fresh loop (the client's requests need a running loop). */
-const inLoop = (fn: () => Promise<void>) => () => asyncio.run(fn);
 
 describe("addStatic: serving", () => {
   test(

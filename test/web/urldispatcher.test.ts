@@ -15,6 +15,7 @@ import * as asyncio from "../../src/index.js";
 import { RuntimeError, ValueError } from "../../src/index.js";
 import { makeMockedRequest, TestClient, TestServer } from "../../src/test-utils/index.js";
 import * as web from "../../src/web/index.js";
+import { inLoop } from "../helpers.js";
 
 /** A handler answering its route's canonical pattern (aiohttp's test_order_is_preserved handler). */
 const canonical = (req: web.Request): web.Response =>
@@ -27,9 +28,6 @@ async function call(server: TestServer, target: string, init?: RequestInit): Pro
   const res = await fetch(server.baseUrl + target, { redirect: "manual", ...init });
   return [res.status, await res.text()];
 }
-
-/** A test body run on a fresh loop (the client's requests need a running loop). */
-const inLoop = (fn: () => Promise<void>) => () => asyncio.run(fn);
 
 describe("UrlDispatcher: adding routes (test_urldispatch.py, test_route_def.py)", () => {
   test("test_add_route_with_add_get/post/put/patch/delete/head_shortcut (and addOptions)", async () => {
