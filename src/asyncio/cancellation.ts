@@ -55,7 +55,10 @@ export const PENDING = 0;
 /** @internal */ export const CANCELLED = 1;
 /** @internal */ export const FINISHED = 2;
 
-/** @internal The kinds of waiters (see the table above). Numeric: compared on every await. */
+/**
+ * @internal The kinds of waiters (see the table above): small integers, compared on every await
+ * (V8 folds the loads from this constant object in optimised code).
+ */
 export const WaiterKind = {
   /** An ordinary future: the task's suspension point, cancelled directly. */
   Plain: 0,

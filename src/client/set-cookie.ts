@@ -7,6 +7,7 @@
 import { isIP } from "node:net";
 import { domainToASCII } from "node:url";
 import { inspect } from "node:util";
+import { RESERVED_COOKIE_NAMES } from "../http/cookies.js";
 import { ArgumentTypeError, logger, ValueError } from "../index.js";
 
 /** One cookie read from a `Set-Cookie` header, its attributes as received (`null` when absent). */
@@ -272,18 +273,6 @@ export function parseCookieDate(date: string): number | null {
 
 /** Python's legal `Morsel` key characters (`_LegalChars`). */
 const LEGAL_NAME = /^[A-Za-z0-9!#$%&'*+\-.^_`|~:]+$/;
-const RESERVED = new Set([
-  "expires",
-  "path",
-  "comment",
-  "domain",
-  "max-age",
-  "secure",
-  "httponly",
-  "version",
-  "samesite",
-  "partitioned",
-]);
 
 /** `url` as a `URL`. @throws {ArgumentTypeError} for neither a URL nor a string. @throws {ValueError} for a string that is no absolute URL. */
 export function toUrl(url: unknown, what: string): URL {
@@ -346,7 +335,7 @@ export function fromPair(name: unknown, value: unknown): ParsedSetCookie {
     throw new ArgumentTypeError(`value of cookie ${inspect(name)} must be a string, got ${inspect(value)}`);
   if (!LEGAL_NAME.test(name))
     throw new ValueError(`Illegal cookie name ${inspect(name)}: use letters, digits and !#$%&'*+-.^_\`|~:`);
-  if (RESERVED.has(name.toLowerCase()))
+  if (RESERVED_COOKIE_NAMES.has(name.toLowerCase()))
     throw new ValueError(`Illegal cookie name ${inspect(name)}: it is a cookie attribute name`);
   if (hasControlCharacter(value))
     throw new ValueError(`Illegal value of cookie ${inspect(name)}: it holds a control character`);

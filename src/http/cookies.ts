@@ -123,7 +123,7 @@ const BAD_VALUE = /[^\x20-\x7e]/;
 /** What no attribute value may hold: the same plus `;`. */
 const BAD_ATTR = /[^\x20-\x3a\x3c-\x7e]/;
 /** Attribute names, refused as cookie names (Python's `Morsel._reserved`). */
-const RESERVED = new Set([
+export const RESERVED_COOKIE_NAMES: ReadonlySet<string> = new Set([
   "expires",
   "path",
   "comment",
@@ -146,7 +146,7 @@ export function checkCookieName(name: string): string {
     throw new ArgumentTypeError(`cookie name must be a string, got ${inspect(name)}`);
   if (!TOKEN.test(name))
     throw new ValueError(`Illegal cookie name ${inspect(name)}: it must be an HTTP token`);
-  if (RESERVED.has(name.toLowerCase()))
+  if (RESERVED_COOKIE_NAMES.has(name.toLowerCase()))
     throw new ValueError(`Illegal cookie name ${inspect(name)}: it is a cookie attribute name`);
   return name;
 }
