@@ -25,7 +25,7 @@ idle; router; http, http-idle, static, upload, ws; client), each contender in it
 several rounds; prints medians and ratios to the raw-Node baseline and writes bench/results/latest.json.
 
 Options:
-  --rounds N        rounds per case (default 3; 1 with --quick)
+  --rounds N        rounds per case (default 3; 1 with --quick; rtt: at least 5 without --quick)
   --quick           short smoke run: 1/10 of the sizes (tracking: full size), 1 round, Effection only
                     at the small size
   --case LIST       comma-separated cases to run: gather,sleep0,waitfor,queue,semaphore,lock,executor,
