@@ -92,9 +92,10 @@ describe("waitFor() results", () => {
     });
   });
 
-  // Known defect (session 4): on Node 20/22 this real-time race fails about 1 run in 4, and on virtual time
-  // (the next test) the result wins every time, where CPython's task.cancel() on a task whose awaited future
-  // is already done delivers the cancellation at its resume (TimeoutError). Both stay as todo until fixed.
+  // Known defect (session 4, not diagnosed): on Node 20/22 this real-time race fails about 1 run in 4; on
+  // virtual time (the next test) the result wins every time — the inner await resumes with cancelling() still
+  // 0, i.e. the timeout's timer, due at the same instant as the result's, runs in a later iteration. CPython
+  // gives TimeoutError. Both stay todo until fixed.
   const raceTodo =
     Number(process.versions.node.split(".")[0]) < 24
       ? "flaky on Node < 24: result and expiry in one iteration (see the virtual-time variant)"
@@ -117,7 +118,7 @@ describe("waitFor() results", () => {
   });
 
   test("test_wait_for_race_condition on virtual time: result and expiry due in the same iteration → TimeoutError (test_waitfor.py)", {
-    todo: "the result wins: a cancel() that finds the awaited future done is not delivered at the task's resume",
+    todo: "the result wins: the two timers due at the same virtual instant do not run in the same iteration",
   }, async () => {
     await asyncio.run(
       async () => {
