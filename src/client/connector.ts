@@ -117,6 +117,11 @@ export class TCPConnector {
     await Promise.all(all.map((d) => d.destroy().catch(() => {})));
   }
 
+  /** `await using connector = new TCPConnector()`: closed at the end of the block. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
   /**
    * @internal The dispatcher for a request: the connector's agent, or the one for `proxy`.
    * @throws {RuntimeError}-like errors are the session's business: check {@link closed} first.

@@ -16,7 +16,6 @@ const SCRIPT = fileURLToPath(new URL("../fixtures/client/aiohttp_peer_server.py"
 
 const probe = spawnSync(PYTHON, ["-c", "import aiohttp"], { stdio: "ignore" });
 const skip = probe.status === 0 ? false : `${PYTHON} cannot import aiohttp (install python3-aiohttp)`;
-const hasWsConnect = typeof (ClientSession.prototype as { wsConnect?: unknown }).wsConnect === "function";
 
 let child: ChildProcess | null = null;
 let base = "";
@@ -168,26 +167,19 @@ test("aiots (peer aiohttp): keep-alive with aiohttp's server over many requests"
   }),
 );
 
-test(
-  "test_ws_connect (peer aiohttp): WebSocket echo and close code",
-  {
-    skip,
-    todo: hasWsConnect ? false : "ClientSession.wsConnect does not exist yet",
-  },
-  () =>
-    run(async () => {
-      await using session = new ClientSession();
-      const connect = (session as unknown as { wsConnect: ClientSession["wsConnect"] }).wsConnect;
-      const ws = await connect.call(session, `${base.replace("http", "ws")}/ws`);
-      await ws.sendStr("hello");
-      assert.equal(await ws.receiveStr(), "echo:hello");
-      await ws.sendBytes(Buffer.from([1, 2, 3]));
-      assert.deepEqual(await ws.receiveBytes(), Buffer.from([3, 2, 1]));
-      await ws.sendStr("close");
-      const msg = await ws.receive();
-      assert.equal(msg.type, WSMsgType.CLOSE);
-      assert.equal(msg.data, 4000);
-      assert.equal(ws.closeCode, 4000);
-      assert.equal(ws.closed, true);
-    }),
+test("test_ws_connect (peer aiohttp): WebSocket echo and close code", { skip }, () =>
+  run(async () => {
+    await using session = new ClientSession();
+    const ws = await session.wsConnect(`${base.replace("http", "ws")}/ws`);
+    await ws.sendStr("hello");
+    assert.equal(await ws.receiveStr(), "echo:hello");
+    await ws.sendBytes(Buffer.from([1, 2, 3]));
+    assert.deepEqual(await ws.receiveBytes(), Buffer.from([3, 2, 1]));
+    await ws.sendStr("close");
+    const msg = await ws.receive();
+    assert.equal(msg.type, WSMsgType.CLOSE);
+    assert.equal(msg.data, 4000);
+    assert.equal(ws.closeCode, 4000);
+    assert.equal(ws.closed, true);
+  }),
 );
