@@ -191,10 +191,10 @@ export class Future<T = unknown> implements PromiseLike<T> {
       // Past the cooperative budget (see COOP_BUDGET) the Reaction below goes through the loop instead.
       if ((task === undefined || !task._mustCancel || task._state !== PENDING) && --coop.left >= 0) {
         if (this._state === FINISHED && !this._failed)
-          return Promise.resolve(this._result as T).then(onfulfilled, onrejected);
+          return settleNow(true, this._result, onfulfilled, onrejected);
         this._retrieved();
         const exc = this._state === CANCELLED ? this._makeCancelledError() : this._exception;
-        return Promise.reject(exc).then(onfulfilled, onrejected);
+        return settleNow(false, exc, onfulfilled, onrejected);
       }
     }
     const owner = task !== undefined && task._state === PENDING ? task : null;
@@ -485,6 +485,35 @@ export class Reaction<T> implements FutureListener, Runnable, PromiseLike<any> {
     // A rejection nobody chained on is still reported as an unhandled rejection, as native then() would.
     if (state === 2) this.#materialize();
   }
+}
+
+const RESOLVED_UNDEFINED: Promise<any> = Promise.resolve(undefined);
+
+/**
+ * @internal The `then` of an awaitable whose outcome is known when `then` is called (a done future,
+ * a lazy operation that completed without waiting): hand it to the callback now.
+ *
+ * `await x` on a thenable calls `x.then(resolve, reject)` from a microtask the engine queued; calling
+ * `resolve` right there, rather than through `Promise.resolve(v).then(resolve, reject)`, saves one
+ * microtask and two promises per `await` — and `resolve` returns `undefined`, so the promise `then`
+ * returns is a shared resolved one. A callback passed to `then` directly therefore runs before `then`
+ * returns (these are awaitables, not promises: `ensureFuture(x)` gives a Promise-like future).
+ */
+export function settleNow<R>(
+  ok: boolean,
+  value: unknown,
+  onfulfilled: ((value: any) => any) | null | undefined,
+  onrejected: ((reason: any) => any) | null | undefined,
+): Promise<R> {
+  const on = ok ? onfulfilled : onrejected;
+  if (typeof on !== "function") return ok ? Promise.resolve(value as R) : Promise.reject(value);
+  let r: unknown;
+  try {
+    r = on(value);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  return r === undefined ? RESOLVED_UNDEFINED : Promise.resolve(r as R);
 }
 
 /** @internal The creation stack, without the first `skip` frames (debug mode only). */

@@ -25,7 +25,7 @@
  * operation with no fast path is `new GenOp(() => this.#xGen(…))`, its generator named the same way.
  */
 import { brandLazyBody } from "./coroutines.js";
-import { type Awaitable, Future, PENDING, Reaction } from "./futures.js";
+import { type Awaitable, Future, PENDING, Reaction, settleNow } from "./futures.js";
 import { coop, genSteps, noteSuspend, requestFlush, taskStorage } from "./loop-registry.js";
 import { refusedAwait } from "./promise-guard.js";
 import type { Task } from "./tasks.js";
@@ -136,9 +136,9 @@ export class LazyOp<A, T> implements Awaitable<T> {
     try {
       v = this.fast(this.arg);
     } catch (e) {
-      return Promise.reject(e).then(onfulfilled, onrejected);
+      return settleNow(false, e, onfulfilled, onrejected);
     }
-    if (v !== NOT_READY) return Promise.resolve(v).then(onfulfilled, onrejected);
+    if (v !== NOT_READY) return settleNow(true, v, onfulfilled, onrejected);
     noteSuspend();
     const task = taskStorage.getStore();
     const d = new GenDriver<T>(
@@ -211,7 +211,7 @@ class Done<T> implements Iterator<unknown, T, unknown> {
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
   ): Promise<R1 | R2> {
-    return Promise.resolve(this.value).then(onfulfilled, onrejected);
+    return settleNow(true, this.value, onfulfilled, onrejected);
   }
 }
 

@@ -12,12 +12,20 @@ import { caught, isCancelled, isTimeout } from "../helpers.js";
 
 const { createTask, Queue, sleep } = asyncio;
 
-/** Two tasks passing items through `Queue({ maxsize: 5 })` until stopped (the issue's reproduction). */
+/**
+ * Two tasks passing items through `Queue({ maxsize: 5 })` until stopped (the issue's reproduction).
+ * `passed()` counts both puts and gets: with operations that complete at once, an iteration may be
+ * all puts (the producer fills the queue while the consumer's wake-up waits for the next iteration,
+ * as in CPython) and the next all gets.
+ */
 function startPingPong(): { stop: () => Promise<void>; passed: () => number } {
   const q = new Queue<number>({ maxsize: 5 });
   let passed = 0;
   const producer = createTask(async () => {
-    for (let i = 0; ; i++) await q.put(i);
+    for (let i = 0; ; i++) {
+      await q.put(i);
+      passed++;
+    }
   });
   const consumer = createTask(async () => {
     for (;;) {
