@@ -196,7 +196,8 @@ function* runLazy<A, T>(op: LazyOp<A, T>): Generator<unknown, T, unknown> {
 
 /**
  * An iterator that is finished at once with `value`, and is its own (only) result: `yield*` of a
- * completed operation costs one allocation.
+ * completed operation costs one allocation. A lazy body too, so `createTask(reader.readline())`
+ * inside a generator coroutine accepts what `eager` returned there.
  */
 class Done<T> implements Iterator<unknown, T, unknown> {
   readonly done = true as const;
@@ -207,6 +208,10 @@ class Done<T> implements Iterator<unknown, T, unknown> {
   [Symbol.iterator](): this {
     return this;
   }
+  /** @internal As a task body: a generator that returns the value. */
+  _start(): Generator<unknown, T, unknown> {
+    return returning(this.value);
+  }
   then<R1 = T, R2 = never>(
     onfulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onrejected?: ((reason: any) => R2 | PromiseLike<R2>) | null,
@@ -215,7 +220,40 @@ class Done<T> implements Iterator<unknown, T, unknown> {
   }
 }
 
+brandLazyBody(Done);
+
 const DONE_VOID = new Done<void>(undefined);
+
+// biome-ignore lint/correctness/useYield: a task body that completes at once.
+function* returning<T>(value: T): Generator<unknown, T, unknown> {
+  return value;
+}
+
+/**
+ * Own property of the resolved promises {@link eager} returns in async code, holding the result:
+ * `createTask(reader.readline())` must accept them as the completed coroutines they stand for
+ * (a plain started promise is refused there). A symbol-keyed own property does not cost `await`
+ * its fast path; a WeakSet of them would, several times over.
+ */
+const READY_VALUE: unique symbol = Symbol("aiots.readyValue");
+
+/** A resolved native promise of `v`, marked as an operation's result ({@link isReadyPromise}). */
+function readyPromise<T>(v: T): Awaitable<T> {
+  if (v === undefined) return READY_VOID as Awaitable<T>;
+  const p = Promise.resolve(v) as Promise<T> & { [READY_VALUE]?: T };
+  p[READY_VALUE] = v;
+  return p as unknown as Awaitable<T>;
+}
+
+/** @internal True for the resolved promises {@link eager} returns for completed operations. */
+export function isReadyPromise(x: Promise<unknown>): boolean {
+  return (x as unknown) === READY_VOID || (x as { [READY_VALUE]?: unknown })[READY_VALUE] !== undefined;
+}
+
+/** @internal A ready promise ({@link isReadyPromise}) as a task body: a generator returning its value. */
+export function readyBody<T>(x: Promise<T>): Generator<unknown, T, unknown> {
+  return returning((x as { [READY_VALUE]?: T })[READY_VALUE] as T);
+}
 
 /**
  * A completed `void` operation, shared: a resolved native Promise (which `await` takes in one
@@ -246,6 +284,9 @@ export function eager<A, T>(
   }
   if (v === NOT_READY) return new LazyOp(fast, slow, arg);
   // Inside a generator step the result may be `yield*`-ed: one object that is both. Elsewhere (async
-  // functions) a plain resolved promise, which `await` takes in one microtask without a `then` call.
-  return genSteps.depth > 0 ? new Done(v) : (Promise.resolve(v) as unknown as Awaitable<T>);
+  // functions) a resolved native promise, which `await` takes in one microtask without a `then` call
+  // (a thenable result would be adopted by it: `Done` settles with the thenable itself instead).
+  if (genSteps.depth > 0 || (v !== null && typeof (v as { then?: unknown }).then === "function"))
+    return new Done(v);
+  return readyPromise(v);
 }

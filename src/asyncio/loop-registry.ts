@@ -95,7 +95,7 @@ export function newEventLoop(): EventLoop {
  * budget is spent, the next such operation first yields to the loop for one iteration; every loop
  * iteration refills it.
  */
-export const COOP_BUDGET = 128;
+export const COOP_BUDGET = 1024;
 
 /** @internal The cooperative budget left until the next loop iteration (see {@link COOP_BUDGET}). */
 export const coop = { left: COOP_BUDGET };

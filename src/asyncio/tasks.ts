@@ -32,6 +32,7 @@ import {
   ValueError,
 } from "./exceptions.js";
 import { type Awaitable, captureStack, Future, isThenable } from "./futures.js";
+import { isReadyPromise, readyBody } from "./lazy-ops.js";
 import {
   _getRunningLoop,
   genSteps,
@@ -422,7 +423,8 @@ function runStep(task: Task<any>): void {
           }
           if (isLazyBody(body)) body = body._start();
         } else {
-          body = (body as LazyBody)._start();
+          // A lazy body, or the ready promise of an operation that completed when it was called.
+          body = body instanceof Promise ? readyBody(body) : (body as LazyBody)._start();
         }
       } catch (e) {
         task._bodyFailed(e);
@@ -568,7 +570,10 @@ export const BodyKind = {
   Function: 2,
   /** A generator object. */
   Generator: 3,
-  /** A lazy body: a Coroutine or a lazy aiots operation (see `isLazyBody`). */
+  /**
+   * A lazy body: a Coroutine or a lazy aiots operation (see `isLazyBody`), or the ready promise of
+   * an operation that completed when called (`reader.readline()` with a line buffered; `isReadyPromise`).
+   */
   Lazy: 4,
   /** A promise or another thenable: already started. */
   Thenable: 5,
@@ -581,7 +586,7 @@ export function kindOf(x: unknown): BodyKind {
   if (typeof x === "function") return BodyKind.Function;
   if (x === null || typeof x !== "object") return BodyKind.None;
   if (x instanceof Future) return BodyKind.Future;
-  if (x instanceof Promise) return BodyKind.Thenable;
+  if (x instanceof Promise) return isReadyPromise(x) ? BodyKind.Lazy : BodyKind.Thenable;
   if (isLazyBody(x)) return BodyKind.Lazy;
   if (isGenerator(x)) return BodyKind.Generator;
   if (typeof (x as { then?: unknown }).then === "function") return BodyKind.Thenable;

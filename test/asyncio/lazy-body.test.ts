@@ -108,3 +108,52 @@ describe("lazy bodies are branded", () => {
     });
   });
 });
+
+// A stream read that finds its data buffered completes when called (`eager`): what it returns must
+// still be accepted where a coroutine is, as `asyncio.create_task(reader.readline())` is in Python.
+describe("operations that complete when called are still coroutines to createTask", () => {
+  function buffered(text: string): asyncio.StreamReader {
+    const r = new asyncio.StreamReader();
+    r.feedData(Buffer.from(text));
+    return r;
+  }
+
+  test("createTask / ensureFuture / gather of reader.readline() with the line buffered (async code)", async () => {
+    await runMain(async () => {
+      const r = buffered("a\nb\nc\nd\n");
+      const t = createTask(r.readline());
+      assert.ok(t instanceof asyncio.Task);
+      assert.equal(String(await t), "a\n");
+      assert.equal(String(await ensureFuture(r.readline())), "b\n");
+      const [c, d] = await gather(r.readline(), r.readline());
+      assert.deepEqual([String(c), String(d)], ["c\n", "d\n"]);
+    });
+  });
+
+  test("the same inside a generator coroutine (where the completed read is yield*-able)", async () => {
+    const main = coroutine(function* () {
+      const r = buffered("a\nb\n");
+      const t = createTask(r.readline());
+      const first = yield* t;
+      const second = yield* r.readline();
+      return [String(first), String(second)];
+    });
+    assert.deepEqual(await asyncio.run(main()), ["a\n", "b\n"]);
+  });
+
+  test("readexactly(0) resolves to an empty buffer and is a task body too", async () => {
+    await runMain(async () => {
+      const r = buffered("xy");
+      assert.equal((await createTask(r.readexactly(2))).toString(), "xy");
+      assert.equal((await createTask(r.read(0))).length, 0);
+    });
+  });
+
+  test("a started promise of an async function is still refused", async () => {
+    await runMain(async () => {
+      const started = (async () => 1)();
+      assert.throws(() => createTask(started as never), ArgumentTypeError);
+      await started;
+    });
+  });
+});
