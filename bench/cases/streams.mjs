@@ -7,7 +7,8 @@
 //              Smaller writes make the corked node:net baseline bimodal here (~0.8 or ~2.5 M lines/s).
 //   rtt        n request/response round trips of one 64-byte line; round trips/s
 //   idle       n idle connections held (each echoed one line, so the server's handler is running);
-//              reports the server's RSS growth per connection
+//              reports the server's RSS growth per connection over the second half (bytesPerConn)
+//              and over all of them (bytesPerConnAll, which includes one-time heap growth)
 import { spawn } from "node:child_process";
 import net from "node:net";
 import { createInterface } from "node:readline";
@@ -108,9 +109,11 @@ async function rtt(port) {
 
 async function idle(port, mem) {
   const before = await mem();
+  let mid = null;
   const socks = [];
   const t0 = performance.now();
   for (let i = 0; i < n; i += 250) {
+    if (mid === null && i >= n / 2) mid = { ...(await mem()), at: i };
     const batch = await Promise.all(
       Array.from({ length: Math.min(250, n - i) }, async () => {
         const s = await connect(port);
@@ -126,7 +129,7 @@ async function idle(port, mem) {
   const ms = performance.now() - t0;
   const after = await mem();
   for (const s of socks) s.destroy();
-  return { ms, before, after };
+  return { ms, before, mid, after };
 }
 
 const { child, nextLine } = startServer();
@@ -143,15 +146,20 @@ try {
     }
   };
   if (mode === "idle") {
-    const { ms, before, after } = await idle(port, mem);
+    const { ms, before, mid, after } = await idle(port, mem);
+    // Per connection = the growth from the second half of the connections (n/2 → n): the first
+    // half also pays one-time growth (V8's young generation, pools), which is not per connection.
+    const half = n - mid.at;
     report({
       contender: server,
       mode,
       n,
       ms,
       opsPerSec: (n / ms) * 1000,
-      bytesPerConn: (after.rss - before.rss) / n,
-      heapPerConn: (after.heap - before.heap) / n,
+      bytesPerConn: (after.rss - mid.rss) / half,
+      heapPerConn: (after.heap - mid.heap) / half,
+      bytesPerConnAll: (after.rss - before.rss) / n,
+      heapPerConnAll: (after.heap - before.heap) / n,
     });
   } else {
     const run = mode === "pipelined" ? pipelined : rtt;

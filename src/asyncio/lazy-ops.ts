@@ -12,17 +12,18 @@
  *
  * ## Naming rule for a lazy operation `x` (one shape in every class)
  *
- * | member                                       | what it is                                                                        |
- * | -------------------------------------------- | --------------------------------------------------------------------------------- |
- * | `x(…)`                                       | public method: `return new LazyOp(this.#xFast, this.#xSlow, arg)` (or `eager(…)`) |
- * | `readonly #xFast = (arg) => …`               | arrow: completes without waiting (the value), or returns `NOT_READY`; may throw   |
- * | `readonly #xSlow = (arg) => this.#xGen(arg)` | arrow handed to `LazyOp` / `eager`: returns the generator that waits              |
- * | `*#xGen(arg)`                                | generator method that waits (yields waiter Futures)                               |
+ * | member                   | what it is                                                                             |
+ * | ------------------------ | -------------------------------------------------------------------------------------- |
+ * | `x(…)`                   | public method: `return new LazyOp(this.#xFast, this.#xGen, arg, this)` (or `eager(…)`) |
+ * | `#xFast(arg)`            | private method: completes without waiting (the value), or returns `NOT_READY`; may throw |
+ * | `*#xGen(arg)`            | private generator method that waits (yields waiter Futures)                            |
  *
- * Arrows, so that `LazyOp` calls them without binding `this` (made once per instance, not per
- * call); `static` arrows when the argument carries the instance (`WebSocketChannel.receive`). A
- * fast path that can only check (`Condition.wait`) still is `#xFast`, returning `NOT_READY`. An
- * operation with no fast path is `new GenOp(() => this.#xGen(…))`, its generator named the same way.
+ * `LazyOp` calls them with `this` = the instance it was given (`fast.call(self, arg)`): private
+ * methods are shared by every instance, where arrows in fields were made per instance — a
+ * connection's reader and writer carried fourteen of them (~800 bytes per idle connection).
+ * `static` arrows when the argument carries the instance (`WebSocketChannel.receive`). A fast path
+ * that can only check (`Condition.wait`) still is `#xFast`, returning `NOT_READY`. An operation with
+ * no fast path is `new GenOp(() => this.#xGen(…))`.
  */
 import { brandLazyBody } from "./coroutines.js";
 import { type Awaitable, Future, PENDING, Reaction, settleNow } from "./futures.js";
@@ -118,10 +119,12 @@ export const NOT_READY: unique symbol = Symbol("aiots.notReady");
  * Futures — does, driven as in {@link GenOp}.
  */
 export class LazyOp<A, T> implements Awaitable<T> {
+  /** `fast` and `slow` are called with `this` = `self` (an instance's private methods). */
   constructor(
     readonly fast: (arg: A) => T | typeof NOT_READY,
     readonly slow: (arg: A) => Generator<unknown, T, unknown>,
     readonly arg: A,
+    readonly self?: unknown,
   ) {}
 
   then<R1 = T, R2 = never>(
@@ -134,7 +137,7 @@ export class LazyOp<A, T> implements Awaitable<T> {
     if (--coop.left < 0) return this.#yieldThenRun(onfulfilled, onrejected);
     let v: T | typeof NOT_READY;
     try {
-      v = this.fast(this.arg);
+      v = this.fast.call(this.self, this.arg);
     } catch (e) {
       return settleNow(false, e, onfulfilled, onrejected);
     }
@@ -142,7 +145,7 @@ export class LazyOp<A, T> implements Awaitable<T> {
     noteSuspend();
     const task = taskStorage.getStore();
     const d = new GenDriver<T>(
-      this.slow(this.arg),
+      this.slow.call(this.self, this.arg),
       task !== undefined && task._state === PENDING ? task : null,
       onfulfilled,
       onrejected,
@@ -168,9 +171,9 @@ export class LazyOp<A, T> implements Awaitable<T> {
   }
 
   [Symbol.iterator](): Iterator<unknown, T, unknown> {
-    const v = this.fast(this.arg);
+    const v = this.fast.call(this.self, this.arg);
     if (v !== NOT_READY) return new Done(v);
-    return this.slow(this.arg);
+    return this.slow.call(this.self, this.arg);
   }
 
   /** @internal Lets `createTask(op)` / `ensureFuture(op)` run it as a task. */
@@ -189,9 +192,9 @@ function* yieldThenRun<A, T>(op: LazyOp<A, T>, task: Task<any> | null): Generato
 }
 
 function* runLazy<A, T>(op: LazyOp<A, T>): Generator<unknown, T, unknown> {
-  const v = op.fast(op.arg);
+  const v = op.fast.call(op.self, op.arg);
   if (v !== NOT_READY) return v;
-  return yield* op.slow(op.arg);
+  return yield* op.slow.call(op.self, op.arg);
 }
 
 /**
@@ -272,17 +275,18 @@ export function eager<A, T>(
   fast: (arg: A) => T | typeof NOT_READY,
   slow: (arg: A) => Generator<unknown, T, unknown>,
   arg: A,
+  self?: unknown,
 ): Awaitable<T> {
   // Budget spent (async code only: a generator step is synchronous, like CPython's): stay lazy, so
   // the awaiting code yields to the loop before the operation runs.
-  if (genSteps.depth === 0 && --coop.left < 0) return new LazyOp(fast, slow, arg);
+  if (genSteps.depth === 0 && --coop.left < 0) return new LazyOp(fast, slow, arg, self);
   let v: T | typeof NOT_READY;
   try {
-    v = fast(arg);
+    v = fast.call(self, arg);
   } catch {
-    return new LazyOp(fast, slow, arg); // throws again when awaited, like a coroutine would
+    return new LazyOp(fast, slow, arg, self); // throws again when awaited, like a coroutine would
   }
-  if (v === NOT_READY) return new LazyOp(fast, slow, arg);
+  if (v === NOT_READY) return new LazyOp(fast, slow, arg, self);
   // Inside a generator step the result may be `yield*`-ed: one object that is both. Elsewhere (async
   // functions) a resolved native promise, which `await` takes in one microtask without a `then` call
   // (a thenable result would be adopted by it: `Done` settles with the thenable itself instead).

@@ -106,18 +106,16 @@ export class Lock {
 
   /** Take the lock, waiting while another task holds it. Resolves to `true`. Lazy, like a coroutine. */
   acquire(): Awaitable<true> {
-    return new LazyOp(this.#acquireFast, this.#acquireSlow, undefined);
+    return new LazyOp(this.#acquireFast, this.#acquireGen, undefined, this);
   }
 
-  readonly #acquireFast = (): true | typeof NOT_READY => {
+  #acquireFast(): true | typeof NOT_READY {
     if (!this._locked && !anyLive(this._waiters, (w) => !w.cancelled())) {
       this._locked = true;
       return true;
     }
     return NOT_READY;
-  };
-
-  readonly #acquireSlow = (): Generator<unknown, true, unknown> => this.#acquireGen();
+  }
 
   *#acquireGen(): Generator<unknown, true, unknown> {
     this._waiters ??= new Deque();
@@ -199,11 +197,12 @@ export class Event {
 
   /** Wait until the event is set. Resolves to `true`. */
   wait(): Awaitable<true> {
-    return new LazyOp(this.#waitFast, this.#waitSlow, undefined);
+    return new LazyOp(this.#waitFast, this.#waitGen, undefined, this);
   }
 
-  readonly #waitFast = (): true | typeof NOT_READY => (this.#value ? true : NOT_READY);
-  readonly #waitSlow = (): Generator<unknown, true, unknown> => this.#waitGen();
+  #waitFast(): true | typeof NOT_READY {
+    return this.#value ? true : NOT_READY;
+  }
 
   *#waitGen(): Generator<unknown, true, unknown> {
     const fut = new Future<boolean>({ loop: waiterLoop() });
@@ -271,14 +270,13 @@ export class Condition {
    * @throws {RuntimeError} when the lock is not held.
    */
   wait(): Awaitable<true> {
-    return new LazyOp(this.#waitFast, this.#waitSlow, undefined);
+    return new LazyOp(this.#waitFast, this.#waitGen, undefined, this);
   }
 
-  readonly #waitFast = (): typeof NOT_READY => {
+  #waitFast(): typeof NOT_READY {
     if (!this.locked()) throw new RuntimeError("cannot wait on un-acquired lock");
     return NOT_READY;
-  };
-  readonly #waitSlow = (): Generator<unknown, true, unknown> => this.#waitGen();
+  }
 
   *#waitGen(): Generator<unknown, true, unknown> {
     this.release();
@@ -390,18 +388,16 @@ export class Semaphore {
 
   /** Decrement the counter, waiting while it is zero. Resolves to `true`. Lazy, like a coroutine. */
   acquire(): Awaitable<true> {
-    return new LazyOp(this.#acquireFast, this.#acquireSlow, undefined);
+    return new LazyOp(this.#acquireFast, this.#acquireGen, undefined, this);
   }
 
-  readonly #acquireFast = (): true | typeof NOT_READY => {
+  #acquireFast(): true | typeof NOT_READY {
     if (!this.locked()) {
       this._value--;
       return true;
     }
     return NOT_READY;
-  };
-
-  readonly #acquireSlow = (): Generator<unknown, true, unknown> => this.#acquireGen();
+  }
 
   *#acquireGen(): Generator<unknown, true, unknown> {
     this.#waiters ??= new Deque();

@@ -103,15 +103,14 @@ export class Queue<T> implements AsyncIterable<T> {
    * @throws {QueueShutDown} when the queue is shut down.
    */
   put(item: T): Awaitable<void> {
-    return new LazyOp(this.#putFast, this.#putSlow, item);
+    return new LazyOp(this.#putFast, this.#putGen, item, this);
   }
 
-  readonly #putFast = (item: T): undefined | typeof NOT_READY => {
+  #putFast(item: T): undefined | typeof NOT_READY {
     if (this.full()) return NOT_READY;
     this.putNowait(item);
     return undefined;
-  };
-  readonly #putSlow = (item: T): Generator<unknown, void, unknown> => this.#putGen(item);
+  }
 
   *#putGen(item: T): Generator<unknown, void, unknown> {
     yield* this.#waitWhile(this.#isFull, this.#putters);
@@ -159,11 +158,12 @@ export class Queue<T> implements AsyncIterable<T> {
    * @throws {QueueShutDown} when the queue is shut down and empty (or shut down immediately).
    */
   get(): Awaitable<T> {
-    return new LazyOp(this.#getFast, this.#getSlow, undefined);
+    return new LazyOp(this.#getFast, this.#getGen, undefined, this);
   }
 
-  readonly #getFast = (): T | typeof NOT_READY => (this.empty() ? NOT_READY : this.getNowait());
-  readonly #getSlow = (): Generator<unknown, T, unknown> => this.#getGen();
+  #getFast(): T | typeof NOT_READY {
+    return this.empty() ? NOT_READY : this.getNowait();
+  }
 
   *#getGen(): Generator<unknown, T, unknown> {
     yield* this.#waitWhile(this.#isEmpty, this.#getters);
@@ -196,12 +196,12 @@ export class Queue<T> implements AsyncIterable<T> {
 
   /** Wait until every item put has been marked done with `taskDone()`. */
   join(): Awaitable<void> {
-    return new LazyOp(this.#joinFast, this.#joinSlow, undefined);
+    return new LazyOp(this.#joinFast, this.#joinGen, undefined, this);
   }
 
-  readonly #joinFast = (): undefined | typeof NOT_READY =>
-    this.#unfinishedTasks === 0 ? undefined : NOT_READY;
-  readonly #joinSlow = (): Generator<unknown, void, unknown> => this.#joinGen();
+  #joinFast(): undefined | typeof NOT_READY {
+    return this.#unfinishedTasks === 0 ? undefined : NOT_READY;
+  }
 
   *#joinGen(): Generator<unknown, void, unknown> {
     yield* this.#finished.wait();

@@ -18,6 +18,10 @@ import { Transport } from "./transports.js";
 
 /** Default write-buffer high-water mark (CPython's 64 KiB). */
 const DEFAULT_HIGH = 64 * 1024;
+
+/** Own property of a socket: the transport that owns it (its listeners are shared functions). */
+const OWNER: unique symbol = Symbol("aiots.socketTransport");
+type OwnedSocket = net.Socket & { [OWNER]: SocketTransport };
 /** Writes after the connection was lost are dropped; warn once this many were. */
 const LOG_THRESHOLD_FOR_CONNLOST_WRITES = 5;
 
@@ -90,24 +94,67 @@ export class SocketTransport extends Transport {
     this.#readOnly = options.readOnly ?? false;
     this.#server?._attach(this);
     this.#attached = true;
-    sock.on("error", this.#onError);
-    sock.on("close", this.#onClose);
-    sock.on("end", this.#onEnd);
-    sock.on("drain", this.#onDrain);
+    (sock as OwnedSocket)[OWNER] = this;
+    const on = SocketTransport.#listeners;
+    sock.on("error", on.error);
+    sock.on("close", on.close);
+    sock.on("end", on.end);
+    sock.on("drain", on.drain);
     // Listen now but paused: data waits in the socket until connectionMade ran. (A 'data' listener
     // also stops Node from discarding an exited child's unread pipe output.)
     sock.pause();
-    sock.on("data", this.#onData);
+    sock.on("data", on.data);
     const waiter = options.waiter ?? null;
     if (options.callConnectionMade === false) {
       this.#startReading();
       if (waiter !== null) loop.callSoon(resolveWaiter, waiter);
       return;
     }
-    loop.callSoon(this.#connectionMade, waiter);
+    loop.callSoon(SocketTransport.#later.connectionMade, this, waiter);
   }
 
-  #connectionMade = (waiter: Future<void> | null): void => {
+  /**
+   * The socket's listeners and the callbacks this class schedules: shared functions that find their
+   * transport on the socket (`OWNER`) or in their argument, not closures made per connection (an
+   * idle connection carried ten of them, ~700 bytes).
+   */
+  static readonly #listeners = {
+    data(this: OwnedSocket, chunk: Buffer): void {
+      this[OWNER].#onData(chunk);
+    },
+    end(this: OwnedSocket): void {
+      this[OWNER].#onEnd();
+    },
+    error(this: OwnedSocket, err: Error): void {
+      this[OWNER].#onError(err);
+    },
+    close(this: OwnedSocket): void {
+      this[OWNER].#onClose();
+    },
+    drain(this: OwnedSocket): void {
+      this[OWNER].#onDrain();
+    },
+  };
+
+  static readonly #later = {
+    connectionMade(t: SocketTransport, waiter: Future<void> | null): void {
+      t.#connectionMade(waiter);
+    },
+    deliverPendingEof(t: SocketTransport): void {
+      t.#deliverPendingEof();
+    },
+    callConnectionLost(t: SocketTransport, exc: Error | null): void {
+      t.#callConnectionLost(exc);
+    },
+    flush(t: SocketTransport): void {
+      t.#flush();
+    },
+  };
+
+  /** The write callback, made only while the protocol is paused (see `#flush`). */
+  #onWrittenCallback: ((err?: Error | null) => void) | null = null;
+
+  #connectionMade(waiter: Future<void> | null): void {
     try {
       this.#protocol.connectionMade(this);
     } catch (e) {
@@ -118,7 +165,7 @@ export class SocketTransport extends Transport {
     // Data is delivered only from here on (CPython adds the reader after connection_made).
     this.#startReading();
     if (waiter !== null) this.#loop.callSoon(resolveWaiter, waiter);
-  };
+  }
 
   #startReading(): void {
     if (this.#closing || !this.#sock.readable) return;
@@ -128,7 +175,7 @@ export class SocketTransport extends Transport {
 
   // ---- socket events -----------------------------------------------------------------------
 
-  #onData = (chunk: Buffer): void => {
+  #onData(chunk: Buffer): void {
     if (this.#closing && this.#connLost > 0) return;
     this.#loop._beforeIO();
     try {
@@ -140,9 +187,9 @@ export class SocketTransport extends Transport {
     // Replies written while handling this chunk (a protocol's dataReceived, a generator task resumed
     // by it) leave now rather than on the next tick: one write per chunk still, minus a tick of latency.
     if (this.#pending.length > 0) this.#flush();
-  };
+  }
 
-  #onEnd = (): void => {
+  #onEnd(): void {
     if (this.#closing && this.#connLost > 0) return;
     // Node emits 'end' for a paused socket whose buffer is empty; CPython does not read while paused,
     // so it sees EOF only after resume_reading(). Hold it until then.
@@ -166,29 +213,29 @@ export class SocketTransport extends Transport {
       else return;
     }
     this.close();
-  };
+  }
 
-  #onError = (err: Error): void => {
+  #onError(err: Error): void {
     // 'close' follows and reports the error to connectionLost.
     this.#error ??= OSError.from(err);
     this.#flushScheduled = false;
     this.#clearPending();
-  };
+  }
 
-  #onClose = (): void => {
+  #onClose(): void {
     this.#closing = true;
     this.#connLost++;
     this.#scheduleConnectionLost(this.#error);
-  };
+  }
 
-  #onDrain = (): void => {
+  #onDrain(): void {
     this.#maybeResumeProtocol();
-  };
+  }
 
-  #onWritten = (err?: Error | null): void => {
+  #onWritten(err?: Error | null): void {
     if (err) return; // 'error' reports it
     this.#maybeResumeProtocol();
-  };
+  }
 
   // ---- reading -----------------------------------------------------------------------------
 
@@ -211,13 +258,13 @@ export class SocketTransport extends Transport {
     this.#sock.resume();
     if (this.#eofPending) {
       this.#eofPending = false;
-      this.#loop.callSoon(this.#deliverPendingEof);
+      this.#loop.callSoon(SocketTransport.#later.deliverPendingEof, this);
     }
   }
 
-  #deliverPendingEof = (): void => {
+  #deliverPendingEof(): void {
     if (!this.#closing) this.#onEnd(); // paused again meanwhile: #onEnd holds it again
-  };
+  }
 
   // ---- writing -----------------------------------------------------------------------------
 
@@ -258,7 +305,7 @@ export class SocketTransport extends Transport {
     this.#pendingBytes += buf.length;
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
-      process.nextTick(this.#flush);
+      process.nextTick(SocketTransport.#later.flush, this);
     }
     this.#maybePauseProtocol();
   }
@@ -288,16 +335,17 @@ export class SocketTransport extends Transport {
     this.#runBuf = null;
   }
 
-  #flush = (): void => {
+  #flush(): void {
     this.#flushScheduled = false;
     if (this.#runBuf !== null) this.#sealRun(this.#runBuf);
     const n = this.#pending.length;
     if (n === 0 || this.#error !== null || this.#sock.destroyed) return;
     const buf = n === 1 ? this.#pending[0]! : Buffer.concat(this.#pending, this.#pendingBytes);
     this.#clearPending();
-    if (this.#protocolPaused) this.#sock.write(buf, this.#onWritten);
+    if (this.#protocolPaused)
+      this.#sock.write(buf, (this.#onWrittenCallback ??= (err) => this.#onWritten(err)));
     else this.#sock.write(buf);
-  };
+  }
 
   /** Bytes queued here plus those the socket has not handed to the kernel yet. */
   getWriteBufferSize(): number {
@@ -378,7 +426,7 @@ export class SocketTransport extends Transport {
   close(): void {
     if (this.#closing) return;
     this.#closing = true;
-    this.#sock.removeListener("data", this.#onData);
+    this.#sock.removeListener("data", SocketTransport.#listeners.data);
     this.#sock.pause();
     this.#flush();
     const sock = this.#sock;
@@ -397,7 +445,7 @@ export class SocketTransport extends Transport {
     if (exc !== null) this.#error ??= exc;
     this.#clearPending();
     this.#closing = true;
-    this.#sock.removeListener("data", this.#onData);
+    this.#sock.removeListener("data", SocketTransport.#listeners.data);
     if (!this.#sock.destroyed) this.#sock.destroy();
   }
 
@@ -416,10 +464,10 @@ export class SocketTransport extends Transport {
       this.#callConnectionLost(exc);
       return;
     }
-    this.#loop.callSoon(this.#callConnectionLost, exc);
+    this.#loop.callSoon(SocketTransport.#later.callConnectionLost, this, exc);
   }
 
-  #callConnectionLost = (exc: Error | null): void => {
+  #callConnectionLost(exc: Error | null): void {
     try {
       this.#protocol.connectionLost(exc);
     } finally {
@@ -428,7 +476,7 @@ export class SocketTransport extends Transport {
         this.#server?._detach(this);
       }
     }
-  };
+  }
 
   // ---- info --------------------------------------------------------------------------------
 
@@ -480,11 +528,12 @@ export class SocketTransport extends Transport {
   _detachSocket(): net.Socket {
     const sock = this.#sock;
     this.#flush();
-    sock.removeListener("data", this.#onData);
-    sock.removeListener("error", this.#onError);
-    sock.removeListener("close", this.#onClose);
-    sock.removeListener("end", this.#onEnd);
-    sock.removeListener("drain", this.#onDrain);
+    const on = SocketTransport.#listeners;
+    sock.removeListener("data", on.data);
+    sock.removeListener("error", on.error);
+    sock.removeListener("close", on.close);
+    sock.removeListener("end", on.end);
+    sock.removeListener("drain", on.drain);
     this.#closing = true;
     this.#lostScheduled = true;
     if (this.#attached) {

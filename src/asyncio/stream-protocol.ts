@@ -29,8 +29,12 @@ export class StreamReaderProtocol extends Protocol {
   #overSsl = false;
   #paused = false;
   #connectionLost = false;
-  readonly #drainWaiters: Future<void>[] = [];
-  readonly #closed: Future<void>;
+  /** Made on the first wait: most connections never wait for a drain. */
+  #drainWaiters: Future<void>[] | null = null;
+  /** Made when someone asks (`waitClosed()`), or settled at once if the connection is lost first. */
+  #closed: Future<void> | null = null;
+  /** The connection was lost with this error (`null`: closed cleanly); `undefined` while open. */
+  #lostWith: Error | null | undefined = undefined;
   #task: Task<unknown> | null = null;
 
   constructor(
@@ -42,7 +46,6 @@ export class StreamReaderProtocol extends Protocol {
     this.#reader = reader;
     this.#cb = clientConnectedCb;
     this.#loop = loop ?? getEventLoop(); // the running loop, else the current one
-    this.#closed = new Future<void>({ loop: this.#loop });
   }
 
   override connectionMade(transport: Transport): void {
@@ -62,36 +65,37 @@ export class StreamReaderProtocol extends Protocol {
       { loop: this.#loop },
     );
     this.#task = task;
-    task.addDoneCallback((t) => {
-      if (t.cancelled()) {
-        transport.close();
-        return;
-      }
-      const exc = t.exception();
-      if (exc != null) {
-        this.#loop.callExceptionHandler({
-          message: "Unhandled exception in client_connected_cb",
-          exception: exc,
-          transport,
-        });
-        transport.close();
-      }
-    });
+    this.#transport = transport;
+    task._addListener(this); // _onFutureDone below: no closure per connection
+  }
+
+  #transport: Transport | null = null;
+
+  /** @internal The client-connected task is done: close the transport if it failed or was cancelled. */
+  _onFutureDone(t: Future<unknown>): void {
+    const transport = this.#transport!;
+    if (t.cancelled()) {
+      transport.close();
+      return;
+    }
+    const exc = t.exception();
+    if (exc != null) {
+      this.#loop.callExceptionHandler({
+        message: "Unhandled exception in client_connected_cb",
+        exception: exc,
+        transport,
+      });
+      transport.close();
+    }
   }
 
   override connectionLost(exc: Error | null): void {
     if (exc === null) this.#reader.feedEof();
     else this.#reader.setException(exc);
-    if (!this.#closed.done()) {
-      if (exc === null) this.#closed.setResult();
-      else {
-        this.#closed.setException(exc);
-        // Nobody may wait for the close: its error must not be reported as never retrieved.
-        this.#closed._retrieved();
-      }
-    }
+    this.#lostWith = exc;
+    if (this.#closed !== null) settleClosed(this.#closed, exc);
     this.#connectionLost = true;
-    const waiters = this.#drainWaiters.splice(0);
+    const waiters = this.#drainWaiters?.splice(0) ?? [];
     for (const w of waiters) {
       if (w.done()) continue;
       if (exc === null) w.setResult();
@@ -116,8 +120,8 @@ export class StreamReaderProtocol extends Protocol {
 
   override resumeWriting(): void {
     this.#paused = false;
-    const waiters = this.#drainWaiters.splice(0);
-    for (const w of waiters) if (!w.done()) w.setResult();
+    const waiters = this.#drainWaiters?.splice(0);
+    if (waiters !== undefined) for (const w of waiters) if (!w.done()) w.setResult();
   }
 
   /** @internal */
@@ -145,17 +149,22 @@ export class StreamReaderProtocol extends Protocol {
     if (this.#connectionLost) throw connectionLostError();
     if (!this.#paused) return;
     const w = new Future<void>({ loop: this.#loop });
-    this.#drainWaiters.push(w);
+    const waiters = (this.#drainWaiters ??= []);
+    waiters.push(w);
     try {
       yield* w;
     } finally {
-      const i = this.#drainWaiters.indexOf(w);
-      if (i !== -1) this.#drainWaiters.splice(i, 1);
+      const i = waiters.indexOf(w);
+      if (i !== -1) waiters.splice(i, 1);
     }
   }
 
   /** @internal Settles when the connection is lost. */
   get _closed(): Future<void> {
+    if (this.#closed === null) {
+      this.#closed = new Future<void>({ loop: this.#loop });
+      if (this.#lostWith !== undefined) settleClosed(this.#closed, this.#lostWith);
+    }
     return this.#closed;
   }
 
@@ -163,6 +172,17 @@ export class StreamReaderProtocol extends Protocol {
   _replaceTransport(transport: Transport): void {
     this.#reader._replaceTransport(transport);
     this.#overSsl = !transport.canWriteEof();
+  }
+}
+
+/** Complete a connection's close future: its result, or the error that ended the connection. */
+function settleClosed(closed: Future<void>, exc: Error | null): void {
+  if (closed.done()) return;
+  if (exc === null) closed.setResult();
+  else {
+    closed.setException(exc);
+    // Nobody may wait for the close: its error must not be reported as never retrieved.
+    closed._retrieved();
   }
 }
 

@@ -235,17 +235,15 @@ export class StreamReader implements AsyncIterable<Buffer> {
    * @throws {ValueError} when the line is longer than `limit` (the line is dropped, as in CPython).
    */
   readline(): Awaitable<Buffer> {
-    return eager(this.#readlineFast, this.#readlineSlow, undefined);
+    return eager(this.#readlineFast, this.#readlineGen, undefined, this);
   }
 
-  readonly #readlineFast = (): Buffer | typeof NOT_READY => {
+  #readlineFast(): Buffer | typeof NOT_READY {
     if (this.#exception !== null) throw this.#exception;
     const i = this.#buf.indexOf(NL, this.#start);
     if (i !== -1 && i < this.#end && i - this.#start <= this.#limit) return this.#take(i + 1 - this.#start);
     return NOT_READY;
-  };
-
-  readonly #readlineSlow = (): Generator<unknown, Buffer, unknown> => this.#readlineGen();
+  }
 
   /**
    * readline() that must wait: the common case (a line within the limit arrives) in one generator
@@ -307,17 +305,15 @@ export class StreamReader implements AsyncIterable<Buffer> {
    */
   readuntil(separator: Uint8Array | string | readonly (Uint8Array | string)[] = "\n"): Awaitable<Buffer> {
     const seps = normaliseSeparators(separator);
-    return eager(this.#readuntilFast, this.#readuntilSlow, seps);
+    return eager(this.#readuntilFast, this.#readuntilGen, seps, this);
   }
 
-  readonly #readuntilFast = (seps: Buffer[]): Buffer | typeof NOT_READY => {
+  #readuntilFast(seps: Buffer[]): Buffer | typeof NOT_READY {
     if (this.#exception !== null) throw this.#exception;
     const end = this.#findSeparator(seps, 0);
     if (end === -1) return NOT_READY;
     return this.#checkedTake(seps, end);
-  };
-
-  readonly #readuntilSlow = (seps: Buffer[]): Generator<unknown, Buffer, unknown> => this.#readuntilGen(seps);
+  }
 
   /** End offset (relative to #start) of the earliest separator match at or after `offset`, or -1. */
   #findSeparator(seps: Buffer[], offset: number): number {
@@ -385,18 +381,16 @@ export class StreamReader implements AsyncIterable<Buffer> {
   read(n = -1): Awaitable<Buffer> {
     if (typeof n !== "number" || !Number.isInteger(n)) throw new ArgumentTypeError("n must be an integer");
     if (n < 0) return new GenOp(() => this.#readToEofGen());
-    return eager(this.#readFast, this.#readSlow, n);
+    return eager(this.#readFast, this.#readGen, n, this);
   }
 
-  readonly #readFast = (n: number): Buffer | typeof NOT_READY => {
+  #readFast(n: number): Buffer | typeof NOT_READY {
     if (this.#exception !== null) throw this.#exception;
     if (n === 0) return EMPTY;
     const have = this.#end - this.#start;
     if (have === 0) return this.#eof ? EMPTY : NOT_READY;
     return this.#take(Math.min(n, have));
-  };
-
-  readonly #readSlow = (n: number): Generator<unknown, Buffer, unknown> => this.#readGen(n);
+  }
 
   *#readGen(n: number): Generator<unknown, Buffer, unknown> {
     if (this.#exception !== null) throw this.#exception;
@@ -432,17 +426,15 @@ export class StreamReader implements AsyncIterable<Buffer> {
   readexactly(n: number): Awaitable<Buffer> {
     if (typeof n !== "number" || !Number.isInteger(n)) throw new ArgumentTypeError("n must be an integer");
     if (n < 0) throw new ValueError("readexactly size can not be less than zero");
-    return eager(this.#readexactlyFast, this.#readexactlySlow, n);
+    return eager(this.#readexactlyFast, this.#readexactlyGen, n, this);
   }
 
-  readonly #readexactlyFast = (n: number): Buffer | typeof NOT_READY => {
+  #readexactlyFast(n: number): Buffer | typeof NOT_READY {
     if (this.#exception !== null) throw this.#exception;
     if (n === 0) return EMPTY;
     if (this.#end - this.#start >= n) return this.#take(n);
     return NOT_READY;
-  };
-
-  readonly #readexactlySlow = (n: number): Generator<unknown, Buffer, unknown> => this.#readexactlyGen(n);
+  }
 
   *#readexactlyGen(n: number): Generator<unknown, Buffer, unknown> {
     if (this.#exception !== null) throw this.#exception;

@@ -124,19 +124,17 @@ export class StreamWriter implements AsyncDisposable {
       ready = this.#drainFast();
     } catch {}
     if (ready === undefined) return READY_VOID;
-    return new LazyOp(this.#drainFast, this.#drainSlow, undefined);
+    return new LazyOp(this.#drainFast, this.#drainGen, undefined, this);
   }
 
-  readonly #drainFast = (): undefined | typeof NOT_READY => {
+  #drainFast(): undefined | typeof NOT_READY {
     const exc = this.#reader?.exception() ?? null;
     if (exc !== null) throw exc;
     if (this.#transport.isClosing()) return NOT_READY;
     if (this.#protocol._connectionLost) throw connectionLostError();
     if (this.#protocol._paused) return NOT_READY;
     return undefined;
-  };
-
-  readonly #drainSlow = (): Generator<unknown, void, unknown> => this.#drainGen();
+  }
 
   *#drainGen(): Generator<unknown, void, unknown> {
     if (this.#transport.isClosing()) {

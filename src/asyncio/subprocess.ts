@@ -132,11 +132,12 @@ export class Process {
    * too (or use `communicate()`): a child blocked on a full pipe never exits.
    */
   wait(): Awaitable<number> {
-    return new LazyOp(this.#waitFast, this.#waitSlow, undefined);
+    return new LazyOp(this.#waitFast, this.#waitGen, undefined, this);
   }
 
-  readonly #waitFast = (): number | typeof NOT_READY => (this.#finished ? this.#returncode! : NOT_READY);
-  readonly #waitSlow = (): Generator<unknown, number, unknown> => this.#waitGen();
+  #waitFast(): number | typeof NOT_READY {
+    return this.#finished ? this.#returncode! : NOT_READY;
+  }
 
   *#waitGen(): Generator<unknown, number, unknown> {
     if (this.#finished) return this.#returncode!;

@@ -92,26 +92,38 @@ describe("waitFor() results", () => {
     });
   });
 
-  // On Node 20/22 this real-time race fails about 1 run in 4 (session 4): it relies on both timers being
-  // overdue after a 60 ms block so that they run in one iteration, which the timing there does not always give.
-  // Kept as todo on those lines until the test (or the loop) is made deterministic; it passes on Node 24.
-  const raceTodo =
-    Number(process.versions.node.split(".")[0]) < 24
-      ? "flaky on Node < 24: result and expiry in one iteration depend on the timing of a blocked loop"
-      : undefined;
-
-  test("test_wait_for_race_condition: result and expiry in the same iteration → TimeoutError (test_waitfor.py)", {
-    todo: raceTodo,
-  }, async () => {
+  // test_wait_for_race_condition (test_waitfor.py) taken to the end: the result and the expiry both come
+  // due while the loop is blocked, so the loop runs them in one iteration, result first. As in CPython's
+  // timeouts.py, the expiry's task.cancel() reaches the task after the future got its result but before
+  // the task resumed: the task is woken with CancelledError, and the timeout turns it into TimeoutError.
+  // The schedule is built from loop times, not from how fast the loop gets going (a 10-20 ms stall before
+  // the blocking callback, common on a loaded machine, used to make the result timer due in the blocked
+  // iteration itself and the expiry one iteration later, after the task had resumed with "ok"):
+  // - the result timer is created inside the blocking callback, so it cannot be collected before the
+  //   block (an iteration collects its due timers when it begins), at t0 + TIMEOUT / 10, before the
+  //   expiry (which waitFor, entered after t0 and before the callback ran, sets at t0 + TIMEOUT or later);
+  // - the loop stays blocked until the expiry (at most blockedAt + TIMEOUT) is overdue.
+  // Only a stall of about TIMEOUT before the callback could defeat it, and the first assertions say so.
+  test("test_wait_for_race_condition: result and expiry in the same iteration → TimeoutError (test_waitfor.py)", async () => {
+    const TIMEOUT = 0.1;
     await runMain(async () => {
       const loop = asyncio.getRunningLoop();
       const fut = loop.createFuture<string>();
-      loop.callLater(0.01, () => fut.setResult("ok"));
-      loop.callSoon(blockLoop, 60); // both timers become due while the loop is busy
-      const err = await caught(asyncio.waitFor(fut, 0.02));
-      // The expiry cancels the waiting task after the result was set but before it resumed.
+      const t0 = loop.time(); // before waitFor schedules its expiry: the expiry is at t0 + TIMEOUT or later
+      let blockedAt = Number.NaN;
+      loop.callSoon(() => {
+        blockedAt = loop.time();
+        loop.callAt(t0 + TIMEOUT / 10, () => fut.setResult("ok")); // due next iteration, before the expiry
+        const until = blockedAt + TIMEOUT + 0.02; // the expiry is at most blockedAt + TIMEOUT
+        while (loop.time() < until) blockLoop(Math.ceil((until - loop.time()) * 1000));
+      });
+      const err = await caught(asyncio.waitFor(fut, TIMEOUT));
+      assert.ok(blockedAt < t0 + TIMEOUT - 0.001, "set-up: the loop was blocked before the expiry was due");
+      // The result came first (had the expiry run first, it would have cancelled fut) …
+      assert.equal(fut.cancelled(), false, "the result came before the expiry");
+      assert.equal(fut.result(), "ok");
+      // … yet the expiry cancels the waiting task, which had not resumed yet.
       assert.ok(isTimeout(err), `expected TimeoutError, got ${String(err)}`);
-      assert.equal(fut.done(), true);
       assert.equal(asyncio.currentTask()!.cancelling(), 0);
     });
   });
