@@ -26,12 +26,10 @@ import {
   closeStream,
   describe,
   type EncodedBody,
-  encodeText,
   MultipartWriter,
-  nodeEncoding,
-  urlencode,
   valueKind,
 } from "./multipart-writer.js";
+import { encodeText, nodeEncoding, urlencode } from "./text-encoding.js";
 
 export type { EncodedBody } from "./multipart-writer.js";
 export { BodyPart, contentDispositionHeader, MultipartWriter } from "./multipart-writer.js";

@@ -67,12 +67,16 @@ export {
 } from "./errors.js";
 export {
   type AddFieldOptions,
+  BodyPart,
+  contentDispositionHeader,
   type EncodedBody,
   FormData,
   type FormDataOptions,
   type FormFields,
   type FormValue,
+  MultipartWriter,
 } from "./formdata.js";
+export type { PartHeaders, PartValue } from "./multipart-writer.js";
 export { BasicAuth, type Params, type RequestData } from "./request.js";
 export { ClientResponse, type FallbackCharsetResolver } from "./response.js";
 export {

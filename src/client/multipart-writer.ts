@@ -7,15 +7,27 @@
  * a re-readable async iterable with a known length when some parts are Blobs, and a read-once async
  * iterable without a length (sent chunked) as soon as one part is a stream.
  *
- * Differences from aiohttp: `Content-Encoding` (gzip, deflate) and `Content-Transfer-Encoding`
- * (base64, quoted-printable) of parts are not implemented (appending such a part is a
- * `RuntimeError`, as aiohttp does for an unknown encoding); `Content-Disposition` parameters are
- * quoted as the HTML standard says (see {@link contentDispositionHeader}).
+ * A part's `Content-Encoding` (gzip, deflate) and `Content-Transfer-Encoding` (base64,
+ * quoted-printable) are applied when the body is written (`part-encoding.ts`), as aiohttp does; an
+ * unknown one is a `RuntimeError` when the part is appended.
+ *
+ * Difference from aiohttp: `Content-Disposition` parameters are quoted as the HTML standard says
+ * (see {@link contentDispositionHeader}); a part held in memory is encoded when the body is, so the
+ * body keeps a known length (aiohttp sends a body with an encoded part chunked).
  * @module
  */
 import { randomBytes } from "node:crypto";
 import { CIMultiDict, checkHeaderName, splitContentType } from "../http/index.js";
 import { ArgumentTypeError, RuntimeError, ValueError } from "../index.js";
+import {
+  encodeBytes,
+  encodeChunks,
+  isIdentity,
+  NO_CODINGS,
+  type PartCodings,
+  partCodings,
+} from "./part-encoding.js";
+import { encodeText, urlencode } from "./text-encoding.js";
 
 /** A request body ready to send: what `FormData.encode()` and {@link MultipartWriter.encode} return. */
 export interface EncodedBody {
@@ -100,31 +112,6 @@ function pairsOf<V>(init: Iterable<readonly [string, V]> | Readonly<Record<strin
   return Object.entries(init);
 }
 
-/**
- * Encode text in a charset Node can write: UTF-8, Latin-1 (`latin-1`, `iso-8859-1`), ASCII and
- * UTF-16LE. A character the charset cannot hold is an error, as in Python.
- * @throws {@link ValueError} for another charset or an unencodable character.
- */
-export function encodeText(text: string, charset: string): Buffer {
-  const enc = nodeEncoding(charset);
-  const max = enc === "latin1" ? 0xff : enc === "ascii" ? 0x7f : -1;
-  if (max !== -1)
-    for (let i = 0; i < text.length; i++)
-      if (text.charCodeAt(i) > max)
-        throw new ValueError(`'${charset}' codec can't encode character at position ${i}`);
-  return Buffer.from(text, enc);
-}
-
-/** The Node encoding of a charset name (see {@link encodeText}). */
-export function nodeEncoding(charset: string): BufferEncoding {
-  const c = charset.trim().toLowerCase().replace(/_/g, "-");
-  if (c === "utf-8" || c === "utf8") return "utf8";
-  if (["latin-1", "latin1", "iso-8859-1", "iso8859-1", "l1", "8859"].includes(c)) return "latin1";
-  if (c === "ascii" || c === "us-ascii") return "ascii";
-  if (c === "utf-16le" || c === "utf-16-le") return "utf16le";
-  throw new ValueError(`unsupported charset: ${JSON.stringify(charset)}`);
-}
-
 /** The value is one this module can send as a part (and its kind). */
 export function valueKind(value: unknown): "text" | "bytes" | "blob" | "stream" | "multipart" | null {
   if (typeof value === "string") return "text";
@@ -161,6 +148,10 @@ export class BodyPart {
   /** The part's headers, in the order they are written (case-insensitive names). */
   readonly headers: CIMultiDict<string> = new CIMultiDict();
   readonly #source: Source;
+  /** The encodings fixed when the part was appended ({@link fixCodings}). */
+  #codings: PartCodings = NO_CODINGS;
+  /** The encoded content, made once (parts in memory with an encoding). */
+  #encoded: Buffer | null = null;
 
   private constructor(source: Source) {
     this.#source = source;
@@ -283,6 +274,44 @@ export class BodyPart {
     return null;
   }
 
+  /**
+   * @internal Fix the encodings its headers name (the writer does it on append, as aiohttp's
+   * `append_payload` does); true when there is none.
+   * @throws {@link RuntimeError} for an unknown encoding.
+   */
+  fixCodings(): boolean {
+    this.#codings = partCodings(
+      this.headers.get("Content-Encoding"),
+      this.headers.get("Content-Transfer-Encoding"),
+    );
+    return isIdentity(this.#codings);
+  }
+
+  /** @internal The content as written, in memory (encoded); `null` when it has to be read. */
+  encodedBytes(): Buffer | null {
+    if (isIdentity(this.#codings)) return this.bytes();
+    if (this.#encoded === null) {
+      const raw = this.bytes();
+      if (raw === null) return null;
+      this.#encoded = encodeBytes(raw, this.#codings);
+    }
+    return this.#encoded;
+  }
+
+  /** @internal Bytes of the content as written, or `null` when unknown until read. */
+  get encodedSize(): number | null {
+    if (isIdentity(this.#codings)) return this.size;
+    return this.encodedBytes()?.length ?? null;
+  }
+
+  /** @internal The content as written, chunk by chunk. */
+  encodedChunks(): AsyncGenerator<Buffer, void, undefined> {
+    if (isIdentity(this.#codings)) return this.chunks();
+    const inMemory = this.encodedBytes();
+    if (inMemory !== null) return single(inMemory);
+    return encodeChunks(this.chunks(), this.#codings);
+  }
+
   /** @internal The content, chunk by chunk. */
   async *chunks(): AsyncGenerator<Buffer, void, undefined> {
     const s = this.#source;
@@ -299,6 +328,10 @@ export class BodyPart {
       }
     }
   }
+}
+
+async function* single(data: Buffer): AsyncGenerator<Buffer, void, undefined> {
+  yield data;
 }
 
 /**
@@ -421,8 +454,6 @@ export class MultipartWriter implements Iterable<BodyPart> {
   /** Append a ready part (aiohttp's `append_payload`). */
   appendPart(part: BodyPart): BodyPart {
     const h = part.headers;
-    const encoding = (h.get("Content-Encoding") ?? "identity").toLowerCase();
-    const te = (h.get("Content-Transfer-Encoding") ?? "binary").toLowerCase();
     if (this.subtype === "form-data") {
       if (h.has("Content-Length") || h.has("Content-Encoding") || h.has("Content-Transfer-Encoding"))
         throw new ValueError(
@@ -431,10 +462,10 @@ export class MultipartWriter implements Iterable<BodyPart> {
       if (!h.has("Content-Disposition"))
         part.setContentDisposition("form-data", [["name", `section-${this.#parts.length}`]]);
     } else {
-      if (encoding !== "identity") throw new RuntimeError(`unsupported content encoding: ${encoding}`);
-      if (te !== "binary") throw new RuntimeError(`unsupported content transfer encoding: ${te}`);
+      // The length of the content as it is before encoding: only an unencoded part states it.
+      const identity = part.fixCodings();
       const size = part.size;
-      if (size !== null) h.set("Content-Length", String(size));
+      if (size !== null && identity) h.set("Content-Length", String(size));
     }
     this.#parts.push(part);
     return part;
@@ -444,7 +475,7 @@ export class MultipartWriter implements Iterable<BodyPart> {
   get size(): number | null {
     let total = 0;
     for (const part of this.#parts) {
-      const s = part.size;
+      const s = part.encodedSize;
       if (s === null) return null;
       total += 2 + this.#boundaryBytes.length + 2 + part.headerBytes().length + s + 2;
     }
@@ -473,7 +504,7 @@ export class MultipartWriter implements Iterable<BodyPart> {
   bytes(): Buffer | null {
     const out: Buffer[] = [];
     for (const part of this.#parts) {
-      const data = part.bytes();
+      const data = part.encodedBytes();
       if (data === null) return null;
       out.push(this.#delimiter(), part.headerBytes(), data, CRLF);
     }
@@ -485,7 +516,7 @@ export class MultipartWriter implements Iterable<BodyPart> {
   async *chunks(): AsyncGenerator<Buffer, void, undefined> {
     for (const part of this.#parts) {
       yield Buffer.concat([this.#delimiter(), part.headerBytes()]);
-      yield* part.chunks();
+      yield* part.encodedChunks();
       yield CRLF;
     }
     yield this.#closing();
@@ -526,33 +557,4 @@ export class MultipartWriter implements Iterable<BodyPart> {
     };
     return { contentType, body, length: null };
   }
-}
-
-/**
- * `application/x-www-form-urlencoded` serialization as Python's `urlencode` does it: bytes in
- * `charset`, `A–Z a–z 0–9 _ . - ~` kept, space → `+`, everything else `%XX`.
- */
-export function urlencode(pairs: Iterable<readonly [string, string]>, charset: string): string {
-  const out: string[] = [];
-  for (const [k, v] of pairs) out.push(`${quotePlus(k, charset)}=${quotePlus(v, charset)}`);
-  return out.join("&");
-}
-
-function quotePlus(text: string, charset: string): string {
-  let s = "";
-  for (const b of encodeText(text, charset)) {
-    if (
-      (b >= 0x30 && b <= 0x39) ||
-      (b >= 0x41 && b <= 0x5a) ||
-      (b >= 0x61 && b <= 0x7a) ||
-      b === 0x5f ||
-      b === 0x2e ||
-      b === 0x2d ||
-      b === 0x7e
-    )
-      s += String.fromCharCode(b);
-    else if (b === 0x20) s += "+";
-    else s += `%${b.toString(16).toUpperCase().padStart(2, "0")}`;
-  }
-  return s;
 }

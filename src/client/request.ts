@@ -10,7 +10,7 @@ import { CIMultiDict, CIMultiDictProxy, type LooseHeaders } from "../http/index.
 import { ArgumentTypeError, ValueError } from "../index.js";
 import { VERSION } from "../version.js";
 import { InvalidUrlClientError, NonHttpUrlClientError, type RequestInfo } from "./errors.js";
-import { encodeWebFormData, FormData } from "./formdata.js";
+import { encodeWebFormData, FormData, MultipartWriter } from "./formdata.js";
 
 /** Query parameters: `URLSearchParams`, a record (arrays repeat a key), or pairs. */
 export type Params =
@@ -19,7 +19,7 @@ export type Params =
   | Readonly<Record<string, string | number | boolean | readonly (string | number | boolean)[]>>
   | Iterable<readonly [string, string | number | boolean]>;
 
-/** A request body (`data`): text, bytes, a form, a Blob, or a stream read once. */
+/** A request body (`data`): text, bytes, a form, a multipart body, a Blob, or a stream read once. */
 export type RequestData =
   | string
   | Uint8Array
@@ -27,6 +27,7 @@ export type RequestData =
   | URLSearchParams
   | FormData
   | globalThis.FormData
+  | MultipartWriter
   | Blob
   | Readable
   | AsyncIterable<Uint8Array>
@@ -205,6 +206,7 @@ export function prepareBody(
   if (data instanceof URLSearchParams)
     return { body: data.toString(), contentType: "application/x-www-form-urlencoded", replayable: true };
   if (data instanceof FormData) return fromEncoded(data.encode());
+  if (data instanceof MultipartWriter) return fromEncoded(data.encode());
   if (data instanceof globalThis.FormData) return fromEncoded(encodeWebFormData(data));
   if (data instanceof Blob)
     return {

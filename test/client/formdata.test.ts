@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { describe, test } from "node:test";
+import zlib from "node:zlib";
 import { Busboy } from "@fastify/busboy";
 import { FormData as UndiciFormData } from "undici";
 import {
@@ -17,6 +18,7 @@ import {
   FormData,
   MultipartWriter,
 } from "../../src/client/formdata.js";
+import { quotedPrintable } from "../../src/client/part-encoding.js";
 import { ArgumentTypeError, RuntimeError, ValueError } from "../../src/index.js";
 
 interface ParsedPart {
@@ -685,5 +687,139 @@ describe("MultipartWriter", () => {
     assert.equal(p.headers.get("X-Foo"), "bar");
     assert.equal(p.headers.get("Content-Type"), "test/passed");
     assert.equal(p.headers.getAll("content-type").length, 1);
+  });
+});
+
+// A part's Content-Encoding and Content-Transfer-Encoding are applied when the body is written
+// (aiohttp's MultipartPayloadWriter), ported from test_multipart.py::TestMultipartWriter.
+describe("MultipartWriter: encoded parts", () => {
+  /** The header block and the content of the only part of `body` (boundary ":"). */
+  function onlyPart(body: Buffer): { headers: string; content: Buffer } {
+    const sep = body.indexOf("\r\n\r\n");
+    const end = body.lastIndexOf("\r\n--:--\r\n");
+    return { headers: body.subarray(0, sep).toString("latin1"), content: body.subarray(sep + 4, end) };
+  }
+
+  // test_writer_serialize_with_content_encoding_gzip
+  test("Content-Encoding: gzip compresses the part; no Content-Length is stated for it", async () => {
+    const w = new MultipartWriter("mixed", ":");
+    w.append("Time to Relax!", { "Content-Encoding": "gzip" });
+    const enc = w.encode();
+    const { headers, content } = onlyPart(await bodyBytes(enc));
+    assert.equal(headers, "--:\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Encoding: gzip");
+    assert.equal(zlib.gunzipSync(content).toString(), "Time to Relax!");
+    assert.equal(enc.length, (enc.body as Buffer).length, "in memory: the body keeps its length");
+    assert.equal(w.size, enc.length);
+  });
+
+  // test_writer_serialize_with_content_encoding_deflate: raw deflate, the exact bytes aiohttp writes
+  test("Content-Encoding: deflate is raw deflate (aiohttp's exact bytes)", async () => {
+    const w = new MultipartWriter("mixed", ":");
+    w.append("Time to Relax!", { "Content-Encoding": "deflate" });
+    const body = await bodyBytes(w.encode());
+    const { headers } = onlyPart(body);
+    assert.equal(headers, "--:\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Encoding: deflate");
+    const message = body.subarray(body.indexOf("\r\n\r\n") + 4);
+    assert.deepEqual(message, Buffer.from("0bc9cc4d5528c957084acd49ac5004000d0a2d2d3a2d2d0d0a", "hex"));
+  });
+
+  // test_writer_serialize_with_content_encoding_identity
+  test("Content-Encoding: identity sends the bytes as they are, with their Content-Length", async () => {
+    const thing = Buffer.from("0bc9cc4d5528c957084acd49ac500400", "hex");
+    const w = new MultipartWriter("mixed", ":");
+    w.append(thing, { "Content-Encoding": "identity" });
+    const { headers, content } = onlyPart(await bodyBytes(w.encode()));
+    assert.equal(
+      headers,
+      "--:\r\nContent-Type: application/octet-stream\r\nContent-Encoding: identity\r\nContent-Length: 16",
+    );
+    assert.deepEqual(content, thing);
+  });
+
+  // test_writer_with_content_transfer_encoding_base64
+  test("Content-Transfer-Encoding: base64", async () => {
+    const w = new MultipartWriter("mixed", ":");
+    w.append("Time to Relax!", { "Content-Transfer-Encoding": "base64" });
+    const { headers, content } = onlyPart(await bodyBytes(w.encode()));
+    assert.equal(
+      headers,
+      "--:\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64",
+    );
+    assert.equal(content.toString(), "VGltZSB0byBSZWxheCE=");
+  });
+
+  // test_writer_content_transfer_encoding_quote_printable
+  test("Content-Transfer-Encoding: quoted-printable", async () => {
+    const w = new MultipartWriter("mixed", ":");
+    w.append("Привет, мир!", { "Content-Transfer-Encoding": "quoted-printable" });
+    const { headers, content } = onlyPart(await bodyBytes(w.encode()));
+    assert.equal(
+      headers,
+      "--:\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable",
+    );
+    assert.equal(content.toString(), "=D0=9F=D1=80=D0=B8=D0=B2=D0=B5=D1=82, =D0=BC=D0=B8=D1=80!");
+  });
+
+  // Python's binascii.b2a_qp rules, as aiohttp applies them (vectors from CPython 3.11).
+  test("quoted-printable: '=', trailing whitespace, a lone '.', CRLF lines, soft breaks at 76", () => {
+    const cases: [string, string][] = [
+      ["a=b", "a=3Db"],
+      ["end \nnext\t", "end=20\nnext=09"],
+      [".\n.a", "=2E\n.a"],
+      ["one \r\ntwo", "one=20\r\ntwo"],
+      ["\x00\x7f", "=00=7F"],
+      ["x".repeat(80), `${"x".repeat(75)}=\n${"x".repeat(5)}`],
+      ["é".repeat(30), `${"=C3=A9".repeat(12)}=C3=\n=A9${"=C3=A9".repeat(12)}=\n${"=C3=A9".repeat(5)}`],
+    ];
+    for (const [input, expected] of cases)
+      assert.equal(
+        quotedPrintable(Buffer.from(input, "utf8")).toString("latin1"),
+        expected,
+        JSON.stringify(input),
+      );
+  });
+
+  // test_writer_serialize_with_content_encoding_unknown / test_writer_content_transfer_encoding_unknown
+  test("an unknown encoding is a RuntimeError when the part is appended", () => {
+    const w = new MultipartWriter("mixed", ":");
+    assert.throws(() => w.append("x", { "Content-Encoding": "snappy" }), RuntimeError);
+    assert.throws(() => w.append("x", { "Content-Transfer-Encoding": "unknown" }), RuntimeError);
+    assert.equal(w.parts.length, 0);
+  });
+
+  test("a streamed part is compressed and base64-encoded as it is read (groups of three across chunks)", async () => {
+    const chunks = ["Time ", "to", " Relax!", " ".repeat(1000), "end"];
+    const w = new MultipartWriter("mixed", ":");
+    w.append(Readable.from(chunks.map((c) => Buffer.from(c))), {
+      "Content-Encoding": "gzip",
+      "Content-Transfer-Encoding": "base64",
+    });
+    const enc = w.encode();
+    assert.equal(enc.length, null, "a stream: sent chunked");
+    const { headers, content } = onlyPart(await bodyBytes(enc));
+    assert.match(headers, /Content-Encoding: gzip\r\nContent-Transfer-Encoding: base64$/);
+    assert.equal(zlib.gunzipSync(Buffer.from(content.toString(), "base64")).toString(), chunks.join(""));
+  });
+
+  test("a failing stream fails the encoded body too", async () => {
+    async function* failing(): AsyncGenerator<Buffer> {
+      yield Buffer.from("some");
+      throw new Error("source broke");
+    }
+    const w = new MultipartWriter("mixed", ":");
+    w.append(failing(), { "Content-Encoding": "deflate" });
+    await assert.rejects(bodyBytes(w.encode()), /source broke/);
+  });
+
+  test("a nested writer can be encoded as a part of its parent", async () => {
+    const inner = new MultipartWriter("mixed", "in");
+    inner.append("hello");
+    const outer = new MultipartWriter("mixed", ":");
+    outer.append(inner, { "Content-Transfer-Encoding": "base64" });
+    const { content } = onlyPart(await bodyBytes(outer.encode()));
+    assert.equal(
+      Buffer.from(content.toString(), "base64").toString(),
+      (await bodyBytes(inner.encode())).toString(),
+    );
   });
 });

@@ -8,7 +8,13 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { after, before, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { ClientResponseError, ClientSession, CookieJar, WSMsgType } from "../../src/client/index.js";
+import {
+  ClientResponseError,
+  ClientSession,
+  CookieJar,
+  MultipartWriter,
+  WSMsgType,
+} from "../../src/client/index.js";
 import * as asyncio from "../../src/index.js";
 
 const PYTHON = "/usr/bin/python3";
@@ -84,6 +90,52 @@ test("test_json (peer aiohttp): a JSON POST is read by request.json()", { skip }
     assert.equal(got.content_type, "application/json");
     assert.equal(got.content_length, Buffer.byteLength(JSON.stringify(payload)));
   }),
+);
+
+// test_multipart.py's writer tests, checked against aiohttp's own reader: every encoding of a part that
+// MultipartWriter writes is decoded by BodyPartReader.read(decode=True).
+test(
+  "aiots (peer aiohttp): a multipart/mixed body with encoded parts is decoded by aiohttp's reader",
+  { skip },
+  () =>
+    run(async () => {
+      await using session = new ClientSession();
+      const writer = new MultipartWriter("mixed");
+      const text = `Привет, мир! ${"Time to Relax! ".repeat(20)}`;
+      const encodings: [string, string][][] = [
+        [],
+        [["Content-Encoding", "gzip"]],
+        [["Content-Encoding", "deflate"]],
+        [["Content-Transfer-Encoding", "base64"]],
+        [["Content-Transfer-Encoding", "quoted-printable"]],
+        [
+          ["Content-Encoding", "gzip"],
+          ["Content-Transfer-Encoding", "base64"],
+        ],
+      ];
+      for (const headers of encodings) writer.append(text, headers);
+      // A streamed part too: encoded as it is read.
+      writer.append(
+        (async function* () {
+          yield Buffer.from(text.slice(0, 7));
+          yield Buffer.from(text.slice(7));
+        })(),
+        {
+          "Content-Type": "text/plain; charset=utf-8",
+          "Content-Encoding": "deflate",
+          "Content-Transfer-Encoding": "base64",
+        },
+      );
+      await using resp = await session.post(`${base}/multipart`, { data: writer });
+      const got = (await resp.json()) as {
+        content_type: string;
+        parts: { headers: Record<string, string>; text: string }[];
+      };
+      assert.equal(got.content_type, "multipart/mixed");
+      assert.equal(got.parts.length, encodings.length + 1);
+      for (const part of got.parts) assert.equal(part.text, text, JSON.stringify(part.headers));
+      assert.equal(got.parts[1]!.headers["Content-Encoding"], "gzip");
+    }),
 );
 
 test("test_history (peer aiohttp): redirects are followed, with the history", { skip }, () =>
