@@ -3,8 +3,8 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { createServer } from "node:net";
 import { describe, test } from "node:test";
+import { freePort } from "./helpers.js";
 
 const CLI = ["--import", "tsx", "src/cli.ts"];
 
@@ -19,15 +19,6 @@ async function finished(child: ChildProcess): Promise<{ code: number | null; out
   child.stderr!.on("data", (d) => (err += d));
   const [code] = await once(child, "exit");
   return { code: code as number | null, out, err };
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  s.listen(0, "127.0.0.1");
-  await once(s, "listening");
-  const port = (s.address() as { port: number }).port;
-  s.close();
-  return port;
 }
 
 describe("aiots CLI", () => {

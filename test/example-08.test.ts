@@ -3,11 +3,11 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import * as net from "node:net";
 import { dirname, join } from "node:path";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { freePort } from "./helpers.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const example = join("examples", "08-web-client.ts");
@@ -17,18 +17,6 @@ const children = new Set<ChildProcess>();
 after(() => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
 });
-
-/** A free port of 127.0.0.1 (listened on and closed again). */
-function freePort(): Promise<number> {
-  const s = net.createServer();
-  return new Promise((resolve, reject) => {
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Example 07 in a child on 127.0.0.1:`port`, resolved once it prints its banner. */
 function startServer(port: number): Promise<ChildProcess> {

@@ -2,6 +2,8 @@
  * Shared test helpers. Tests assert order and outcome, never wall-clock durations.
  */
 import assert from "node:assert/strict";
+import { once } from "node:events";
+import * as net from "node:net";
 import { test } from "node:test";
 import * as asyncio from "../src/index.js";
 
@@ -13,15 +15,20 @@ export function runMain<T>(
   return asyncio.run(main as asyncio.TaskBody<T>, { debug });
 }
 
-/** Collect what the core logs (slow callbacks, never-retrieved exceptions …) while `fn` runs. */
-export async function captureLogs<T>(fn: () => Promise<T>): Promise<{ result: T; logs: string[] }> {
+/**
+ * Collect what the core logs (slow callbacks, never-retrieved exceptions …) while `fn` runs; `fn`
+ * gets the lines collected so far (a live array).
+ */
+export async function captureLogs<T>(
+  fn: (logs: string[]) => Promise<T>,
+): Promise<{ result: T; logs: string[] }> {
   const logs: string[] = [];
   const prev = asyncio.logger.handler;
   asyncio.logger.handler = (level, message) => {
     logs.push(`${level}: ${message}`);
   };
   try {
-    const result = await fn();
+    const result = await fn(logs);
     return { result, logs };
   } finally {
     asyncio.logger.handler = prev;
@@ -181,4 +188,15 @@ export async function eventually(predicate: () => boolean, tries = 500, interval
     await new Promise((r) => setTimeout(r, interval * 1000));
   }
   return predicate();
+}
+
+/** A port of `host` nothing listens on (bound, then closed at once); rejects when `host` cannot be bound. */
+export async function freePort(host = "127.0.0.1"): Promise<number> {
+  const s = net.createServer();
+  s.listen(0, host);
+  await once(s, "listening");
+  const port = (s.address() as net.AddressInfo).port;
+  s.close();
+  await once(s, "close");
+  return port;
 }

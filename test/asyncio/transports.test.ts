@@ -25,6 +25,7 @@ import {
   captureLogs,
   caught,
   caughtGen,
+  freePort,
   NO_ERROR,
   caughtCall as rejected,
   runMain,
@@ -228,15 +229,6 @@ function rawConnect(target: number | string): Promise<net.Socket> {
       resolve(s);
     });
   });
-}
-
-/** A port nothing listens on (bound then released). */
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, HOST, r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 // ---------------------------------------------------------------------------------------------

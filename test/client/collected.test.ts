@@ -8,6 +8,7 @@ import v8 from "node:v8";
 import vm from "node:vm";
 import { ClientSession, TCPConnector } from "../../src/client/index.js";
 import * as asyncio from "../../src/index.js";
+import { captureLogs } from "../helpers.js";
 import { httpServer } from "./helpers.js";
 
 v8.setFlagsFromString("--expose-gc");
@@ -22,24 +23,10 @@ async function collectUntil(done: () => boolean, tries = 50): Promise<boolean> {
   return done();
 }
 
-/** Run `fn` with the core's log lines going to `lines`. */
-async function withLogs<T>(lines: string[], fn: () => Promise<T>): Promise<T> {
-  const prev = asyncio.logger.handler;
-  asyncio.logger.handler = (level, message) => {
-    lines.push(`${level}: ${message}`);
-  };
-  try {
-    return await fn();
-  } finally {
-    asyncio.logger.handler = prev;
-  }
-}
-
 const unclosed = (lines: string[]): boolean => lines.some((l) => l.includes("Unclosed client session"));
 
 test("test_del_debug: a session collected unclosed is reported in debug mode, with where it was made", async () => {
-  const lines: string[] = [];
-  const seen = await withLogs(lines, () =>
+  const { result: seen, logs: lines } = await captureLogs((lines) =>
     asyncio.run(
       async () => {
         (() => {
@@ -55,8 +42,7 @@ test("test_del_debug: a session collected unclosed is reported in debug mode, wi
 });
 
 test("test_del: no report for a closed session, nor outside debug mode", async () => {
-  const lines: string[] = [];
-  await withLogs(lines, () =>
+  const { logs: lines } = await captureLogs(() =>
     asyncio.run(async () => {
       const s = new ClientSession();
       await s.close();

@@ -13,7 +13,8 @@ import { after, before, describe, test } from "node:test";
 import { inspect } from "node:util";
 import { CookieJar, type CookieJarOptions, DummyCookieJar, type Morsel } from "../../src/client/cookiejar.js";
 import { isDomainMatch, parseCookieDate, parseSetCookieHeaders } from "../../src/client/set-cookie.js";
-import { ArgumentTypeError, FileNotFoundError, logger, ValueError } from "../../src/index.js";
+import { ArgumentTypeError, FileNotFoundError, ValueError } from "../../src/index.js";
+import { captureLogs } from "../helpers.js";
 
 const NOW = Date.UTC(2020, 0, 1);
 const SEC = 1000;
@@ -70,19 +71,6 @@ const COOKIES_TO_RECEIVE =
   "no-path-cookie=seventh; Domain=pathtest.com; " +
   "path-cookie=eighth; Domain=pathtest.com; Path=/somepath; " +
   "wrong-path-cookie=ninth; Domain=pathtest.com; Path=somepath;";
-
-/** Capture the `aiots` logger's records while `fn` runs. */
-function captureLog(fn: () => void): string[] {
-  const saved = logger.handler;
-  const records: string[] = [];
-  logger.handler = (level, message) => void records.push(`${level}: ${message}`);
-  try {
-    fn();
-  } finally {
-    logger.handler = saved;
-  }
-  return records;
-}
 
 describe("cookie helpers", () => {
   // test_cookiejar.py::test_date_parsing
@@ -342,9 +330,9 @@ describe("CookieJar: storing", () => {
   });
 
   // test_cookiejar.py::test_update_cookies_from_headers_invalid_cookies
-  test("test_update_cookies_from_headers_invalid_cookies: skipped with a warning, the rest kept", () => {
+  test("test_update_cookies_from_headers_invalid_cookies: skipped with a warning, the rest kept", async () => {
     const jar = jarOf();
-    const log = captureLog(() =>
+    const { logs: log } = await captureLogs(async () =>
       jar.updateCookiesFromHeaders(
         ["valid-cookie=value123", "invalid,cookie=value; HttpOnly; Path=/", "another-valid=value456"],
         "http://example.com/",

@@ -18,7 +18,7 @@ import { TestServer } from "../../src/test-utils/index.js";
 import type * as web from "../../src/web/index.js";
 import { thrownBy } from "../helpers.js";
 
-export { type Deferred, deferred, eventually } from "../helpers.js";
+export { type Deferred, deferred, eventually, freePort } from "../helpers.js";
 
 /** Start `app` on 127.0.0.1 and a free port (close it with `await using`). */
 export async function serve(app: web.Application): Promise<TestServer> {
@@ -135,6 +135,37 @@ export async function netServer(onConnection: (sock: net.Socket) => void): Promi
   return statsOf(server, tracker);
 }
 
+/** What {@link echoServer} answers: the request it received. */
+export interface Echoed {
+  method: string;
+  path: string;
+  /** Lower-cased names. */
+  headers: Record<string, string>;
+  /** `rawHeaders`: names as sent, alternating with values. */
+  raw: string[];
+  body: string;
+}
+
+/** A `node:http` server answering every request with JSON: the {@link Echoed} request it received. */
+export function echoServer(): Promise<ServerStats & { server: http.Server }> {
+  return httpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      res.setHeader("content-type", "application/json");
+      res.end(
+        JSON.stringify({
+          method: req.method,
+          path: req.url,
+          headers: req.headers,
+          raw: req.rawHeaders,
+          body: Buffer.concat(chunks).toString("latin1"),
+        }),
+      );
+    });
+  });
+}
+
 /**
  * A raw server answering each request head (bytes up to the blank line) with `answer(head, sock)`;
  * it reads request heads only (use it for requests without a body).
@@ -151,17 +182,6 @@ export async function rawHttpServer(answer: (head: string, sock: net.Socket) => 
       }
     });
   });
-}
-
-/** A port nothing listens on (bound, then closed at once). */
-export async function freePort(): Promise<number> {
-  const s = net.createServer();
-  s.listen(0, "127.0.0.1");
-  await once(s, "listening");
-  const port = (s.address() as net.AddressInfo).port;
-  s.close();
-  await once(s, "close");
-  return port;
 }
 
 /** The error `fn` throws (fails when it does not throw). */

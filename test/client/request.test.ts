@@ -9,35 +9,9 @@ import { inspect } from "node:util";
 import { BasicAuth, ClientSession, type RequestOptions } from "../../src/client/index.js";
 import * as asyncio from "../../src/index.js";
 import { thrownBy } from "../helpers.js";
-import { httpServer, type ServerStats } from "./helpers.js";
+import { type Echoed, echoServer, httpServer, type ServerStats } from "./helpers.js";
 
 // ---- local helpers ----
-
-interface Echoed {
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  raw: string[];
-  body: string;
-}
-
-const echoServer = () =>
-  httpServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => {
-      res.setHeader("content-type", "application/json");
-      res.end(
-        JSON.stringify({
-          method: req.method,
-          path: req.url,
-          headers: req.headers,
-          raw: req.rawHeaders,
-          body: Buffer.concat(chunks).toString("latin1"),
-        }),
-      );
-    });
-  });
 
 /** Send one request with `options` to the echo server and return what it received. */
 async function sent(

@@ -2,7 +2,6 @@
 // parts of tests/test_client_functional.py), against a node:http server started by each test.
 // Each test names the aiohttp test it follows; "aiots:" titles are our own.
 import assert from "node:assert/strict";
-import type http from "node:http";
 import { test } from "node:test";
 import { inspect } from "node:util";
 import {
@@ -19,33 +18,9 @@ import {
 } from "../../src/client/index.js";
 import * as asyncio from "../../src/index.js";
 import { thrownBy } from "../helpers.js";
-import { httpServer } from "./helpers.js";
+import { type Echoed, echoServer, httpServer } from "./helpers.js";
 
 // ---- local helpers ----
-
-/** Answers with JSON: method, path, headers (lower-cased names), body. */
-const echo: http.RequestListener = (req, res) => {
-  const chunks: Buffer[] = [];
-  req.on("data", (c: Buffer) => chunks.push(c));
-  req.on("end", () => {
-    res.setHeader("content-type", "application/json");
-    res.end(
-      JSON.stringify({
-        method: req.method,
-        path: req.url,
-        headers: req.headers,
-        body: Buffer.concat(chunks).toString("latin1"),
-      }),
-    );
-  });
-};
-
-interface Echoed {
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  body: string;
-}
 
 const run = <T>(main: () => Promise<T>): Promise<T> => asyncio.run(main);
 
@@ -88,7 +63,7 @@ test("test_close_flag_for_closed_connector: a session whose connector was closed
   }));
 
 test("test_request_closed_session: a request on a closed session raises RuntimeError", async () => {
-  await using srv = await httpServer(echo);
+  await using srv = await echoServer();
   await run(async () => {
     const session = new ClientSession();
     await session.close();
@@ -99,7 +74,7 @@ test("test_request_closed_session: a request on a closed session raises RuntimeE
 });
 
 test("test_async_with_session: `await using` closes the session at the end of the block", async () => {
-  await using srv = await httpServer(echo);
+  await using srv = await echoServer();
   await run(async () => {
     let kept: ClientSession;
     {
@@ -114,7 +89,7 @@ test("test_async_with_session: `await using` closes the session at the end of th
 });
 
 test("test_dont_close_explicit_connector: connectorOwner false leaves the connector open and usable", async () => {
-  await using srv = await httpServer(echo);
+  await using srv = await echoServer();
   await run(async () => {
     const connector = new TCPConnector();
     const s1 = new ClientSession({ connector, connectorOwner: false });
@@ -147,7 +122,7 @@ test("test_properties: headers (a copy), timeout and connector getters", () =>
 // ---- URLs ----
 
 test("test_build_url_returns_expected_url: baseUrl joins relative URLs, absolute ones win", async () => {
-  await using srv = await httpServer(echo);
+  await using srv = await echoServer();
   await run(async () => {
     await using session = new ClientSession({ baseUrl: `${srv.url}/test1/` });
     const cases: [string, string][] = [
@@ -199,7 +174,7 @@ test("test_method_invalid: a method with non-token characters is a ValueError", 
   }));
 
 test("test_shortcuts / test_http_GET…DELETE: each helper sends its method; lower case is upper-cased", async () => {
-  await using srv = await httpServer(echo);
+  await using srv = await echoServer();
   await run(async () => {
     await using session = new ClientSession({ baseUrl: `${srv.url}/` });
     const calls: [string, () => ReturnType<ClientSession["get"]>][] = [
@@ -243,7 +218,7 @@ test("test_http_HEAD: head() does not follow redirects unless asked", async () =
 // ---- headers ----
 
 test("test_session_headers / test_merge_headers: default headers are sent, a request's replace them by name", async () => {
-  await using srv = await httpServer(echo);
+  await using srv = await echoServer();
   await run(async () => {
     await using session = new ClientSession({
       baseUrl: `${srv.url}/`,
@@ -282,7 +257,7 @@ test("test_merge_headers_with_list_of_tuples_duplicated_names: a request's repea
 });
 
 test("test_auto_header_user_agent: Accept, Accept-Encoding and User-Agent are sent by default", async () => {
-  await using srv = await httpServer(echo);
+  await using srv = await echoServer();
   await run(async () => {
     await using session = new ClientSession();
     await using r = await session.get(`${srv.url}/`);
@@ -294,7 +269,7 @@ test("test_auto_header_user_agent: Accept, Accept-Encoding and User-Agent are se
 });
 
 test("test_skip_default_auto_headers_user_agent: skipAutoHeaders on the session drops User-Agent", async () => {
-  await using srv = await httpServer(echo);
+  await using srv = await echoServer();
   await run(async () => {
     await using session = new ClientSession({ skipAutoHeaders: ["user-agent"] });
     await using r = await session.get(`${srv.url}/`);
@@ -305,7 +280,7 @@ test("test_skip_default_auto_headers_user_agent: skipAutoHeaders on the session 
 });
 
 test("test_skip_auto_headers_user_agent: skipAutoHeaders on one request adds to the session's", async () => {
-  await using srv = await httpServer(echo);
+  await using srv = await echoServer();
   await run(async () => {
     await using session = new ClientSession({ skipAutoHeaders: ["Accept"] });
     await using r = await session.get(`${srv.url}/`, { skipAutoHeaders: ["User-Agent"] });
@@ -323,7 +298,7 @@ test("test_skip_auto_headers_user_agent: skipAutoHeaders on one request adds to 
 });
 
 test("test_session_authorization_header(_override): a session Authorization header, replaced per request", async () => {
-  await using srv = await httpServer(echo);
+  await using srv = await echoServer();
   await run(async () => {
     const login = new BasicAuth("login", "pass").encode();
     const other = new BasicAuth("other_login", "pass").encode();
@@ -336,7 +311,7 @@ test("test_session_authorization_header(_override): a session Authorization head
 });
 
 test("aiots: session auth option sends Basic credentials with every request", async () => {
-  await using srv = await httpServer(echo);
+  await using srv = await echoServer();
   await run(async () => {
     await using session = new ClientSession({ auth: new BasicAuth("u", "p") });
     await using r = await session.get(`${srv.url}/`);
@@ -347,7 +322,7 @@ test("aiots: session auth option sends Basic credentials with every request", as
 // ---- cookies ----
 
 test("test_init_cookies_with_simple_dict / test_cookies_per_request: session and request cookies are sent", async () => {
-  await using srv = await httpServer(echo);
+  await using srv = await echoServer();
   await run(async () => {
     await using session = new ClientSession({ cookies: { c1: "cookie1", c2: "cookie2" } });
     await using r1 = await session.get(`${srv.url}/`);

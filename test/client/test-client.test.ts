@@ -3,14 +3,13 @@
 // pins down (aiohttp/test_utils.py) when no single test covers it. Requests need a running loop, as
 // in aiohttp: every test body runs in `asyncio.run`.
 import assert from "node:assert/strict";
-import * as net from "node:net";
 import { describe, test } from "node:test";
 import { inspect } from "node:util";
 import { ClientResponseError, ClientSession, CookieJar, DummyCookieJar } from "../../src/client/index.js";
 import * as asyncio from "../../src/index.js";
 import { TestClient, TestServer } from "../../src/test-utils/index.js";
 import * as web from "../../src/web/index.js";
-import { inLoop } from "../helpers.js";
+import { freePort, inLoop } from "../helpers.js";
 
 const HELLO = "Hello, world";
 
@@ -35,18 +34,6 @@ function exampleApp(): web.Application {
     return resp;
   });
   return app;
-}
-
-/** A free port of 127.0.0.1 (listened on and closed again). */
-function freePort(): Promise<number> {
-  const s = net.createServer();
-  return new Promise((resolve, reject) => {
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 describe("requests", () => {

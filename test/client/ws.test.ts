@@ -26,7 +26,7 @@ import {
 import * as asyncio from "../../src/index.js";
 import { TestServer } from "../../src/test-utils/index.js";
 import * as web from "../../src/web/index.js";
-import { selfSignedCert } from "./helpers.js";
+import { netServer, selfSignedCert } from "./helpers.js";
 
 const { WSMsgType, WSCloseCode, WebSocketResponse, WebSocketError } = web;
 
@@ -59,6 +59,25 @@ async function serve(handler: web.Handler, path = "/"): Promise<TestServer> {
   return await new TestServer(appWith(handler, path)).start();
 }
 
+/** Our server whose handler prepares a `WebSocketResponse(options)` and runs `body` on it. */
+function serveWs(
+  body: (ws: web.WebSocketResponse, request: web.Request) => Promise<void>,
+  options?: ConstructorParameters<typeof WebSocketResponse>[0],
+): Promise<TestServer> {
+  return serve(async (request) => {
+    const ws = new WebSocketResponse(options);
+    await ws.prepare(request);
+    await body(ws, request);
+    return ws;
+  });
+}
+
+/** A WebSocket server that only waits for one message (or the close). */
+const idleWsServer = (): Promise<TestServer> =>
+  serveWs(async (ws) => {
+    await ws.receive();
+  });
+
 /** A raw `ws` server on 127.0.0.1 and a free port; `await using` closes it (and its clients). */
 async function rawWsServer(
   onConnection: (ws: WebSocket, req: IncomingMessage) => void,
@@ -78,27 +97,21 @@ async function rawWsServer(
   };
 }
 
-/** A raw TCP server on 127.0.0.1: `onSocket` gets each connection; `await using` closes everything. */
+/** A raw TCP server on 127.0.0.1 (`netServer`): `onSocket` gets each connection; `sockets` holds those still open. */
 async function rawTcpServer(
   onSocket: (socket: net.Socket) => void,
 ): Promise<{ url: URL; sockets: Set<net.Socket>; [Symbol.asyncDispose](): Promise<void> }> {
   const sockets = new Set<net.Socket>();
-  const server = net.createServer((s) => {
+  const server = await netServer((s) => {
     sockets.add(s);
-    s.on("error", () => {});
     s.on("close", () => sockets.delete(s));
     s.resume(); // read (and drop) what comes, so that the client's close is seen
     onSocket(s);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as net.AddressInfo).port;
   return {
-    url: new URL(`ws://127.0.0.1:${port}/`),
+    url: new URL(`ws://127.0.0.1:${server.port}/`),
     sockets,
-    async [Symbol.asyncDispose]() {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    [Symbol.asyncDispose]: () => server.close(),
   };
 }
 
@@ -141,13 +154,10 @@ function deafServer() {
 describe("ClientWebSocketResponse: messages", () => {
   test("echo text (test_send_recv_text)", () =>
     run(async () => {
-      await using server = await serve(async (request) => {
-        const ws = new WebSocketResponse();
-        await ws.prepare(request);
+      await using server = await serveWs(async (ws) => {
         const msg = await ws.receiveStr();
         await ws.sendStr(`${msg}/answer`);
         await ws.close();
-        return ws;
       });
       const ws = await wsConnect(server.makeUrl("/"));
       await ws.sendStr("ask");
@@ -160,13 +170,10 @@ describe("ClientWebSocketResponse: messages", () => {
 
   test("echo bytes (test_send_recv_bytes)", () =>
     run(async () => {
-      await using server = await serve(async (request) => {
-        const ws = new WebSocketResponse();
-        await ws.prepare(request);
+      await using server = await serveWs(async (ws) => {
         const msg = await ws.receiveBytes();
         await ws.sendBytes(Buffer.concat([msg, Buffer.from("/answer")]));
         await ws.close();
-        return ws;
       });
       const ws = await wsConnect(server.makeUrl("/"));
       await ws.sendBytes(new TextEncoder().encode("ask"));
@@ -178,13 +185,10 @@ describe("ClientWebSocketResponse: messages", () => {
 
   test("echo JSON, with custom dumps and loads (test_send_recv_json)", () =>
     run(async () => {
-      await using server = await serve(async (request) => {
-        const ws = new WebSocketResponse();
-        await ws.prepare(request);
+      await using server = await serveWs(async (ws) => {
         const data = (await ws.receiveJson()) as { request: string };
         await ws.sendJson({ response: data.request });
         await ws.close();
-        return ws;
       });
       const ws = await wsConnect(server.makeUrl("/"));
       await ws.sendJson({ request: "test" }, { dumps: (d) => JSON.stringify(d, null, 1) });
@@ -202,12 +206,9 @@ describe("ClientWebSocketResponse: messages", () => {
 
   test("receiveStr() of a binary message throws WSMessageTypeError (test_send_recv_bytes_bad_type)", () =>
     run(async () => {
-      await using server = await serve(async (request) => {
-        const ws = new WebSocketResponse();
-        await ws.prepare(request);
+      await using server = await serveWs(async (ws) => {
         await ws.sendBytes(Buffer.from("bytes"));
         await ws.receive();
-        return ws;
       });
       const ws = await wsConnect(server.makeUrl("/"));
       await assert.rejects(async () => ws.receiveStr(), web.WSMessageTypeError);
@@ -216,12 +217,9 @@ describe("ClientWebSocketResponse: messages", () => {
 
   test("receiveBytes() of a text message throws WSMessageTypeError (test_send_recv_text_bad_type)", () =>
     run(async () => {
-      await using server = await serve(async (request) => {
-        const ws = new WebSocketResponse();
-        await ws.prepare(request);
+      await using server = await serveWs(async (ws) => {
         await ws.sendStr("text");
         await ws.receive();
-        return ws;
       });
       const ws = await wsConnect(server.makeUrl("/"));
       await assert.rejects(async () => ws.receiveBytes(), web.WSMessageTypeError);
@@ -230,11 +228,8 @@ describe("ClientWebSocketResponse: messages", () => {
 
   test("receiveStr() once the server closed throws WSMessageTypeError (test_recv_text_after_close)", () =>
     run(async () => {
-      await using server = await serve(async (request) => {
-        const ws = new WebSocketResponse();
-        await ws.prepare(request);
+      await using server = await serveWs(async (ws) => {
         await ws.close();
-        return ws;
       });
       const ws = await wsConnect(server.makeUrl("/"));
       await assert.rejects(async () => ws.receiveStr(), web.WSMessageTypeError);
@@ -243,12 +238,7 @@ describe("ClientWebSocketResponse: messages", () => {
 
   test("sendStr/sendBytes refuse the wrong type with ArgumentTypeError (test_send_data_type_errors)", () =>
     run(async () => {
-      await using server = await serve(async (request) => {
-        const ws = new WebSocketResponse();
-        await ws.prepare(request);
-        await ws.receive();
-        return ws;
-      });
+      await using server = await idleWsServer();
       const ws = await wsConnect(server.makeUrl("/"));
       await assert.rejects(ws.sendStr(42 as unknown as string), asyncio.ArgumentTypeError);
       await assert.rejects(ws.sendBytes("text" as unknown as Uint8Array), asyncio.ArgumentTypeError);
@@ -261,14 +251,11 @@ describe("ClientWebSocketResponse: messages", () => {
 
   test("messages in both directions arrive in order, large and unicode ones intact", () =>
     run(async () => {
-      await using server = await serve(async (request) => {
-        const ws = new WebSocketResponse();
-        await ws.prepare(request);
+      await using server = await serveWs(async (ws) => {
         for await (const msg of ws) {
           if (msg.type === WSMsgType.TEXT) await ws.sendStr(msg.data);
           else if (msg.type === WSMsgType.BINARY) await ws.sendBytes(msg.data);
         }
-        return ws;
       });
       const ws = await wsConnect(server.makeUrl("/"));
       const big = Buffer.alloc(300_000, 7);
@@ -284,12 +271,9 @@ describe("ClientWebSocketResponse: messages", () => {
   test("for await yields the messages and ends at the server's close (test_ws_client_async_for)", () =>
     run(async () => {
       const items = ["q1", "q2", "q3"];
-      await using server = await serve(async (request) => {
-        const ws = new WebSocketResponse();
-        await ws.prepare(request);
+      await using server = await serveWs(async (ws) => {
         for (const i of items) await ws.sendStr(i);
         await ws.close();
-        return ws;
       });
       const ws = await wsConnect(server.makeUrl("/"));
       const got: unknown[] = [];
@@ -301,16 +285,13 @@ describe("ClientWebSocketResponse: messages", () => {
   test("close() inside for await ends the loop (test_closed_async_for)", () =>
     run(async () => {
       const done = new asyncio.Future<void>();
-      await using server = await serve(async (request) => {
-        const ws = new WebSocketResponse();
-        await ws.prepare(request);
+      await using server = await serveWs(async (ws) => {
         try {
           await ws.sendBytes(Buffer.from("started"));
           await ws.receiveBytes();
         } finally {
           done.setResult();
         }
-        return ws;
       });
       const ws = await wsConnect(server.makeUrl("/"));
       const messages: web.WSMessage[] = [];
@@ -328,13 +309,10 @@ describe("ClientWebSocketResponse: messages", () => {
 
   test("compress (default) negotiates permessage-deflate; compress: false does not (test_send_recv_compress, test_ws_connect_deflate_server_not_support)", () =>
     run(async () => {
-      await using server = await serve(async (request) => {
-        const ws = new WebSocketResponse();
-        await ws.prepare(request);
+      await using server = await serveWs(async (ws) => {
         const text = await ws.receiveStr();
         await ws.sendStr(text.toUpperCase());
         await ws.receive();
-        return ws;
       });
       const a = await wsConnect(server.makeUrl("/"));
       assert.equal(a.compress, true);
@@ -353,13 +331,10 @@ describe("ClientWebSocketResponse: closing", () => {
   test("close(): true, closed, closeCode 1000, then receive() gives CLOSED (test_close)", () =>
     run(async () => {
       const serverSaw = new asyncio.Future<[number, unknown]>();
-      await using server = await serve(async (request) => {
-        const ws = new WebSocketResponse();
-        await ws.prepare(request);
+      await using server = await serveWs(async (ws) => {
         await ws.receiveBytes();
         const msg = await ws.receive();
         serverSaw.setResult([msg.type, msg.data]);
-        return ws;
       });
       const ws = await wsConnect(server.makeUrl("/"));
       await ws.sendBytes(Buffer.from("ask"));
@@ -374,12 +349,9 @@ describe("ClientWebSocketResponse: closing", () => {
   test("close() with a code and a message reaches the server", () =>
     run(async () => {
       const serverSaw = new asyncio.Future<[unknown, unknown]>();
-      await using server = await serve(async (request) => {
-        const ws = new WebSocketResponse();
-        await ws.prepare(request);
+      await using server = await serveWs(async (ws) => {
         const msg = await ws.receive();
         serverSaw.setResult([msg.data, msg.extra]);
-        return ws;
       });
       const ws = await wsConnect(server.makeUrl("/"));
       assert.equal(await ws.close({ code: 4001, message: "going" }), true);
@@ -391,12 +363,9 @@ describe("ClientWebSocketResponse: closing", () => {
 
   test("the server's close: CLOSE with its code and reason, closed, then CLOSED (test_close_from_server)", () =>
     run(async () => {
-      await using server = await serve(async (request) => {
-        const ws = new WebSocketResponse();
-        await ws.prepare(request);
+      await using server = await serveWs(async (ws) => {
         await ws.receiveBytes();
         await ws.close({ code: 4000, message: "bye" });
-        return ws;
       });
       const ws = await wsConnect(server.makeUrl("/"));
       await ws.sendBytes(Buffer.from("ask"));
@@ -413,13 +382,10 @@ describe("ClientWebSocketResponse: closing", () => {
   test("autoclose: false — CLOSE leaves closed false until close() (test_close_manual)", () =>
     run(async () => {
       const handlerClosed = new asyncio.Future<boolean>();
-      await using server = await serve(async (request) => {
-        const ws = new WebSocketResponse();
-        await ws.prepare(request);
+      await using server = await serveWs(async (ws) => {
         await ws.receiveBytes();
         await ws.sendStr("test");
         handlerClosed.setResult(await ws.close());
-        return ws;
       });
       const ws = await wsConnect(server.makeUrl("/"), { autoclose: false });
       await ws.sendBytes(Buffer.from("ask"));
@@ -438,11 +404,8 @@ describe("ClientWebSocketResponse: closing", () => {
 
   test("autoclose: false — the receive() after CLOSE gives CLOSED and closes (test_close_manual)", () =>
     run(async () => {
-      await using server = await serve(async (request) => {
-        const ws = new WebSocketResponse();
-        await ws.prepare(request);
+      await using server = await serveWs(async (ws) => {
         await ws.close({ code: 4002 });
-        return ws;
       });
       const ws = await wsConnect(server.makeUrl("/"), { autoclose: false });
       assert.equal((await ws.receive()).type, WSMsgType.CLOSE);
@@ -455,12 +418,7 @@ describe("ClientWebSocketResponse: closing", () => {
 
   test("close() while another task waits in receive(): that receive gets CLOSING (test_concurrent_task_close)", () =>
     run(async () => {
-      await using server = await serve(async (request) => {
-        const ws = new WebSocketResponse();
-        await ws.prepare(request);
-        await ws.receive();
-        return ws;
-      });
+      await using server = await idleWsServer();
       const ws = await wsConnect(server.makeUrl("/"));
       const reader = asyncio.createTask(async () => (await ws.receive()).type);
       await asyncio.sleep(0);
@@ -473,12 +431,7 @@ describe("ClientWebSocketResponse: closing", () => {
 
   test("two close() at once: both finish, one of them did the close (test_concurrent_close_multiple_tasks)", () =>
     run(async () => {
-      await using server = await serve(async (request) => {
-        const ws = new WebSocketResponse();
-        await ws.prepare(request);
-        await ws.receive();
-        return ws;
-      });
+      await using server = await idleWsServer();
       const ws = await wsConnect(server.makeUrl("/"));
       const results = await asyncio.gather(
         () => ws.close(),
@@ -512,12 +465,7 @@ describe("ClientWebSocketResponse: closing", () => {
 
   test("sending after the close throws ConnectionResetError (test_send_data_after_close)", () =>
     run(async () => {
-      await using server = await serve(async (request) => {
-        const ws = new WebSocketResponse();
-        await ws.prepare(request);
-        await ws.receive();
-        return ws;
-      });
+      await using server = await idleWsServer();
       const ws = await wsConnect(server.makeUrl("/"));
       await ws.close();
       await assert.rejects(ws.sendStr("s"), asyncio.ConnectionResetError);
@@ -561,13 +509,10 @@ describe("ClientWebSocketResponse: closing", () => {
   test("await using closes the connection (test_ws_async_with)", () =>
     run(async () => {
       const serverSaw = new asyncio.Future<number>();
-      await using server = await serve(async (request) => {
-        const ws = new WebSocketResponse();
-        await ws.prepare(request);
+      await using server = await serveWs(async (ws) => {
         const msg = await ws.receive();
         await ws.sendStr(`${msg.data}/answer`);
         serverSaw.setResult((await ws.receive()).type);
-        return ws;
       });
       let outer: ClientWebSocketResponse | null = null;
       {
@@ -623,15 +568,15 @@ describe("ClientWebSocketResponse: ping, heartbeat, limits, timeouts", () => {
   test("heartbeat pings the server (test_heartbeat)", () =>
     run(async () => {
       const serverGot = new asyncio.Future<number>();
-      await using server = await serve(async (request) => {
-        const ws = new WebSocketResponse({ autoPing: false });
-        await ws.prepare(request);
-        const msg = await ws.receive();
-        if (msg.type === WSMsgType.PING) await ws.pong(msg.data);
-        serverGot.setResult(msg.type);
-        await ws.close();
-        return ws;
-      });
+      await using server = await serveWs(
+        async (ws) => {
+          const msg = await ws.receive();
+          if (msg.type === WSMsgType.PING) await ws.pong(msg.data);
+          serverGot.setResult(msg.type);
+          await ws.close();
+        },
+        { autoPing: false },
+      );
       // The pong comes back within half the heartbeat (generous here: a loaded machine is slow).
       const ws = await wsConnect(server.makeUrl("/"), { heartbeat: 0.3 });
       assert.equal(await serverGot, WSMsgType.PING);
@@ -718,12 +663,9 @@ describe("ClientWebSocketResponse: ping, heartbeat, limits, timeouts", () => {
 
   test("receive(timeout) throws TimeoutError and the connection stays usable (test_custom_receive_timeout, test_recv_timeout)", () =>
     run(async () => {
-      await using server = await serve(async (request) => {
-        const ws = new WebSocketResponse();
-        await ws.prepare(request);
+      await using server = await serveWs(async (ws) => {
         await ws.sendStr(await ws.receiveStr());
         await ws.receive();
-        return ws;
       });
       const ws = await wsConnect(server.makeUrl("/"));
       await assert.rejects(async () => ws.receive(0.02), asyncio.TimeoutError);
@@ -735,12 +677,7 @@ describe("ClientWebSocketResponse: ping, heartbeat, limits, timeouts", () => {
 
   test("the receiveTimeout option, and a timeout() block around receive() (test_receive_timeout_sock_read)", () =>
     run(async () => {
-      await using server = await serve(async (request) => {
-        const ws = new WebSocketResponse();
-        await ws.prepare(request);
-        await ws.receive();
-        return ws;
-      });
+      await using server = await idleWsServer();
       const ws = await wsConnect(server.makeUrl("/"), { receiveTimeout: 0.02 });
       await assert.rejects(async () => ws.receive(), asyncio.TimeoutError);
       await assert.rejects(async () => asyncio.timeout(0.02, () => ws.receive(null)), asyncio.TimeoutError);
@@ -750,12 +687,9 @@ describe("ClientWebSocketResponse: ping, heartbeat, limits, timeouts", () => {
 
   test("a cancelled receive() keeps the connection open (test_receive_being_cancelled_keeps_connection_open)", () =>
     run(async () => {
-      await using server = await serve(async (request) => {
-        const ws = new WebSocketResponse();
-        await ws.prepare(request);
+      await using server = await serveWs(async (ws) => {
         await ws.sendStr(await ws.receiveStr());
         await ws.receive();
-        return ws;
       });
       const ws = await wsConnect(server.makeUrl("/"));
       const t = asyncio.createTask(() => ws.receive());
@@ -769,12 +703,7 @@ describe("ClientWebSocketResponse: ping, heartbeat, limits, timeouts", () => {
 
   test("two concurrent receive() calls: the second throws RuntimeError (test_receive_runtime_err)", () =>
     run(async () => {
-      await using server = await serve(async (request) => {
-        const ws = new WebSocketResponse();
-        await ws.prepare(request);
-        await ws.receive();
-        return ws;
-      });
+      await using server = await idleWsServer();
       const ws = await wsConnect(server.makeUrl("/"));
       const first = asyncio.createTask(ws.receive());
       await asyncio.sleep(0);
@@ -787,13 +716,13 @@ describe("ClientWebSocketResponse: ping, heartbeat, limits, timeouts", () => {
 describe("connectWebSocket: the handshake", () => {
   test("protocols: the server's choice among those offered (test_ws_connect)", () =>
     run(async () => {
-      await using server = await serve(async (request) => {
-        const ws = new WebSocketResponse({ protocols: ["chat", "other"] });
-        await ws.prepare(request);
-        await ws.sendStr(String(ws.wsProtocol));
-        await ws.receive();
-        return ws;
-      });
+      await using server = await serveWs(
+        async (ws) => {
+          await ws.sendStr(String(ws.wsProtocol));
+          await ws.receive();
+        },
+        { protocols: ["chat", "other"] },
+      );
       const ws = await wsConnect(server.makeUrl("/"), { protocols: ["v1", "chat"] });
       assert.equal(ws.protocol, "chat");
       assert.equal(await ws.receiveStr(), "chat");
@@ -1022,11 +951,8 @@ describe("connectWebSocket: the handshake", () => {
 
   test("several clients at once, each with its own echo", () =>
     run(async () => {
-      await using server = await serve(async (request) => {
-        const ws = new WebSocketResponse();
-        await ws.prepare(request);
+      await using server = await serveWs(async (ws) => {
         for await (const msg of ws) if (msg.type === WSMsgType.TEXT) await ws.sendStr(msg.data);
-        return ws;
       });
       const results = await asyncio.gather(
         ...Array.from({ length: 10 }, (_, i) => async () => {
@@ -1045,12 +971,9 @@ describe("connectWebSocket: the handshake", () => {
   test("a server shutting down closes the client with 1001 (test_websocket_shutdown, client side)", () =>
     run(async () => {
       const prepared = new asyncio.Event();
-      const server = await serve(async (request) => {
-        const ws = new WebSocketResponse();
-        await ws.prepare(request);
+      const server = await serveWs(async (ws) => {
         prepared.set();
         await ws.receive();
-        return ws;
       });
       try {
         const ws = await wsConnect(server.makeUrl("/"));

@@ -10,23 +10,12 @@
 // middlewares are given to the Application constructor; a wrong normalizePathMiddleware configuration
 // is a TypeError (aiohttp: AssertionError).
 import assert from "node:assert/strict";
-import * as net from "node:net";
 import { describe, test } from "node:test";
 import * as asyncio from "../../src/index.js";
 import { TestClient, TestServer } from "../../src/test-utils/index.js";
 import * as web from "../../src/web/index.js";
 import { inLoop } from "../helpers.js";
-
-/** Send raw HTTP/1.1 `request` text; everything the server wrote until it closed. */
-function rawExchange(port: number, request: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const sock = net.connect(port, "127.0.0.1", () => sock.write(request));
-    sock.on("data", (d: Buffer) => chunks.push(d));
-    sock.on("error", reject);
-    sock.on("end", () => resolve(Buffer.concat(chunks).toString("latin1")));
-  });
-}
+import { rawExchange } from "./helpers.js";
 
 /** The absolute URL of a raw request target (kept as is: `//a` is a path, not a host). */
 const urlOf = (server: TestServer, target: string): string => server.baseUrl + target;
@@ -543,7 +532,7 @@ describe("normalizePathMiddleware (test_web_middleware.py TestNormalizePathMiddl
       }),
     ]);
     await using server = await new TestServer(app).start();
-    const raw = await rawExchange(
+    const { text: raw } = await rawExchange(
       server.port,
       "GET http://google.com/google.com HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
     );

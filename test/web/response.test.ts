@@ -9,13 +9,13 @@
 // a Response's `contentLength` is fixed when it is prepared; text is encoded with its charset only for
 // the encodings Node has (UTF-8, Latin-1, ASCII, UTF-16LE) — any other is refused with a ValueError.
 import assert from "node:assert/strict";
-import * as net from "node:net";
 import { describe, test } from "node:test";
 import { CIMultiDict, CIMultiDictProxy } from "../../src/http/index.js";
 import { RuntimeError, ValueError } from "../../src/index.js";
 import { makeMockedRequest, TestClient, TestServer } from "../../src/test-utils/index.js";
 import * as web from "../../src/web/index.js";
 import { inLoop } from "../helpers.js";
+import { captureWebLog, rawExchange } from "./helpers.js";
 
 type H = (request: web.Request) => web.HandlerResult;
 
@@ -26,30 +26,8 @@ function appWith(handler: H, path = "/"): web.Application {
   return app;
 }
 
-/** Send `request` (raw HTTP/1.1 text) and return everything the server wrote until it closed. */
-function rawExchange(port: number, request: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const sock = net.connect(port, "127.0.0.1", () => sock.write(request));
-    sock.on("data", (d: Buffer) => chunks.push(d));
-    sock.on("error", reject);
-    sock.on("end", () => resolve(Buffer.concat(chunks).toString("latin1")));
-  });
-}
-
-/** Run `fn` with the web logger's records captured. */
-async function captureWebLog<T>(fn: () => Promise<T>): Promise<{ result: T; records: string[] }> {
-  const records: string[] = [];
-  const prev = web.webLogger.handler;
-  web.webLogger.handler = (level, message) => {
-    records.push(`${level}: ${message}`);
-  };
-  try {
-    return { result: await fn(), records };
-  } finally {
-    web.webLogger.handler = prev;
-  }
-}
+/** A raw GET of `/` asking the server to close the connection after its answer. */
+const GET_CLOSE = "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
 
 /** What a synchronous call threw (or undefined). */
 function thrownBy(fn: () => unknown): unknown {
@@ -482,7 +460,7 @@ describe("StreamResponse and Response on the wire (test_web_response.py, functio
       return resp;
     });
     await using server = await new TestServer(app).start();
-    const raw = await rawExchange(server.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    const { text: raw } = await rawExchange(server.port, GET_CLOSE);
     const [head, body] = raw.split("\r\n\r\n", 2) as [string, string];
     assert.match(head, /^HTTP\/1\.1 200 OK\r\n/);
     assert.match(head, /\r\nTransfer-Encoding: chunked(\r\n|$)/i);
@@ -715,7 +693,7 @@ describe("StreamResponse and Response on the wire (test_web_response.py, functio
 
   test("test_send_headers_for_empty_body: Content-Length: 0", async () => {
     await using server = await new TestServer(appWith(() => new web.Response())).start();
-    const raw = await rawExchange(server.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    const { text: raw } = await rawExchange(server.port, GET_CLOSE);
     assert.match(raw, /^HTTP\/1\.1 200 OK\r\n/);
     assert.match(raw, /\r\nContent-Length: 0\r\n/i);
     assert.doesNotMatch(raw, /Content-Type/i);
@@ -763,7 +741,7 @@ describe("StreamResponse and Response on the wire (test_web_response.py, functio
       return resp;
     });
     await using server = await new TestServer(app).start();
-    const raw = await rawExchange(server.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    const { text: raw } = await rawExchange(server.port, GET_CLOSE);
     assert.deepEqual(raw.match(/^Content-Type: .*$/gim), ["Content-Type: text/html; charset=utf-8"]);
     assert.deepEqual(raw.match(/^Content-Length: .*$/gim), ["Content-Length: 8"]);
   });
@@ -776,7 +754,7 @@ describe("StreamResponse and Response on the wire (test_web_response.py, functio
       return resp;
     });
     await using server = await new TestServer(app).start();
-    const raw = await rawExchange(server.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    const { text: raw } = await rawExchange(server.port, GET_CLOSE);
     assert.deepEqual(raw.match(/^X-Multi: .*$/gim), ["X-Multi: 1", "x-multi: 2"]);
   });
 
@@ -784,7 +762,7 @@ describe("StreamResponse and Response on the wire (test_web_response.py, functio
     test(`test_rm_content_length_1xx_204_304_responses (${status})`, async () => {
       const app = appWith(() => new web.Response({ status, body: "answer" }));
       await using server = await new TestServer(app).start();
-      const raw = await rawExchange(server.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      const { text: raw } = await rawExchange(server.port, GET_CLOSE);
       assert.match(raw, new RegExp(`^HTTP/1\\.1 ${status} `));
       assert.doesNotMatch(raw, /Content-Length/i);
       assert.doesNotMatch(raw, /Transfer-Encoding/i);
@@ -796,7 +774,10 @@ describe("StreamResponse and Response on the wire (test_web_response.py, functio
     await using server = await new TestServer(
       appWith(() => new web.Response({ body: Buffer.from("answer") })),
     ).start();
-    const raw = await rawExchange(server.port, "HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    const { text: raw } = await rawExchange(
+      server.port,
+      "HEAD / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
     assert.match(raw, /^HTTP\/1\.1 200 OK\r\n/);
     assert.match(raw, /\r\nContent-Length: 6\r\n/i);
     assert.ok(raw.endsWith("\r\n\r\n"), "HEAD has no body");
@@ -809,7 +790,7 @@ describe("StreamResponse and Response on the wire (test_web_response.py, functio
       return resp;
     });
     await using server = await new TestServer(app).start();
-    const raw = await rawExchange(server.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    const { text: raw } = await rawExchange(server.port, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     assert.match(raw, /\r\nConnection: close\r\n/i);
     assert.ok(raw.endsWith("bye"));
   });
@@ -855,9 +836,9 @@ describe("StreamResponse and Response on the wire (test_web_response.py, functio
       resp.headers.set("X-Evil", "a\r\nSet-Cookie: pwned=1");
       return resp;
     });
-    const { result: raw, records } = await captureWebLog(async () => {
+    const { result: raw, logs: records } = await captureWebLog(async () => {
       await using server = await new TestServer(app).start();
-      return await rawExchange(server.port, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      return (await rawExchange(server.port, GET_CLOSE)).text;
     });
     assert.match(raw, /^HTTP\/1\.1 500 /);
     assert.doesNotMatch(raw, /pwned/);

@@ -13,7 +13,7 @@ import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import * as asyncio from "../../src/index.js";
 import * as web from "../../src/web/index.js";
-import { caught, runMain } from "../helpers.js";
+import { caught, freePort, runMain } from "../helpers.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const FIXTURE = join("test", "fixtures", "web", "serve.ts");
@@ -240,15 +240,6 @@ async function untilServing(port: number): Promise<Reply> {
       await pause(50);
     }
   }
-}
-
-/** A port nobody listens on right now. */
-async function freePort(host = "127.0.0.1"): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, host, r));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 function tempSocketPath(t: { after(fn: () => void): void }): string {
