@@ -5,6 +5,7 @@
 
 import { ArgumentTypeError } from "./exceptions.js";
 import { Future } from "./futures.js";
+import { isStartedPromise } from "./lazy-ops.js";
 import { getEventLoop } from "./loop-registry.js";
 import { guardFuture } from "./promise-guard.js";
 import { _ensureFuture, type AwaitableLike, BodyKind, kindOf } from "./tasks.js";
@@ -151,7 +152,7 @@ function gatherList(
   for (let i = 0; i < n; i++) {
     const arg = list[i];
     const kind = i === n - 1 && lastKind !== -1 ? lastKind : kindOf(arg);
-    if (kind === BodyKind.Thenable && arg instanceof Promise) startedPromises = true;
+    if (isStartedPromise(arg)) startedPromises = true;
     let fut: Future<unknown> | undefined;
     if (kind === BodyKind.Future) {
       if ((arg as Future<unknown>)._gatherStamp === stamp) fut = arg as Future<unknown>;

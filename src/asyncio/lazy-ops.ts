@@ -20,10 +20,9 @@
  *
  * `LazyOp` calls them with `this` = the instance it was given (`fast.call(self, arg)`): private
  * methods are shared by every instance, where arrows in fields were made per instance — a
- * connection's reader and writer carried fourteen of them (~800 bytes per idle connection).
- * `static` arrows when the argument carries the instance (`WebSocketChannel.receive`). A fast path
- * that can only check (`Condition.wait`) still is `#xFast`, returning `NOT_READY`. An operation with
- * no fast path is `new GenOp(() => this.#xGen(…))`.
+ * connection's reader and writer carried fourteen of them (~800 bytes per idle connection). A fast
+ * path that can only check (`Condition.wait`) still is `#xFast`, returning `NOT_READY`. An operation
+ * with no fast path is `new GenOp(() => this.#xGen(…))`.
  */
 import { brandLazyBody } from "./coroutines.js";
 import { type Awaitable, Future, PENDING, Reaction, settleNow } from "./futures.js";
@@ -253,9 +252,24 @@ export function isReadyPromise(x: Promise<unknown>): boolean {
   return (x as unknown) === READY_VOID || (x as { [READY_VALUE]?: unknown })[READY_VALUE] !== undefined;
 }
 
-/** @internal A ready promise ({@link isReadyPromise}) as a task body: a generator returning its value. */
-export function readyBody<T>(x: Promise<T>): Generator<unknown, T, unknown> {
-  return returning((x as { [READY_VALUE]?: T })[READY_VALUE] as T);
+/**
+ * @internal A native promise that started work the caller's task did (an async function's), as
+ * opposed to the result of an operation that completed when called ({@link isReadyPromise}).
+ */
+export function isStartedPromise(x: unknown): x is Promise<unknown> {
+  return x instanceof Promise && !isReadyPromise(x);
+}
+
+/**
+ * @internal The result an operation already completed with, when `x` stands for one (a ready
+ * promise, a `Done`), else `NOT_READY`: a task made of it is done at once, so cancelling it
+ * cannot lose what the operation took (a line read from a buffer).
+ */
+export function readyValue(x: object): unknown {
+  if (x instanceof Done) return x.value;
+  if (x === READY_VOID) return undefined;
+  const v = (x as { [READY_VALUE]?: unknown })[READY_VALUE];
+  return v === undefined ? NOT_READY : v;
 }
 
 /**

@@ -1,5 +1,6 @@
 /** `shield()`: protect an awaitable from the cancellation of whoever awaits it (CPython's `tasks.shield`). */
 import { Future } from "./futures.js";
+import { isStartedPromise } from "./lazy-ops.js";
 import { guardFuture } from "./promise-guard.js";
 import { type AwaitableLike, ensureFuture } from "./tasks.js";
 
@@ -14,7 +15,7 @@ export function shield<T>(aw: AwaitableLike<T>): Future<T> {
   const inner = ensureFuture(aw);
   if (inner.done()) return inner;
   const outer = new Future<T>({ loop: inner._loop });
-  if (aw instanceof Promise) guardFuture(outer, "shield()");
+  if (isStartedPromise(aw)) guardFuture(outer, "shield()");
   const onInnerDone = (f: Future<T>): void => {
     if (outer.done()) {
       if (!f.cancelled()) f.exception(); // mark retrieved

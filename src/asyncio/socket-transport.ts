@@ -534,6 +534,7 @@ export class SocketTransport extends Transport {
     sock.removeListener("close", on.close);
     sock.removeListener("end", on.end);
     sock.removeListener("drain", on.drain);
+    delete (sock as Partial<OwnedSocket>)[OWNER]; // the socket lives on (under TLS): let this transport go
     this.#closing = true;
     this.#lostScheduled = true;
     if (this.#attached) {

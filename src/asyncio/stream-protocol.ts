@@ -171,6 +171,7 @@ export class StreamReaderProtocol extends Protocol {
   /** @internal */
   _replaceTransport(transport: Transport): void {
     this.#reader._replaceTransport(transport);
+    if (this.#transport !== null) this.#transport = transport; // the task's failure closes this one
     this.#overSsl = !transport.canWriteEof();
   }
 }

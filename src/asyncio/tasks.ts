@@ -32,7 +32,7 @@ import {
   ValueError,
 } from "./exceptions.js";
 import { type Awaitable, captureStack, Future, isThenable } from "./futures.js";
-import { isReadyPromise, readyBody } from "./lazy-ops.js";
+import { isReadyPromise, NOT_READY, readyValue } from "./lazy-ops.js";
 import {
   _getRunningLoop,
   genSteps,
@@ -134,6 +134,16 @@ export class Task<T = unknown> extends Future<T> {
     }
     const loop = this._loop;
     loop._checkClosed();
+    if (kind === BodyKind.Lazy) {
+      // An operation that completed when it was called (`reader.readline()` with a line buffered):
+      // the task is done with its result now, so a cancel cannot drop what it took.
+      const v = readyValue(coro as object);
+      if (v !== NOT_READY) {
+        this._started = true;
+        FutureProto.setResult.call(this, v);
+        return;
+      }
+    }
     loop._tasks.add(this);
     if (options?.eager !== true) loop._schedule(this);
   }
@@ -423,8 +433,7 @@ function runStep(task: Task<any>): void {
           }
           if (isLazyBody(body)) body = body._start();
         } else {
-          // A lazy body, or the ready promise of an operation that completed when it was called.
-          body = body instanceof Promise ? readyBody(body) : (body as LazyBody)._start();
+          body = (body as LazyBody)._start();
         }
       } catch (e) {
         task._bodyFailed(e);

@@ -11,6 +11,7 @@ import { type Coroutine, coroutine } from "./coroutines.js";
 import { ArgumentTypeError, CancelledError, TimeoutError, ValueError } from "./exceptions.js";
 import { Future, PENDING } from "./futures.js";
 import type { TimerHandle } from "./handles.js";
+import { isStartedPromise } from "./lazy-ops.js";
 import { getEventLoop, taskStorage } from "./loop-registry.js";
 import { armGuard, type PromiseGuard } from "./promise-guard.js";
 import { _ensureFuture, type AwaitableLike, BodyKind, ensureFuture, kindOf } from "./tasks.js";
@@ -37,7 +38,7 @@ export interface WaitOptions {
 /** A native promise among the awaitables of an array or a Set (other iterables may be one-shot). */
 function hasStartedPromise(fs: unknown): boolean {
   if (!Array.isArray(fs) && !(fs instanceof Set)) return false;
-  for (const aw of fs) if (aw instanceof Promise) return true;
+  for (const aw of fs) if (isStartedPromise(aw)) return true;
   return false;
 }
 
@@ -68,7 +69,7 @@ async function waitImpl(
 ): Promise<[Set<Future<unknown>>, Set<Future<unknown>>]> {
   if (guard?.error != null) {
     // The started promises were refused (each rejects with this error): the refusal is reported here.
-    for (const aw of fs) if (aw instanceof Promise) aw.catch(() => {});
+    for (const aw of fs) if (isStartedPromise(aw)) aw.catch(() => {});
     throw guard.error;
   }
   const returnWhen = options?.returnWhen ?? ALL_COMPLETED;
@@ -164,7 +165,7 @@ async function waitForImpl<T>(aw: AwaitableLike<T>, to: number | null): Promise<
   // timeout's cancellation reaches its awaits (Python's wait_for(coro())); if it is foreign,
   // the proxy itself is cancelled so the timeout still fires (a `StartedPromise` waiter).
   let target: unknown = aw; // a Future, a lazy body or another thenable is awaited as it is
-  if (aw instanceof Promise) {
+  if (isStartedPromise(aw)) {
     const f = _ensureFuture(aw, kind, undefined);
     f._waiterKind = WaiterKind.StartedPromise;
     target = f;

@@ -149,6 +149,28 @@ describe("operations that complete when called are still coroutines to createTas
     });
   });
 
+  test("the task of a completed read is done at once: cancelling it cannot drop the line", async () => {
+    await runMain(async () => {
+      const r = buffered("a\nb\n");
+      const t = createTask(r.readline());
+      assert.equal(t.done(), true);
+      assert.equal(t.cancel(), false);
+      assert.equal(String(t.result()), "a\n");
+      // A TaskGroup aborted before its tasks ran, or waitFor(…, 0): the line is still delivered.
+      assert.equal(String(await asyncio.waitFor(r.readline(), 0)), "b\n");
+    });
+  });
+
+  test("waitFor of a completed read returns it without a task (as CPython awaits the coroutine in place)", async () => {
+    await runMain(async () => {
+      const r = buffered("x\n");
+      const before = asyncio.allTasks().size;
+      const p = asyncio.waitFor(r.readline(), 5);
+      assert.equal(asyncio.allTasks().size, before);
+      assert.equal(String(await p), "x\n");
+    });
+  });
+
   test("a started promise of an async function is still refused", async () => {
     await runMain(async () => {
       const started = (async () => 1)();
