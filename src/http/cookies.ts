@@ -22,12 +22,20 @@ function badParsedName(name: string): boolean {
   return false;
 }
 
-/** Undo the backslash escapes of a quoted value (`\"`, `\\`, and Python's octal `\073`). */
-function unquote(inner: string): string {
+/** Undo the backslash escapes inside quotes as Python's `_unquote` does (`\"`, `\\`, octal `\073`). */
+function unescapeQuoted(inner: string): string {
   if (!inner.includes("\\")) return inner;
-  return inner.replace(/\\([0-3][0-7][0-7]|[\s\S])/g, (_m, esc: string) =>
-    esc.length === 3 ? String.fromCharCode(Number.parseInt(esc, 8)) : esc,
+  return inner.replace(
+    /\\(?:([0-3][0-7][0-7])|([^\n]))/g,
+    (_m, oct: string | undefined, ch: string | undefined) =>
+      oct !== undefined ? String.fromCharCode(Number.parseInt(oct, 8)) : ch!,
   );
+}
+
+/** Python's `http.cookies._unquote`: strip the quotes of `"…"` and undo `\"`, `\\` and `\073`. */
+export function unquoteCookieValue(value: string): string {
+  if (value.length < 2 || value[0] !== '"' || value[value.length - 1] !== '"') return value;
+  return unescapeQuoted(value.slice(1, -1));
 }
 
 /**
@@ -65,7 +73,7 @@ export function parseCookieHeader(header: string): Array<[string, string]> {
           let after = q + 1;
           while (after < n && (header[after] === " " || header[after] === "\t")) after++;
           if (after >= n || header[after] === ";") {
-            value = unquote(header.slice(k + 1, q));
+            value = unescapeQuoted(header.slice(k + 1, q));
             end = after;
           }
         }
@@ -116,8 +124,15 @@ export interface CookieOptions {
 
 /** RFC 9110 token: what a cookie name may be. */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-/** A value sent as is (Python's `_LegalChars`); anything else printable is sent quoted. */
-const PLAIN_VALUE = /^[A-Za-z0-9!#$%&'*+\-.^_`|~:]+$/;
+/** Python's `_LegalChars`: a value made only of these is sent as is (and a `Morsel` key must be). */
+const LEGAL_CHARS = /^[A-Za-z0-9!#$%&'*+\-.^_`|~:]+$/;
+/** What Python leaves unescaped inside quotes (`_UnescapedChars`), besides chars above U+00FF. */
+const UNESCAPED = /[A-Za-z0-9!#$%&'*+\-.^_`|~: ()/<=>?@[\]{}]/;
+
+/** True for a name made of Python's legal cookie characters (`_is_legal_key`). */
+export function isLegalCookieKey(name: string): boolean {
+  return LEGAL_CHARS.test(name);
+}
 /** What no value may hold: controls, DEL and anything past ASCII. */
 const BAD_VALUE = /[^\x20-\x7e]/;
 /** What no attribute value may hold: the same plus `;`. */
@@ -166,10 +181,31 @@ export function checkCookieValue(value: string): string {
   return value;
 }
 
-/** A value as sent: plain when it can be, else quoted with `"` and `\` escaped (as Python). */
+/**
+ * A value as a `Set-Cookie` sends it: plain when it can be, else quoted with `"` and `\\` escaped.
+ * (Python's `SimpleCookie` also writes `,` and `;` as octal escapes — {@link encodeCookieValue}; the
+ * server keeps them readable, and its request parser reads a quoted `;` back.)
+ */
 export function quoteCookieValue(value: string): string {
-  if (PLAIN_VALUE.test(value)) return value;
+  if (LEGAL_CHARS.test(value)) return value;
   return `"${value.replace(/["\\]/g, "\\$&")}"`;
+}
+
+/**
+ * A value as Python's `SimpleCookie.value_encode` writes it (what aiohttp's client jar sends):
+ * unchanged when it is made of legal characters only, else in double quotes with `"` and `\\`
+ * backslash-escaped and `,` `;`, controls and U+007F–U+00FF as octal escapes (`\054`).
+ */
+export function encodeCookieValue(value: string): string {
+  if (LEGAL_CHARS.test(value)) return value;
+  let out = '"';
+  for (const ch of value) {
+    const code = ch.codePointAt(0)!;
+    if (ch === '"' || ch === "\\") out += `\\${ch}`;
+    else if (code > 0xff || UNESCAPED.test(ch)) out += ch;
+    else out += `\\${code.toString(8).padStart(3, "0")}`;
+  }
+  return `${out}"`;
 }
 
 function checkAttr(what: string, value: string): string {

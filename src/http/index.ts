@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 
-export { splitContentType } from "./content-type.js";
+export { parseContentType, splitContentType } from "./content-type.js";
 export {
   type CookieOptions,
   checkCookieName,

@@ -76,7 +76,8 @@ export interface ChannelSettings {
 
 /**
  * @internal Check the shared options.
- * @throws {ArgumentTypeError} when `options` is not an object, {@link ValueError} for a bad value.
+ * @throws {ArgumentTypeError} when `options` is not an object or `autoPing` / `compress` is not a
+ * boolean, {@link ValueError} for a bad value.
  */
 export function channelSettings(options: ChannelOptions): ChannelSettings {
   if (options === null || typeof options !== "object")
@@ -87,16 +88,23 @@ export function channelSettings(options: ChannelOptions): ChannelSettings {
   checkSeconds("heartbeat", options.heartbeat);
   checkSeconds("receiveTimeout", options.receiveTimeout);
   checkSeconds("timeout", options.timeout);
+  const autoPing = options.autoPing ?? true;
+  const compress = options.compress ?? true;
+  for (const [name, v] of [
+    ["autoPing", autoPing],
+    ["compress", compress],
+  ] as const)
+    if (typeof v !== "boolean") throw new ArgumentTypeError(`${name} must be a boolean, got ${inspect(v)}`);
   const max = options.maxMsgSize ?? 4 * 1024 * 1024;
   if (typeof max !== "number" || !Number.isInteger(max) || max < 0)
     throw new ValueError(`maxMsgSize must be an integer ≥ 0, got ${inspect(max)}`);
   return {
     protocols,
     heartbeat: options.heartbeat ?? null,
-    autoPing: options.autoPing ?? true,
+    autoPing,
     receiveTimeout: options.receiveTimeout ?? null,
     maxMsgSize: max,
-    compress: options.compress ?? true,
+    compress,
     closeTimeout: options.timeout ?? 10,
   };
 }
@@ -138,6 +146,8 @@ export class WebSocketChannel {
   readonly #pongTimeoutError: (message: string) => Error;
   readonly #onTransportClose: (() => void) | undefined;
   #buffer: WSMessage[] = [];
+  /** The payload size of each buffered message (counted once, when it arrived). */
+  #sizes: number[] = [];
   #bufferedBytes = 0;
   #paused = false;
   #waiter: Future<void> | null = null;
@@ -250,6 +260,7 @@ export class WebSocketChannel {
 
   #push(msg: WSMessage, size: number): void {
     this.#buffer.push(msg);
+    this.#sizes.push(size);
     this.#bufferedBytes += size;
     if (
       !this.#paused &&
@@ -262,6 +273,13 @@ export class WebSocketChannel {
     this.#wake();
   }
 
+  /** Forget the messages not received yet. */
+  #dropBuffered(): void {
+    this.#buffer = [];
+    this.#sizes = [];
+    this.#bufferedBytes = 0;
+  }
+
   #wake(): void {
     const w = this.#waiter;
     if (w !== null && !w.done()) w.setResult();
@@ -269,8 +287,7 @@ export class WebSocketChannel {
 
   #shift(): WSMessage {
     const msg = this.#buffer.shift()!;
-    if (msg.type === WSMsgType.TEXT) this.#bufferedBytes -= Buffer.byteLength(msg.data);
-    else if (Buffer.isBuffer(msg.data)) this.#bufferedBytes -= msg.data.length;
+    this.#bufferedBytes -= this.#sizes.shift()!;
     if (
       this.#paused &&
       this.#buffer.length <= RECEIVE_HIGH_MESSAGES / 2 &&
@@ -282,16 +299,32 @@ export class WebSocketChannel {
     return msg;
   }
 
+  /**
+   * Every message, ping and pong received moves the next ping back: only the time is recorded, and
+   * the one timer, when it fires early, re-arms for it (aiohttp's `_reset_heartbeat`) — not a
+   * cancelled timer and a new one per message.
+   */
   #resetHeartbeat(): void {
     const hb = this.#heartbeat;
     if (hb === null || this.#closed || this.#closing) return;
-    this.#heartbeatTimer?.cancel();
-    this.#heartbeatTimer = this.#loop.callLater(hb, () => this.#sendHeartbeat());
+    this.#heartbeatWhen = this.#loop.time() + hb;
+    this.#heartbeatTimer ??= this.#loop.callAt(this.#heartbeatWhen, this.#onHeartbeatTimer);
   }
 
-  #sendHeartbeat(): void {
+  /** When the next ping is due (loop time). */
+  #heartbeatWhen = 0;
+
+  readonly #onHeartbeatTimer = (): void => {
     this.#heartbeatTimer = null;
     if (this.#closed || this.#closing) return;
+    if (this.#loop.time() < this.#heartbeatWhen) {
+      this.#heartbeatTimer = this.#loop.callAt(this.#heartbeatWhen, this.#onHeartbeatTimer);
+      return;
+    }
+    this.#sendHeartbeat();
+  };
+
+  #sendHeartbeat(): void {
     try {
       this.#ws.ping();
     } catch {
@@ -309,8 +342,7 @@ export class WebSocketChannel {
     this.#exception = e;
     this.#closed = true;
     this.#closeCode = WSCloseCode.ABNORMAL_CLOSURE;
-    this.#buffer = [];
-    this.#bufferedBytes = 0;
+    this.#dropBuffered();
     this.#push(message(WSMsgType.ERROR, e), 0);
     this.#ws.terminate();
   }
@@ -330,8 +362,7 @@ export class WebSocketChannel {
     if (this.#closing) return; // the peer's close was answered already (by `ws`)
     this.#closeCode = code;
     this.#stopTimers();
-    this.#buffer = [];
-    this.#bufferedBytes = 0;
+    this.#dropBuffered();
     if (this.#paused) {
       this.#paused = false;
       ws.resume();
@@ -356,8 +387,7 @@ export class WebSocketChannel {
       this.#closed = true;
       this.#closeCode = WSCloseCode.ABNORMAL_CLOSURE;
       this.#stopTimers();
-      this.#buffer = [];
-      this.#bufferedBytes = 0;
+      this.#dropBuffered();
       this.#wake();
     }
     this.#ws.terminate();
@@ -393,30 +423,20 @@ export class WebSocketChannel {
   receive(timeout?: number | null): Awaitable<WSMessage> {
     checkSeconds("timeout", timeout);
     const t = timeout === undefined ? this.#receiveTimeout : timeout;
-    return new LazyOp(
-      WebSocketChannel.#receiveFast,
-      WebSocketChannel.#receiveSlow,
-      t === null ? this : { ws: this, timeout: t },
-    );
+    return new LazyOp(this.#receiveFast, this.#receiveGen, t, this);
   }
 
-  static readonly #receiveFast = (arg: ReceiveArg): WSMessage | typeof NOT_READY =>
-    (arg instanceof WebSocketChannel ? arg : arg.ws).#receiveNow();
+  #receiveFast(_timeout: number | null): WSMessage | typeof NOT_READY {
+    return this.#receiveNow();
+  }
 
-  static readonly #receiveSlow = (arg: ReceiveArg): Generator<unknown, WSMessage, unknown> =>
-    arg instanceof WebSocketChannel ? arg.#receiveGen(null) : arg.ws.#receiveGen(arg.timeout);
-
-  static readonly #iterateFast = (ws: WebSocketChannel): IteratorResult<WSMessage> | typeof NOT_READY => {
-    const now = ws.#receiveNow();
+  #iterateFast(): IteratorResult<WSMessage> | typeof NOT_READY {
+    const now = this.#receiveNow();
     return now === NOT_READY ? NOT_READY : iterationStep(now);
-  };
+  }
 
-  static readonly #iterateSlow = (
-    ws: WebSocketChannel,
-  ): Generator<unknown, IteratorResult<WSMessage>, unknown> => WebSocketChannel.#iterateGen(ws);
-
-  static *#iterateGen(ws: WebSocketChannel): Generator<unknown, IteratorResult<WSMessage>, unknown> {
-    return iterationStep(yield* ws.#receiveGen(ws.#receiveTimeout));
+  *#iterateGen(): Generator<unknown, IteratorResult<WSMessage>, unknown> {
+    return iterationStep(yield* this.#receiveGen(this.#receiveTimeout));
   }
 
   /** {@link receive} without waiting: a buffered message, or the closed state. */
@@ -561,17 +581,13 @@ export class WebSocketChannel {
 
   /** Iterate over the messages until the connection closes (CLOSE, CLOSING or CLOSED ends it). */
   [Symbol.asyncIterator](): AsyncIterator<WSMessage> {
-    const next = new LazyOp(
-      WebSocketChannel.#iterateFast,
-      WebSocketChannel.#iterateSlow,
-      this,
-    ) as unknown as Promise<IteratorResult<WSMessage>>;
+    const next = new LazyOp(this.#iterateFast, this.#iterateGen, undefined, this) as unknown as Promise<
+      IteratorResult<WSMessage>
+    >;
     // `for await` awaits what next() returns: the same lazy operation serves every step.
     return { next: () => next };
   }
 }
-
-type ReceiveArg = WebSocketChannel | { ws: WebSocketChannel; timeout: number };
 
 const ITERATION_DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
 

@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import { inspect } from "node:util";
 import { readerFromNode } from "../asyncio/kernel.js";
-import { CIMultiDict, MultiDict, parseCookies, splitContentType } from "../http/index.js";
+import { CIMultiDict, MultiDict, parseContentType, parseCookies } from "../http/index.js";
 import type { EventLoop, StreamReader, Task } from "../index.js";
 import { ArgumentTypeError, ConnectionResetError, ValueError } from "../index.js";
 import type { Application } from "./app.js";
@@ -33,13 +33,6 @@ export interface RequestContext {
 }
 
 const EMPTY = Buffer.alloc(0);
-
-/** Parse a `Content-Type` value: the media type (lower case) and its `charset` parameter. */
-function parseContentType(value: string | undefined): [string, string | null] {
-  if (value === undefined || value === "") return ["application/octet-stream", null];
-  const [type, charset] = splitContentType(value);
-  return [type.toLowerCase(), charset];
-}
 
 /**
  * @internal The raw path and the query string (without `?`) of a request target; an absolute-form

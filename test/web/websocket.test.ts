@@ -97,6 +97,11 @@ const UPGRADE_HEADERS = {
 };
 
 describe("WebSocketResponse: messages", () => {
+  test("autoPing and compress must be booleans (a string would be truthy): ArgumentTypeError", () => {
+    assert.throws(() => new web.WebSocketResponse({ autoPing: "false" as never }), asyncio.ArgumentTypeError);
+    assert.throws(() => new web.WebSocketResponse({ compress: "no" as never }), asyncio.ArgumentTypeError);
+  });
+
   test("echo text (test_send_recv_text)", async () => {
     const closed = deferred<number | null>();
     const app = appWith(async (request) => {
