@@ -20,9 +20,8 @@ enum State {
   Failed,
 }
 
-/** The network side (undici's handler): paused and resumed, told when the body is over. */
+/** The network side (undici's handler, paused by its `onData` returning false): resumed, told when the body is over. */
 export interface BodySource {
-  pause(): void;
   resume(): void;
   /** Called once when the body is done, failed or dropped (frees the connection slot). */
   bodyFinished(): void;

@@ -34,10 +34,12 @@ export interface TCPConnectorOptions {
   maxHeaderSize?: number;
 }
 
-/** What a request tells the connector while undici may be opening a connection for it. */
+/**
+ * What a traced request tells the connector while undici may be opening a connection for it. Only a
+ * connection opened inside `dispatch` is seen (undici opens one later for a body of unknown length,
+ * or for a request queued in its pool).
+ */
 export interface ConnectHooks {
-  /** Seconds for the TCP (and TLS) connect, or null. */
-  readonly sockConnect: number | null;
   /** Awaited before the connection is opened (trace `onConnectionCreateStart`). */
   createStart(): Promise<void> | null;
   /** Awaited once it is (trace `onConnectionCreateEnd`). */
@@ -46,7 +48,7 @@ export interface ConnectHooks {
   created: boolean;
 }
 
-/** The request being dispatched right now (undici opens a connection inside `dispatch`). */
+/** The traced request being dispatched right now (undici may open a connection inside `dispatch`). */
 let dispatching: ConnectHooks | null = null;
 
 function count(name: string, v: number | undefined, dflt: number): number {
@@ -73,8 +75,12 @@ export class TCPConnector {
   readonly #localAddr: string | null;
   readonly #maxHeaderSize: number | undefined;
   readonly #slots: ConnectionSlots | null;
-  readonly #connectors = new Map<number | null, buildConnector.connector>();
-  #agent: Agent | null = null;
+  /**
+   * One pool per socket-connect timeout (`null`: none): the timeout is the connector's, fixed when the
+   * pool is made, so it holds for connections undici opens later too (not only inside `dispatch`).
+   * Sessions rarely use more than one.
+   */
+  readonly #agents = new Map<number | null, Agent>();
   readonly #proxies = new Map<string, ProxyAgent>();
   #closed = false;
 
@@ -110,10 +116,9 @@ export class TCPConnector {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const all: Dispatcher[] = [...this.#proxies.values()];
-    if (this.#agent !== null) all.push(this.#agent);
+    const all: Dispatcher[] = [...this.#proxies.values(), ...this.#agents.values()];
     this.#proxies.clear();
-    this.#agent = null;
+    this.#agents.clear();
     await Promise.all(all.map((d) => d.destroy().catch(() => {})));
   }
 
@@ -123,19 +128,28 @@ export class TCPConnector {
   }
 
   /**
-   * @internal The dispatcher for a request: the connector's agent, or the one for `proxy`.
+   * @internal The dispatcher for a request: the connector's pool for `sockConnect` seconds of
+   * connect timeout (`null`: none), or the one for `proxy`.
    * @throws {RuntimeError}-like errors are the session's business: check {@link closed} first.
    */
-  dispatcher(proxy: URL | null, proxyHeaders: Record<string, string> | null): Dispatcher {
+  dispatcher(
+    proxy: URL | null,
+    proxyHeaders: Record<string, string> | null,
+    sockConnect: number | null,
+  ): Dispatcher {
     if (proxy === null) {
-      this.#agent ??= new Agent(this.#agentOptions());
-      return this.#agent;
+      let agent = this.#agents.get(sockConnect);
+      if (agent === undefined) {
+        agent = new Agent(this.#agentOptions(sockConnect));
+        this.#agents.set(sockConnect, agent);
+      }
+      return agent;
     }
-    const key = `${proxy.href}\n${JSON.stringify(proxyHeaders ?? {})}`;
+    const key = `${proxy.href}\n${JSON.stringify(proxyHeaders ?? {})}\n${sockConnect}`;
     let p = this.#proxies.get(key);
     if (p === undefined) {
       p = new ProxyAgent({
-        ...this.#agentOptions(),
+        ...this.#agentOptions(sockConnect),
         uri: proxy.href,
         headers: proxyHeaders ?? undefined,
         proxyTunnel: false, // http through the proxy as absolute-form requests; CONNECT for https
@@ -166,7 +180,9 @@ export class TCPConnector {
     }
   }
 
-  #agentOptions(): Agent.Options {
+  #agentOptions(sockConnect: number | null): Agent.Options {
+    // undici's own default is 10 s; 0 is none (aiohttp has no socket-connect limit by default).
+    const connect = buildConnector({ ...this.#tls, timeout: sockConnect === null ? 0 : sockConnect * 1000 });
     return {
       connections: this.limitPerHost === 0 ? null : this.limitPerHost,
       pipelining: this.forceClose ? 0 : 1,
@@ -176,36 +192,8 @@ export class TCPConnector {
       maxHeaderSize: this.#maxHeaderSize,
       headersTimeout: 0,
       bodyTimeout: 0,
-      connect: (options, callback) => this.#connect(options, callback),
+      connect: (options, callback) => traced(connect, options, callback),
     };
-  }
-
-  #connect(options: buildConnector.Options, callback: buildConnector.Callback): void {
-    const hooks = dispatching;
-    const timeout = hooks?.sockConnect ?? null;
-    let connect = this.#connectors.get(timeout);
-    if (connect === undefined) {
-      connect = buildConnector({ ...this.#tls, timeout: timeout === null ? undefined : timeout * 1000 });
-      this.#connectors.set(timeout, connect);
-    }
-    if (hooks === null) {
-      connect(options, callback);
-      return;
-    }
-    hooks.created = true;
-    const run = (): void =>
-      connect(options, (...args) => {
-        const end = args[0] === null ? hooks.createEnd() : null;
-        if (end === null) callback(...args);
-        else
-          end.then(
-            () => callback(...args),
-            (e) => callback(e as Error, null),
-          );
-      });
-    const start = hooks.createStart();
-    if (start === null) run();
-    else start.then(run, (e) => callback(e as Error, null));
   }
 
   [inspect.custom](): string {
@@ -224,11 +212,6 @@ export class ConnectionSlots {
 
   constructor(limit: number) {
     this.#free = limit;
-  }
-
-  /** Whether a request would have to wait. */
-  get exhausted(): boolean {
-    return this.#free === 0;
   }
 
   /** Take a free slot now, if there is one. */
@@ -276,4 +259,31 @@ export class ConnectionSlots {
       this.#head = 0;
     }
   }
+}
+
+/** Open a connection with `connect`, telling the traced request being dispatched, if any. */
+function traced(
+  connect: buildConnector.connector,
+  options: buildConnector.Options,
+  callback: buildConnector.Callback,
+): void {
+  const hooks = dispatching;
+  if (hooks === null) {
+    connect(options, callback);
+    return;
+  }
+  hooks.created = true;
+  const run = (): void =>
+    connect(options, (...args) => {
+      const end = args[0] === null ? hooks.createEnd() : null;
+      if (end === null) callback(...args);
+      else
+        end.then(
+          () => callback(...args),
+          (e) => callback(e as Error, null),
+        );
+    });
+  const start = hooks.createStart();
+  if (start === null) run();
+  else start.then(run, (e) => callback(e as Error, null));
 }

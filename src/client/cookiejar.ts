@@ -13,6 +13,7 @@
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { inspect } from "node:util";
+import { encodeCookieValue } from "../http/cookies.js";
 import { ArgumentTypeError, OSError, ValueError } from "../index.js";
 import {
   checkPath,
@@ -30,7 +31,6 @@ import {
   parseCookieDate,
   parseMaxAge,
   parseSetCookieHeaders,
-  quoteCookieValue,
   secureOrigins,
   toUrl,
 } from "./set-cookie.js";
@@ -100,10 +100,11 @@ export interface CookieJarOptions {
   now?: () => number;
 }
 
-/** A stored cookie: the morsel plus the value as received, for quote-preserving sends. */
+/** A stored cookie: the morsel, the value as received, and the value as sent (fixed when stored). */
 interface Entry {
   readonly morsel: Morsel;
   readonly coded: string;
+  readonly wire: string;
 }
 
 /**
@@ -171,10 +172,11 @@ export class CookieJar implements AbstractCookieJar {
 
   /** The number of stored cookies; like aiohttp's `len()`, it does not purge expired ones first. */
   get size(): number {
-    let n = 0;
-    for (const paths of this.#cookies.values()) for (const names of paths.values()) n += names.size;
-    return n;
+    return this.#count; // read on every request: kept, not counted
   }
+
+  /** The number of entries in `#cookies`. */
+  #count = 0;
 
   /** The stored cookies (expired ones purged first), in storage order. */
   *[Symbol.iterator](): Iterator<Morsel> {
@@ -234,8 +236,8 @@ export class CookieJar implements AbstractCookieJar {
    */
   filterCookies(requestUrl: URL | string): Map<string, string> {
     const url = toUrl(requestUrl, "requestUrl");
-    const picked = new Map<string, Entry>();
     if (this.#cookies.size === 0) return new Map();
+    const picked = new Map<string, Entry>();
     this.#purge(this.#now());
     const hostname = hostOf(url) ?? "";
     const secure =
@@ -276,7 +278,7 @@ export class CookieJar implements AbstractCookieJar {
     }
     const out = new Map<string, string>();
     for (const name of [...picked.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)))
-      out.set(name, this.#wire(picked.get(name)!));
+      out.set(name, picked.get(name)!.wire);
     return out;
   }
 
@@ -287,6 +289,7 @@ export class CookieJar implements AbstractCookieJar {
   clear(predicate?: ClearCookiePredicate): void {
     if (predicate === undefined) {
       this.#cookies.clear();
+      this.#count = 0;
       this.#nextExpiry = Number.POSITIVE_INFINITY;
       return;
     }
@@ -381,11 +384,6 @@ export class CookieJar implements AbstractCookieJar {
     return `<${this.constructor.name} cookies=${this.size} unsafe=${this.#unsafe}>`;
   }
 
-  #wire(e: Entry): string {
-    if (!this.#quoteCookie) return e.morsel.value;
-    return e.coded[0] === '"' ? e.coded : quoteCookieValue(e.morsel.value);
-  }
-
   *#all(): Generator<Morsel> {
     for (const paths of this.#cookies.values())
       for (const names of paths.values()) for (const e of names.values()) yield e.morsel;
@@ -396,7 +394,7 @@ export class CookieJar implements AbstractCookieJar {
     const pathKey = m.path.replace(/\/+$/, "");
     const names = paths?.get(pathKey);
     if (names === undefined) return;
-    names.delete(m.key);
+    if (names.delete(m.key)) this.#count--;
     if (names.size === 0) paths!.delete(pathKey);
     if (paths!.size === 0) this.#cookies.delete(m.domain);
   }
@@ -464,7 +462,14 @@ export class CookieJar implements AbstractCookieJar {
       const pathKey = path.replace(/\/+$/, "");
       let names = paths.get(pathKey);
       if (names === undefined) paths.set(pathKey, (names = new Map()));
-      names.set(c.name, { morsel, coded: c.codedValue });
+      if (!names.has(c.name)) this.#count++;
+      // As sent: quoted as received, else encoded as Python's SimpleCookie does (or raw, quoteCookie off).
+      const wire = !this.#quoteCookie
+        ? c.value
+        : c.codedValue[0] === '"'
+          ? c.codedValue
+          : encodeCookieValue(c.value);
+      names.set(c.name, { morsel, coded: c.codedValue, wire });
       if (expires !== null && expires < this.#nextExpiry) this.#nextExpiry = expires;
     }
     this.#purge(now);

@@ -14,6 +14,20 @@ export interface Expirable {
   expire(): void;
 }
 
+/**
+ * @internal What the list holds for one exchange: it lets the exchange (and the response body it
+ * holds) go as soon as the exchange is over, though the entry waits in the list until its deadline.
+ */
+export class DeadlineEntry implements Expirable {
+  constructor(public target: Expirable | null) {}
+  get finished(): boolean {
+    return this.target === null || this.target.finished;
+  }
+  expire(): void {
+    this.target?.expire();
+  }
+}
+
 /** @internal A FIFO of `[deadline, item]` for one duration, with one loop timer. */
 export class DeadlineList {
   readonly #loop: EventLoop;

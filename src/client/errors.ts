@@ -255,3 +255,25 @@ brand(InvalidUrlRedirectClientError, "client.InvalidUrlRedirectClientError");
 /** A redirect's `Location` is not http(s). */
 export class NonHttpUrlRedirectClientError extends RedirectClientError {}
 brand(NonHttpUrlRedirectClientError, "client.NonHttpUrlRedirectClientError");
+
+/** Node's error codes of a name that did not resolve. */
+const DNS_CODES = new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_FAIL", "EAI_NONAME", "EAI_NODATA"]);
+
+/**
+ * @internal The DNS, certificate or TLS error class for a connection attempt that failed with
+ * `base` (`code`: the error's own code, `sysCode`: its system cause's), else `null` — shared by HTTP
+ * requests and WebSocket connects, so one failure has one class on both.
+ */
+export function dnsOrTlsConnectorError(
+  key: ConnectionKey,
+  base: Error,
+  code: string,
+  sysCode: string,
+): ClientConnectorError | null {
+  if (DNS_CODES.has(sysCode)) return new ClientConnectorDNSError(key, base, { errno: sysCode });
+  if (code.startsWith("ERR_TLS_CERT") || /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(sysCode))
+    return new ClientConnectorCertificateError(key, base, { errno: sysCode });
+  if (code.startsWith("ERR_SSL") || code.startsWith("ERR_TLS") || sysCode.startsWith("ERR_SSL"))
+    return new ClientConnectorSSLError(key, base, { errno: sysCode });
+  return null;
+}

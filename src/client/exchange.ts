@@ -13,12 +13,10 @@ import { ioTurn } from "../asyncio/kernel.js";
 import { CancelledError, type EventLoop, Future, TimeoutError, type TimerHandle } from "../index.js";
 import { type BodySource, ResponseBody } from "./body.js";
 import type { ConnectionSlots } from "./connector.js";
+import { DeadlineEntry } from "./deadlines.js";
 import {
   ClientConnectionResetError,
-  ClientConnectorCertificateError,
-  ClientConnectorDNSError,
   ClientConnectorError,
-  ClientConnectorSSLError,
   ClientError,
   ClientHttpProxyError,
   ClientOSError,
@@ -27,6 +25,7 @@ import {
   ClientResponseError,
   type ConnectionKey,
   ConnectionTimeoutError,
+  dnsOrTlsConnectorError,
   type RequestInfo,
   ServerDisconnectedError,
   ServerTimeoutError,
@@ -42,7 +41,6 @@ export interface ResponseHead {
   readonly rawHeaders: string[];
 }
 
-const DNS_CODES = new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_FAIL", "EAI_NONAME", "EAI_NODATA"]);
 const CONNECT_CODES = new Set([
   "ECONNREFUSED",
   "EHOSTUNREACH",
@@ -72,7 +70,7 @@ export interface ExchangeOptions {
   /** A chunk of the response body (trace `onResponseChunkReceived`), or null. */
   readonly onChunk: ((chunk: Buffer) => void) | null;
   /** A chunk of the request body was sent (trace `onRequestChunkSent`), or null. */
-  readonly onChunkSent: ((chunk: Buffer) => void) | null;
+  readonly onChunkSent: ((chunk: Uint8Array) => void) | null;
 }
 
 /** @internal See the module comment. */
@@ -104,9 +102,10 @@ export class Exchange implements Dispatcher.DispatchHandler, BodySource {
   connected = false;
   #connectTimer: TimerHandle | null = null;
   #totalTimer: TimerHandle | null = null;
+  /** The body's `Content-Encoding` when it is one we decode; its decoder is made with the first byte
+   * (an empty body — a 204, a HEAD — has nothing to decode). */
+  #encoding: "gzip" | "deflate" | "br" | null = null;
   #decoder: Transform | null = null;
-  /** Bytes went into the decoder (an empty body — a 204, a HEAD — has nothing to decode). */
-  #decoderFed = false;
   /** undici delivered the whole body; only its end is still to be signalled (nothing to abort). */
   #bodyComplete = false;
   #finished = false;
@@ -136,7 +135,7 @@ export class Exchange implements Dispatcher.DispatchHandler, BodySource {
     if (seconds === null) return;
     this.#totalTimer = this.#o.loop.callLater(seconds, () => {
       this.#totalTimer = null;
-      this.abort(new ServerTimeoutError(`Timeout on reading data from ${this.#o.requestInfo.url.href}`));
+      this.expire();
     });
   }
 
@@ -213,7 +212,9 @@ export class Exchange implements Dispatcher.DispatchHandler, BodySource {
     }
     const body = new ResponseBody(this.#o.loop, this);
     this.body = body;
-    if (encoding !== null) this.#decoder = this.#makeDecoder(encoding, body);
+    // identity or unknown: handed over as is (aiohttp does the same)
+    if (encoding === "gzip" || encoding === "x-gzip") this.#encoding = "gzip";
+    else if (encoding === "deflate" || encoding === "br") this.#encoding = encoding;
     if (!this.#headSettled) {
       this.#headSettled = true;
       const o = this.#o;
@@ -234,10 +235,9 @@ export class Exchange implements Dispatcher.DispatchHandler, BodySource {
 
   onData(chunk: Buffer): boolean {
     this.#o.onChunk?.(chunk);
-    const decoder = this.#decoder;
-    if (decoder !== null) {
-      this.#decoderFed = true;
-      return decoder.write(chunk);
+    if (this.#encoding !== null) {
+      this.#decoder ??= this.#makeDecoder(this.#encoding, this.body!);
+      return this.#decoder.write(chunk);
     }
     return this.body!.push(chunk);
   }
@@ -245,7 +245,7 @@ export class Exchange implements Dispatcher.DispatchHandler, BodySource {
   onComplete(_trailers: string[] | null): void {
     this.#clearTimers();
     const decoder = this.#decoder;
-    if (decoder !== null && this.#decoderFed) decoder.end();
+    if (decoder !== null) decoder.end();
     // After undici's own bookkeeping: a task woken by the end and making its next request at once
     // then finds this connection free again. With pipelining 1, undici frees the connection in a
     // `setImmediate` queued right after this call returns: ours, queued from a microtask, runs after it.
@@ -278,13 +278,10 @@ export class Exchange implements Dispatcher.DispatchHandler, BodySource {
 
   // undici 7 passes the chunk (its types say a size).
   onBodySent(chunk: unknown): void {
-    if (this.#o.onChunkSent !== null && chunk instanceof Uint8Array) this.#o.onChunkSent(Buffer.from(chunk));
+    if (this.#o.onChunkSent !== null && chunk instanceof Uint8Array) this.#o.onChunkSent(chunk);
   }
 
   // ---- internals ----
-
-  /** @internal (BodySource) Pausing is undici's: `onData` returns false. */
-  pause(): void {}
 
   /** @internal (BodySource) The body is over. */
   bodyFinished(): void {
@@ -299,12 +296,13 @@ export class Exchange implements Dispatcher.DispatchHandler, BodySource {
     if (r !== null) r();
   }
 
-  #makeDecoder(encoding: string, body: ResponseBody): Transform | null {
-    let d: Transform;
-    if (encoding === "gzip" || encoding === "x-gzip") d = createGunzip();
-    else if (encoding === "deflate") d = createInflate();
-    else if (encoding === "br") d = createBrotliDecompress();
-    else return null; // identity or unknown: handed over as is (aiohttp does the same)
+  #makeDecoder(encoding: "gzip" | "deflate" | "br", body: ResponseBody): Transform {
+    const d: Transform =
+      encoding === "gzip"
+        ? createGunzip()
+        : encoding === "deflate"
+          ? createInflate()
+          : createBrotliDecompress();
     d.on("data", (out: Buffer) => {
       if (!body.push(out)) d.pause();
     });
@@ -333,9 +331,19 @@ export class Exchange implements Dispatcher.DispatchHandler, BodySource {
     this.#decoder?.destroy();
   }
 
+  /** The entry of this exchange in its session's deadline list, if it has one. */
+  #deadline: DeadlineEntry | null = null;
+
+  /** The entry to put in a deadline list: it forgets this exchange once the exchange is over. */
+  deadlineEntry(): DeadlineEntry {
+    this.#deadline ??= new DeadlineEntry(this);
+    return this.#deadline;
+  }
+
   #finish(): void {
     if (this.#finished) return;
     this.#finished = true;
+    if (this.#deadline !== null) this.#deadline.target = null;
     this.#clearTimers();
     if (this.#holdsSlot) {
       this.#holdsSlot = false;
@@ -435,11 +443,8 @@ export function translate(err: Error, started: boolean, o: ExchangeOptions): Err
   // undici's HTTPParserError often has no code (its llhttp error table is not indexed by number).
   if (code.startsWith("HPE_") || e.name === "HTTPParserError")
     return new ClientResponseError(o.requestInfo, { status: 400, message: e.message, cause: err });
-  if (DNS_CODES.has(sysCode)) return new ClientConnectorDNSError(key, base, { errno: sysCode });
-  if (code.startsWith("ERR_TLS_CERT") || /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(sysCode))
-    return new ClientConnectorCertificateError(key, base, { errno: sysCode });
-  if (code.startsWith("ERR_SSL") || code.startsWith("ERR_TLS") || sysCode.startsWith("ERR_SSL"))
-    return new ClientConnectorSSLError(key, base, { errno: sysCode });
+  const named = dnsOrTlsConnectorError(key, base, code, sysCode);
+  if (named !== null) return named;
   if (!started && CONNECT_CODES.has(sysCode))
     return o.viaProxy
       ? new ClientProxyConnectionError(key, base, { errno: sysCode })

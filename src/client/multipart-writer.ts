@@ -57,6 +57,8 @@ const FORBIDDEN = /[^\t\x20-\x7e\x80-\uffff]/;
 const CONTROL_BUT_CRLF = /[^\t\r\n\x20-\x7e\x80-\uffff]/;
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const CRLF = Buffer.from("\r\n");
+/** Bytes of a part compressed at once, on the loop, when the body is encoded (see `encodedBytes`). */
+const SYNC_ENCODE_LIMIT = 64 * 1024;
 
 /**
  * Refuse text that would end a header line early (aiohttp's `_safe_header`): CR, LF, NUL and every
@@ -292,7 +294,9 @@ export class BodyPart {
     if (isIdentity(this.#codings)) return this.bytes();
     if (this.#encoded === null) {
       const raw = this.bytes();
-      if (raw === null) return null;
+      // Larger parts are compressed as a stream, on zlib's threads, not on the loop (aiohttp hands
+      // anything over 1 KiB to an executor); the body then goes chunked.
+      if (raw === null || (this.#codings.content !== null && raw.length > SYNC_ENCODE_LIMIT)) return null;
       this.#encoded = encodeBytes(raw, this.#codings);
     }
     return this.#encoded;
@@ -522,12 +526,15 @@ export class MultipartWriter implements Iterable<BodyPart> {
     yield this.#closing();
   }
 
+  /** `--boundary\r\n`, made once. */
+  #delimiterBytes: Buffer | null = null;
   #delimiter(): Buffer {
-    return Buffer.concat([Buffer.from("--"), this.#boundaryBytes, CRLF]);
+    this.#delimiterBytes ??= Buffer.from(`--${this.boundary}\r\n`, "ascii");
+    return this.#delimiterBytes;
   }
 
   #closing(): Buffer {
-    return Buffer.concat([Buffer.from("--"), this.#boundaryBytes, Buffer.from("--\r\n")]);
+    return Buffer.from(`--${this.boundary}--\r\n`, "ascii");
   }
 
   /**
@@ -540,9 +547,9 @@ export class MultipartWriter implements Iterable<BodyPart> {
    */
   encode(): EncodedBody {
     const contentType = this.contentType;
-    for (const part of this.#parts) part.headerBytes(); // refuse a bad header now, not mid-body
-    const data = this.bytes();
+    const data = this.bytes(); // in memory: every header checked on the way
     if (data !== null) return { contentType, body: data, length: data.length };
+    for (const part of this.#parts) part.headerBytes(); // refuse a bad header now, not mid-body
     if (!this.streaming)
       return { contentType, body: { [Symbol.asyncIterator]: () => this.chunks() }, length: this.size };
     this.claim();

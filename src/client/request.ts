@@ -3,7 +3,7 @@
  * query parameters), its headers, its body (`json`, or `data` in any supported shape), its
  * credentials (`BasicAuth`), and the `RequestInfo` its response and errors carry.
  */
-import { Readable } from "node:stream";
+import { pipeline, Readable } from "node:stream";
 import { inspect, promisify } from "node:util";
 import { createDeflate, createGzip, deflate, gzip } from "node:zlib";
 import { CIMultiDict, CIMultiDictProxy, type LooseHeaders } from "../http/index.js";
@@ -166,10 +166,12 @@ export async function compressBody(body: PreparedBody, compress: true | string):
     const data = await (encoding === "gzip" ? gzipAsync(b) : deflateAsync(b));
     return { body: data, contentType: body.contentType, replayable: true, contentEncoding: encoding };
   }
-  const source = Readable.from(b as AsyncIterable<Uint8Array>);
   const z = encoding === "gzip" ? createGzip() : createDeflate();
+  // pipeline, not pipe: a failing source fails `z` (and so the request) instead of throwing an
+  // unhandled 'error', and `z` destroyed by an abort destroys the source.
+  pipeline(Readable.from(b as AsyncIterable<Uint8Array>), z, () => {});
   return {
-    body: source.pipe(z),
+    body: z,
     contentType: body.contentType,
     replayable: false,
     contentEncoding: encoding,

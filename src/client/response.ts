@@ -3,12 +3,13 @@
  * (`read`/`text`/`json`) or as a stream (`content`).
  */
 import { inspect } from "node:util";
-import { CIMultiDict, CIMultiDictProxy, parseCookies, splitContentType } from "../http/index.js";
+import { CIMultiDict, CIMultiDictProxy, parseContentType } from "../http/index.js";
 import { reasonFor } from "../http/status.js";
 import { type StreamReader, ValueError } from "../index.js";
 import type { ResponseBody } from "./body.js";
 import { ClientConnectionError, ClientResponseError, ContentTypeError, type RequestInfo } from "./errors.js";
 import type { Exchange, ResponseHead } from "./exchange.js";
+import { parseSetCookieHeaders } from "./set-cookie.js";
 
 /** Picks a charset for `text()` when the response names none (aiohttp's `fallback_charset_resolver`). */
 export type FallbackCharsetResolver = (response: ClientResponse, body: Buffer) => string;
@@ -92,27 +93,27 @@ export class ClientResponse {
 
   /** The cookies this response sets (name → value, from its `Set-Cookie` headers). */
   get cookies(): Map<string, string> {
+    // Read as the jar reads them (aiohttp's SimpleCookie): a quoted value may hold `;`.
     const out = new Map<string, string>();
-    for (const h of this.headers.getAll("set-cookie")) {
-      const first = h.split(";", 1)[0]!;
-      const eq = first.indexOf("=");
-      if (eq <= 0) continue;
-      const pairs = parseCookies(first);
-      for (const [k, v] of pairs) out.set(k, v);
-    }
+    for (const c of parseSetCookieHeaders(this.headers.getAll("set-cookie"))) out.set(c.name, c.value);
     return out;
   }
 
   /** The media type of `Content-Type` (`application/octet-stream` when absent, as aiohttp). */
   get contentType(): string {
-    const ct = this.headers.get("content-type");
-    return ct === undefined ? "application/octet-stream" : splitContentType(ct)[0].toLowerCase();
+    return this.#ctype()[0];
   }
 
   /** The `charset` of `Content-Type`, or null. */
   get charset(): string | null {
-    const ct = this.headers.get("content-type");
-    return ct === undefined ? null : splitContentType(ct)[1];
+    return this.#ctype()[1];
+  }
+
+  /** `Content-Type` parsed once (the headers do not change). */
+  #contentTypeParsed: [string, string | null] | null = null;
+  #ctype(): [string, string | null] {
+    this.#contentTypeParsed ??= parseContentType(this.headers.get("content-type"));
+    return this.#contentTypeParsed;
   }
 
   /** `Content-Length` as a number, or null. */
@@ -185,7 +186,7 @@ export class ClientResponse {
     const cs = this.charset;
     if (cs !== null && isKnownEncoding(cs)) return cs;
     const mt = this.contentType;
-    if (mt === "application/json" || JSON_TYPE.test(mt)) return "utf-8";
+    if (JSON_TYPE.test(mt)) return "utf-8";
     if (this.#fallbackCharset !== null && body !== null) return this.#fallbackCharset(this, body);
     return "utf-8";
   }
@@ -265,11 +266,19 @@ function closeContent(reader: StreamReader): void {
   if (reader.exception() === null) reader.setException(new ClientConnectionError("Connection closed"));
 }
 
+/** Charset names already tried (a response's `text()` asks once per call; the answer never changes). */
+const knownEncodings = new Map<string, boolean>();
+
 function isKnownEncoding(name: string): boolean {
-  try {
-    new TextDecoder(name);
-    return true;
-  } catch {
-    return false;
+  let known = knownEncodings.get(name);
+  if (known === undefined) {
+    try {
+      new TextDecoder(name);
+      known = true;
+    } catch {
+      known = false;
+    }
+    if (knownEncodings.size < 256) knownEncodings.set(name, known); // server-chosen names: bounded
   }
+  return known;
 }

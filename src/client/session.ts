@@ -198,7 +198,8 @@ export class ClientSession {
       throw new ValueError("baseUrl must have a trailing '/'");
     this.#headers = new CIMultiDict<string>((options.headers ?? null) as never, { validate: true });
     this.#skipAuto = new Set([...(options.skipAutoHeaders ?? [])].map((h) => h.toLowerCase()));
-    this.#flatDefaults = this.#defaultHeaders(this.#skipAuto).toRawHeaders() as string[];
+    this.#defaults = this.#defaultHeaders(this.#skipAuto);
+    this.#flatDefaults = this.#defaults.toRawHeaders() as string[];
     const timeout = options.timeout ?? DEFAULT_TIMEOUT;
     if (!(timeout instanceof ClientTimeout))
       throw new ArgumentTypeError(`timeout must be a ClientTimeout, got ${inspect(timeout, { depth: 0 })}`);
@@ -395,9 +396,10 @@ export class ClientSession {
     if (!Number.isInteger(maxRedirects) || maxRedirects < 0)
       throw new ValueError(`maxRedirects must be an integer ≥ 0, got ${inspect(maxRedirects)}`);
     let body = prepareBody(options.data, options.json, this.#jsonSerialize);
+    // The call's own headers, read for two checks below (merged with the defaults later, once).
+    const given = options.headers === undefined ? null : new CIMultiDict<string>(options.headers as never);
     if (options.compress !== undefined && options.compress !== false) {
-      const given = new CIMultiDict<string>((options.headers ?? null) as never);
-      if (given.has("content-encoding"))
+      if (given?.has("content-encoding") === true)
         throw new ValueError("compress can not be set if Content-Encoding header is set");
       body = await compressBody(body, options.compress);
     }
@@ -420,7 +422,7 @@ export class ClientSession {
     if (urlAuth !== null && options.auth != null)
       throw new ValueError("Cannot combine AUTH argument with credentials encoded in URL");
     let auth = options.auth ?? urlAuth ?? this.#auth;
-    if (auth !== null && mergeHeaders(this.#headers, options.headers).has("authorization"))
+    if (auth !== null && (this.#headers.has("authorization") || given?.has("authorization") === true))
       throw new ValueError(
         "Cannot combine AUTHORIZATION header with AUTH argument or credentials encoded in URL",
       );
@@ -445,9 +447,9 @@ export class ClientSession {
       let flat: string[];
       if (simple && this.#jar.size === 0 && headers === null) flat = this.#flatDefaults;
       else {
-        const h = headers ?? this.#requestHeaders(options, body, auth);
-        this.#addCookies(h, url, options.cookies);
-        flat = h.toRawHeaders() as string[];
+        headers ??= this.#requestHeaders(options, body, auth); // kept: a redirect edits them
+        this.#addCookies(headers, url, options.cookies);
+        flat = headers.toRawHeaders() as string[];
       }
       const requestInfo = new RequestInfoImpl(url, method, realUrl, flat);
       const started = this.#exchange(loop, method, url, requestInfo, flat, body, {
@@ -562,7 +564,7 @@ export class ClientSession {
         ? this.#skipAuto
         : new Set([...this.#skipAuto, ...[...options.skipAutoHeaders].map((h) => h.toLowerCase())]);
     const h = mergeHeaders(
-      skip === this.#skipAuto ? this.#defaultHeadersCached() : this.#defaultHeaders(skip),
+      skip === this.#skipAuto ? this.#defaults : this.#defaultHeaders(skip),
       options.headers,
     );
     if (body.contentType !== null && !h.has("content-type") && !skip.has("content-type"))
@@ -583,22 +585,8 @@ export class ClientSession {
     return list;
   }
 
-  /** Connect hooks without tracing: only the socket-connect timeout, one object per duration. */
-  #plainHooksCache: ConnectHooks | null = null;
-  #plainHooks(sockConnect: number): ConnectHooks {
-    let h = this.#plainHooksCache;
-    if (h === null || h.sockConnect !== sockConnect) {
-      h = { sockConnect, created: false, createStart: () => null, createEnd: () => null };
-      this.#plainHooksCache = h;
-    }
-    return h;
-  }
-
-  #defaults: CIMultiDict | null = null;
-  #defaultHeadersCached(): CIMultiDict {
-    this.#defaults ??= this.#defaultHeaders(this.#skipAuto);
-    return this.#defaults;
-  }
+  /** The session's default headers (its own and the automatic ones), the base of every request's. */
+  readonly #defaults: CIMultiDict;
 
   #setCookies(resp: ClientResponse): string[] | null {
     const raw = resp.rawHeaders;
@@ -648,7 +636,8 @@ export class ClientSession {
           ? (chunk) => void trace.send("onRequestChunkSent", { method, url, chunk }).catch(logTraceError)
           : null,
     });
-    if (o.history.length === 0 && timeout.total !== null) this.#deadlines(loop, timeout.total).add(exchange);
+    if (o.history.length === 0 && timeout.total !== null)
+      this.#deadlines(loop, timeout.total).add(exchange.deadlineEntry());
     else if (o.deadline !== null) exchange.startTotalTimer(Math.max(0, o.deadline - loop.time()));
     exchange.startConnectTimer(timeout.connect);
     if (trace === null && o.signal === undefined && (slots === null || slots.tryTake())) {
@@ -671,7 +660,6 @@ export class ClientSession {
   ): void {
     const connector = this.#connector;
     const timeout = o.timeout;
-    if (hooks === null && timeout.sockConnect !== null) hooks = this.#plainHooks(timeout.sockConnect);
     const dispatchOpts: Dispatcher.DispatchOptions = {
       origin: url.origin,
       path: `${url.pathname}${url.search}`,
@@ -685,7 +673,8 @@ export class ClientSession {
       reset: connector.forceClose,
     };
     try {
-      connector.dispatch(connector.dispatcher(o.proxy, o.proxyHeaders), dispatchOpts, exchange, hooks);
+      const dispatcher = connector.dispatcher(o.proxy, o.proxyHeaders, timeout.sockConnect);
+      connector.dispatch(dispatcher, dispatchOpts, exchange, hooks);
     } catch (e) {
       exchange.abort(e as Error);
     }
@@ -702,7 +691,7 @@ export class ClientSession {
     body: PreparedBody,
     o: ExchangeParams,
   ): Promise<ClientResponse> {
-    const { timeout, trace } = o;
+    const { trace } = o;
     const slots = this.#connector.slots;
     const onAbort =
       o.signal === undefined
@@ -713,15 +702,19 @@ export class ClientSession {
                 ? o.signal!.reason
                 : new CancelledError(String(o.signal!.reason)),
             );
+    // Listen before anything is awaited: a signal aborted meanwhile fires no "abort" event later.
+    if (onAbort !== null) {
+      o.signal!.addEventListener("abort", onAbort, { once: true });
+      if (o.signal!.aborted) onAbort();
+    }
     if (slots !== null) {
       if (slots.tryTake()) exchange.holdSlot();
       else await this.#waitForSlot(loop, slots, exchange, trace);
     }
-    if (onAbort !== null) o.signal!.addEventListener("abort", onAbort, { once: true });
+    if (exchange.finished) throw exchange.response.exception(); // aborted before it was sent
     const hooks: ConnectHooks | null =
       trace !== null
         ? {
-            sockConnect: timeout.sockConnect,
             created: false,
             createStart: () =>
               trace.wants("onConnectionCreateStart") ? trace.send("onConnectionCreateStart", {}) : null,
@@ -731,7 +724,16 @@ export class ClientSession {
         : null;
     this.#dispatch(exchange, method, url, flat, body, o, hooks);
     try {
-      if (hooks !== null && trace !== null && !hooks.created && trace.wants("onConnectionReuseconn"))
+      // undici connects inside dispatch unless the body's length is unknown (it connects a tick
+      // later then): only in the first case does "no connection created" mean one was reused.
+      const lengthKnown = body.body === null || typeof body.body === "string" || Buffer.isBuffer(body.body);
+      if (
+        hooks !== null &&
+        trace !== null &&
+        !hooks.created &&
+        lengthKnown &&
+        trace.wants("onConnectionReuseconn")
+      )
         await trace.send("onConnectionReuseconn", {});
       if (trace !== null && trace.wants("onRequestHeadersSent")) {
         // Once a connection has the request (after onConnectionCreateEnd), not when dispatched.

@@ -7,7 +7,7 @@
 import { isIP } from "node:net";
 import { domainToASCII } from "node:url";
 import { inspect } from "node:util";
-import { RESERVED_COOKIE_NAMES } from "../http/cookies.js";
+import { isLegalCookieKey, RESERVED_COOKIE_NAMES, unquoteCookieValue } from "../http/cookies.js";
 import { ArgumentTypeError, logger, ValueError } from "../index.js";
 
 /** One cookie read from a `Set-Cookie` header, its attributes as received (`null` when absent). */
@@ -54,19 +54,6 @@ const COOKIE_PATTERN = new RegExp(
 );
 /** aiohttp's `_COOKIE_NAME_RE`: the names accepted (wider than an RFC token, as real servers send). */
 const COOKIE_NAME = /^[!#$%&'()*+\-./0-9:<=>?@A-Z[\]^_`a-z{|}~]+$/;
-/** The attribute names (Python's `Morsel._reserved`). */
-const KNOWN_ATTRS = new Set([
-  "path",
-  "domain",
-  "max-age",
-  "expires",
-  "secure",
-  "httponly",
-  "samesite",
-  "partitioned",
-  "version",
-  "comment",
-]);
 const BOOL_ATTRS = new Set(["secure", "httponly", "partitioned"]);
 /** Control characters, which no cookie may hold (CPython's fix for CVE-2026-3644). */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds
@@ -77,41 +64,9 @@ export function hasControlCharacter(s: string): boolean {
   return CONTROL.test(s);
 }
 
-/** Python's `http.cookies._unquote`: strip the quotes of `"…"` and undo `\"`, `\\` and `\073`. */
-export function unquoteCookieValue(value: string): string {
-  if (value.length < 2 || value[0] !== '"' || value[value.length - 1] !== '"') return value;
-  return value
-    .slice(1, -1)
-    .replace(/\\(?:([0-3][0-7][0-7])|([^\n]))/g, (_m, oct: string | undefined, ch: string | undefined) =>
-      oct !== undefined ? String.fromCharCode(Number.parseInt(oct, 8)) : ch!,
-    );
-}
-
-/** Python's `_LegalChars`: a value made only of these is sent as is. */
-const LEGAL_VALUE = /^[A-Za-z0-9!#$%&'*+\-.^_`|~:]+$/;
-/** What Python leaves unescaped inside quotes (`_UnescapedChars`), besides chars above U+00FF. */
-const UNESCAPED = /[A-Za-z0-9!#$%&'*+\-.^_`|~: ()/<=>?@[\]{}]/;
-
-/**
- * A value as Python's `SimpleCookie.value_encode` sends it: unchanged when it is made of legal
- * characters only, else in double quotes with `"` and `\` backslash-escaped and `,` `;`, controls and
- * U+007F–U+00FF as octal escapes (`\054`). The empty value is sent as `""`.
- */
-export function quoteCookieValue(value: string): string {
-  if (LEGAL_VALUE.test(value)) return value;
-  let out = '"';
-  for (const ch of value) {
-    const code = ch.codePointAt(0)!;
-    if (ch === '"' || ch === "\\") out += `\\${ch}`;
-    else if (code > 0xff || UNESCAPED.test(ch)) out += ch;
-    else out += `\\${code.toString(8).padStart(3, "0")}`;
-  }
-  return `${out}"`;
-}
-
 /** True for a name {@link parseSetCookieHeaders} keeps: aiohttp's relaxed set, not an attribute name. */
 export function isAcceptedCookieName(name: string): boolean {
-  return COOKIE_NAME.test(name) && !KNOWN_ATTRS.has(name);
+  return COOKIE_NAME.test(name) && !RESERVED_COOKIE_NAMES.has(name);
 }
 
 interface MutableCookie {
@@ -167,9 +122,9 @@ export function parseSetCookieHeaders(headers: Iterable<string>): ParsedSetCooki
       const lower = key.toLowerCase();
       if (key[0] === "$") {
         // `$Version` before any cookie concerns the whole header: ignored. After one: an attribute.
-        if (seen && current !== null && KNOWN_ATTRS.has(lower.slice(1)))
+        if (seen && current !== null && RESERVED_COOKIE_NAMES.has(lower.slice(1)))
           setAttr(current, lower.slice(1), value ?? "");
-      } else if (KNOWN_ATTRS.has(lower)) {
+      } else if (RESERVED_COOKIE_NAMES.has(lower)) {
         if (!seen) break; // an attribute before any cookie: not a Set-Cookie
         if (BOOL_ATTRS.has(lower)) {
           if (current !== null) setAttr(current, lower, "1");
@@ -186,19 +141,7 @@ export function parseSetCookieHeaders(headers: Iterable<string>): ParsedSetCooki
           current = null;
           continue;
         }
-        current = {
-          name: key,
-          value: decoded,
-          codedValue: value,
-          domain: null,
-          path: null,
-          maxAge: null,
-          expires: null,
-          sameSite: null,
-          secure: false,
-          httpOnly: false,
-          partitioned: false,
-        };
+        current = bareCookie(key, value, decoded);
         out.push(current);
         seen = true;
       } else break; // a bare word that is no attribute
@@ -271,9 +214,6 @@ export function parseCookieDate(date: string): number | null {
 
 // The jar's rules (RFC 6265 §5.1.3–5.1.4, aiohttp's `update_cookies`) and argument checks.
 
-/** Python's legal `Morsel` key characters (`_LegalChars`). */
-const LEGAL_NAME = /^[A-Za-z0-9!#$%&'*+\-.^_`|~:]+$/;
-
 /** `url` as a `URL`. @throws {ArgumentTypeError} for neither a URL nor a string. @throws {ValueError} for a string that is no absolute URL. */
 export function toUrl(url: unknown, what: string): URL {
   if (url instanceof URL) return url;
@@ -333,16 +273,21 @@ export function fromPair(name: unknown, value: unknown): ParsedSetCookie {
     throw new ArgumentTypeError(`cookie name must be a string, got ${inspect(name)}`);
   if (typeof value !== "string")
     throw new ArgumentTypeError(`value of cookie ${inspect(name)} must be a string, got ${inspect(value)}`);
-  if (!LEGAL_NAME.test(name))
+  if (!isLegalCookieKey(name))
     throw new ValueError(`Illegal cookie name ${inspect(name)}: use letters, digits and !#$%&'*+-.^_\`|~:`);
   if (RESERVED_COOKIE_NAMES.has(name.toLowerCase()))
     throw new ValueError(`Illegal cookie name ${inspect(name)}: it is a cookie attribute name`);
   if (hasControlCharacter(value))
     throw new ValueError(`Illegal value of cookie ${inspect(name)}: it holds a control character`);
+  return bareCookie(name, value);
+}
+
+/** A cookie without attributes: `value` is `codedValue` unquoted unless given. */
+function bareCookie(name: string, codedValue: string, value = unquoteCookieValue(codedValue)): MutableCookie {
   return {
     name,
-    value: unquoteCookieValue(value),
-    codedValue: value,
+    value,
+    codedValue,
     domain: null,
     path: null,
     maxAge: null,

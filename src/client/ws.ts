@@ -22,11 +22,9 @@ import {
 } from "../http/ws-channel.js";
 import { ArgumentTypeError, type EventLoop, Future, getRunningLoop } from "../index.js";
 import {
-  ClientConnectorCertificateError,
-  ClientConnectorDNSError,
   ClientConnectorError,
-  ClientConnectorSSLError,
   type ConnectionKey,
+  dnsOrTlsConnectorError,
   NonHttpUrlClientError,
   type RequestInfo,
   ServerTimeoutError,
@@ -70,9 +68,6 @@ export interface WSConnectContext {
   onResponseHeaders?: (headers: IncomingHttpHeaders) => void;
 }
 
-/** Node's error codes of a name that did not resolve. */
-const DNS_ERRORS = new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_FAIL", "EAI_NONAME", "EAI_NODATA"]);
-
 /** aiohttp's words for what `ws` refuses in a 101 answer. */
 const HANDSHAKE_MESSAGES: Record<string, string> = {
   "Invalid Upgrade header": "Invalid upgrade header",
@@ -82,23 +77,15 @@ const HANDSHAKE_MESSAGES: Record<string, string> = {
 /** The error of a connection attempt that failed before any HTTP answer. */
 function connectorError(key: ConnectionKey, err: Error): Error {
   const code = (err as NodeJS.ErrnoException).code ?? "";
-  if (DNS_ERRORS.has(code)) return new ClientConnectorDNSError(key, err);
-  if (/CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|HOSTNAME|ALTNAME/.test(code))
-    return new ClientConnectorCertificateError(key, err);
-  if (code.startsWith("ERR_SSL") || code.startsWith("ERR_TLS") || /SSL|TLS/.test(err.message))
-    return new ClientConnectorSSLError(key, err);
-  return new ClientConnectorError(key, err);
+  return (
+    dnsOrTlsConnectorError(key, err, code, code) ??
+    new ClientConnectorError(key, err, { errno: code || null })
+  );
 }
 
-/** A fixed `CIMultiDictProxy` of HTTP headers as Node gives them. */
-function headersProxy(headers: IncomingHttpHeaders | Record<string, string>): CIMultiDictProxy<string> {
-  const d = new CIMultiDict<string>();
-  for (const [k, v] of Object.entries(headers)) {
-    if (v === undefined) continue;
-    if (Array.isArray(v)) for (const one of v) d.add(k, one);
-    else d.add(k, String(v));
-  }
-  return new CIMultiDictProxy(d);
+/** A fixed `CIMultiDictProxy` of the request's headers. */
+function headersProxy(headers: Record<string, string>): CIMultiDictProxy<string> {
+  return new CIMultiDictProxy(new CIMultiDict<string>(headers));
 }
 
 /**
@@ -121,11 +108,6 @@ export async function connectWebSocket(
   const autoclose = options.autoclose ?? true;
   if (typeof autoclose !== "boolean")
     throw new ArgumentTypeError(`autoclose must be a boolean, got ${inspect(autoclose)}`);
-  for (const [name, v] of [
-    ["autoPing", settings.autoPing],
-    ["compress", settings.compress],
-  ] as const)
-    if (typeof v !== "boolean") throw new ArgumentTypeError(`${name} must be a boolean, got ${inspect(v)}`);
   if (options.origin !== undefined && typeof options.origin !== "string")
     throw new ArgumentTypeError(`origin must be a string, got ${inspect(options.origin)}`);
   checkSeconds("handshakeTimeout", context.handshakeTimeout);
@@ -167,7 +149,7 @@ export async function connectWebSocket(
     new WSServerHandshakeError(requestInfo, {
       status: res.statusCode ?? 0,
       message,
-      headers: headersProxy(res.headers),
+      headers: new CIMultiDictProxy(CIMultiDict.fromRawHeaders(res.rawHeaders)), // as sent: case and repeats kept
       cause,
     });
   const onError = (err: Error): void => {

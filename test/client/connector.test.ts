@@ -20,7 +20,7 @@ import {
 } from "../../src/client/index.js";
 import * as asyncio from "../../src/index.js";
 import { thrownBy } from "../helpers.js";
-import { selfSignedCert } from "./helpers.js";
+import { netServer, selfSignedCert } from "./helpers.js";
 
 // ---- local helpers ----
 
@@ -413,5 +413,25 @@ test("test_ssl_client (custom context): TLS options trusting the certificate", {
   await run(async () => {
     await using session = new ClientSession({ connector: new TCPConnector({ ssl: { ca: tls.cert } }) });
     assert.equal(await fetchText(session, `${srv.url}/ca`), "/ca");
+  });
+});
+
+// ClientTimeout.sockConnect bounds the TCP + TLS connect (aiohttp's sock_connect), also for a
+// request whose connection undici opens after dispatch (a body of unknown length is connected a tick
+// later): a peer that accepts but never answers the TLS handshake.
+test("sockConnect: a TLS handshake that never completes is a ConnectionTimeoutError, for a streamed body too", async () => {
+  const { ConnectionTimeoutError, ClientTimeout } = await import("../../src/client/index.js");
+  await using silent = await netServer((s) => s.resume()); // reads the ClientHello, never answers
+  await asyncio.run(async () => {
+    // total 5 s: undici's own connect limit (10 s) would end it as a total timeout instead.
+    await using session = new ClientSession({ timeout: new ClientTimeout({ total: 5, sockConnect: 0.2 }) });
+    const url = `https://127.0.0.1:${silent.port}/`;
+    const get = await thrownBy(session.get(url));
+    assert.ok(get instanceof ConnectionTimeoutError, String(get));
+    async function* body(): AsyncGenerator<Uint8Array> {
+      yield Buffer.from("streamed");
+    }
+    const post = await thrownBy(session.post(url, { data: body() }));
+    assert.ok(post instanceof ConnectionTimeoutError, String(post));
   });
 });

@@ -801,6 +801,19 @@ describe("MultipartWriter: encoded parts", () => {
     assert.equal(zlib.gunzipSync(Buffer.from(content.toString(), "base64")).toString(), chunks.join(""));
   });
 
+  test("a large part in memory is compressed as a stream (not on the loop): the body goes without a length", async () => {
+    const big = Buffer.alloc(200 * 1024, "relax ");
+    const w = new MultipartWriter("mixed", ":");
+    w.append(big, { "Content-Encoding": "gzip" });
+    const enc = w.encode();
+    assert.equal(enc.length, null);
+    assert.equal(w.size, null);
+    const { content } = onlyPart(await bodyBytes(enc));
+    assert.deepEqual(zlib.gunzipSync(content), big);
+    // Re-readable (nothing in it is a one-shot stream): the same bytes a second time.
+    assert.deepEqual(zlib.gunzipSync(onlyPart(await bodyBytes(enc)).content), big);
+  });
+
   test("a failing stream fails the encoded body too", async () => {
     async function* failing(): AsyncGenerator<Buffer> {
       yield Buffer.from("some");

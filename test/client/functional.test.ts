@@ -630,6 +630,20 @@ describe("request bodies", () => {
       assert.equal((await echoed(resp)).headers["content-encoding"], "deflate");
     }));
 
+  test("aiots: a streamed body that fails while compressed fails the request (no unhandled 'error')", () =>
+    run(async () => {
+      await using s = await echoSession();
+      async function* failing(): AsyncGenerator<Uint8Array> {
+        yield Buffer.from("first part");
+        throw new Error("the source broke");
+      }
+      const e = await errorOf(() => s.session.post("/", { data: failing(), compress: "gzip" }));
+      assert.ok(e instanceof Error, String(e));
+      // The request fails; the process is still here (an unhandled 'error' would have ended the test run).
+      await using ok = await s.session.post("/", { data: "x", compress: "gzip" });
+      assert.equal((await echoed(ok)).headers["content-encoding"], "gzip");
+    }));
+
   test("test_json_custom: the session's jsonSerialize is used", () =>
     run(async () => {
       let used = 0;

@@ -418,6 +418,16 @@ test("test_response_cookies: the cookies a response sets (name → value)", asyn
   });
 });
 
+test("aiots: response.cookies reads a quoted value holding ';' whole (as aiohttp's SimpleCookie), not up to the ';'", async () => {
+  await using srv = await httpServer((_req, res) => {
+    res.setHeader("Set-Cookie", ['a="x;y"; Path=/', 'b="q\\073r"']);
+    res.end();
+  });
+  await withResponse(srv, async (resp) => {
+    assert.deepEqual(Object.fromEntries(resp.cookies), { a: "x;y", b: "q;r" });
+  });
+});
+
 test("aiots: content streams the body (readline / iterChunked)", async () => {
   await using srv = await httpServer((_req, res) => {
     res.write("line1\n");

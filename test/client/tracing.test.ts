@@ -385,3 +385,23 @@ test("test_response_chunk_received_via_content: chunks seen by the trace make up
     assert.deepEqual(Buffer.concat(chunks), body);
   });
 });
+
+test("aiots: a signal aborted while onRequestStart is awaited ends the request with its reason; nothing is sent", () =>
+  run(async () => {
+    let requests = 0;
+    await using srv = await httpServer((_req, res) => {
+      requests++;
+      res.end("ok");
+    });
+    const controller = new AbortController();
+    const reason = new Error("stopped by the caller");
+    const trace = new TraceConfig();
+    trace.onRequestStart.push(async () => {
+      await asyncio.sleep(0);
+      controller.abort(reason);
+    });
+    await using session = new ClientSession({ traceConfigs: [trace] });
+    assert.equal(await thrownBy(session.get(srv.url, { signal: controller.signal })), reason);
+    assert.equal(requests, 0);
+    assert.equal(srv.connections, 0);
+  }));
