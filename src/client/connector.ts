@@ -12,6 +12,7 @@ import type { ConnectionOptions } from "node:tls";
 import { inspect } from "node:util";
 import { Agent, buildConnector, type Dispatcher, ProxyAgent } from "undici";
 import { ArgumentTypeError, type EventLoop, Future, ValueError } from "../index.js";
+import { ExpectContinueDispatcher, type ExpectContinueHandler } from "./expect-continue.js";
 
 /** Options of {@link TCPConnector}. */
 export interface TCPConnectorOptions {
@@ -82,6 +83,8 @@ export class TCPConnector {
    */
   readonly #agents = new Map<number | null, Agent>();
   readonly #proxies = new Map<string, ProxyAgent>();
+  /** `Expect: 100-continue` requests (undici refuses them): made on the first. */
+  #expectContinue: ExpectContinueDispatcher | null = null;
   #closed = false;
 
   constructor(options: TCPConnectorOptions = {}) {
@@ -116,9 +119,11 @@ export class TCPConnector {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const all: Dispatcher[] = [...this.#proxies.values(), ...this.#agents.values()];
+    const all: { destroy(): Promise<void> }[] = [...this.#proxies.values(), ...this.#agents.values()];
+    if (this.#expectContinue !== null) all.push(this.#expectContinue);
     this.#proxies.clear();
     this.#agents.clear();
+    this.#expectContinue = null;
     await Promise.all(all.map((d) => d.destroy().catch(() => {})));
   }
 
@@ -160,6 +165,18 @@ export class TCPConnector {
     return p;
   }
 
+  /** @internal The dispatcher of `Expect: 100-continue` requests (see expect-continue.ts). */
+  expectContinueDispatcher(): ExpectContinueDispatcher {
+    this.#expectContinue ??= new ExpectContinueDispatcher({
+      tls: this.#tls,
+      localAddress: this.#localAddr,
+      limitPerHost: this.limitPerHost,
+      keepaliveTimeout: this.keepaliveTimeout,
+      forceClose: this.forceClose,
+    });
+    return this.#expectContinue;
+  }
+
   /** @internal The `limit` slots (null: no limit). */
   get slots(): ConnectionSlots | null {
     return this.#slots;
@@ -167,9 +184,9 @@ export class TCPConnector {
 
   /** @internal Dispatch `opts` with `hooks` visible to a connection undici opens meanwhile. */
   dispatch(
-    dispatcher: Dispatcher,
+    dispatcher: Dispatcher | ExpectContinueDispatcher,
     opts: Dispatcher.DispatchOptions,
-    handler: Dispatcher.DispatchHandler,
+    handler: Dispatcher.DispatchHandler & ExpectContinueHandler,
     hooks: ConnectHooks | null,
   ): void {
     dispatching = hooks;

@@ -64,6 +64,7 @@ interface ExchangeParams {
   proxyHeaders: Record<string, string> | null;
   history: readonly ClientResponse[];
   autoDecompress: boolean;
+  expect100: boolean;
 }
 
 /** `raiseForStatus`: true, false, or an async check called with each final response. */
@@ -145,6 +146,12 @@ export interface RequestOptions {
   autoDecompress?: boolean;
   /** Compress the body: `true` or `"deflate"`, or `"gzip"`, with `Content-Encoding` set. */
   compress?: boolean | "deflate" | "gzip";
+  /**
+   * Send `Expect: 100-continue` and the body only after the server's `100 Continue` (a final answer
+   * instead ends the request without it). Such requests go over `node:http` (undici refuses the
+   * header), on connections of their own; not through a proxy.
+   */
+  expect100?: boolean;
 }
 
 const METHOD_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -408,6 +415,7 @@ export class ClientSession {
       options.skipAutoHeaders === undefined &&
       options.cookies === undefined &&
       options.auth == null &&
+      options.expect100 !== true &&
       this.#auth === null &&
       url.username === "" &&
       url.password === "" &&
@@ -433,6 +441,8 @@ export class ClientSession {
     }
     const proxy =
       options.proxy === undefined ? this.#proxy : options.proxy === null ? null : parseProxy(options.proxy);
+    if (proxy !== null && options.expect100 === true)
+      throw new ValueError("expect100 is not supported through a proxy");
     const proxyAuth = options.proxyAuth ?? this.#proxyAuth;
     let proxyHeaders: Record<string, string> | null = options.proxyHeaders ?? null;
     if (proxy !== null && proxyAuth !== null)
@@ -461,6 +471,7 @@ export class ClientSession {
         proxyHeaders,
         history: history ?? EMPTY_HISTORY,
         autoDecompress: options.autoDecompress ?? this.#autoDecompress,
+        expect100: options.expect100 === true,
       });
       let resp: ClientResponse;
       if (started instanceof Exchange) {
@@ -571,6 +582,7 @@ export class ClientSession {
       h.set("Content-Type", body.contentType);
     if (body.contentEncoding !== undefined) h.set("Content-Encoding", body.contentEncoding);
     if (auth !== null && !h.has("authorization")) h.set("Authorization", auth.encode());
+    if (options.expect100 === true) h.set("Expect", "100-continue");
     return h;
   }
 
@@ -673,7 +685,9 @@ export class ClientSession {
       reset: connector.forceClose,
     };
     try {
-      const dispatcher = connector.dispatcher(o.proxy, o.proxyHeaders, timeout.sockConnect);
+      const dispatcher = o.expect100
+        ? connector.expectContinueDispatcher()
+        : connector.dispatcher(o.proxy, o.proxyHeaders, timeout.sockConnect);
       connector.dispatch(dispatcher, dispatchOpts, exchange, hooks);
     } catch (e) {
       exchange.abort(e as Error);

@@ -607,18 +607,66 @@ describe("request bodies", () => {
       assert.ok(e instanceof asyncio.ValueError);
     }));
 
-  test(
-    "test_expect_continue: expect100 sends Expect: 100-continue and the body after the interim answer",
-    {
-      todo: "not supported: undici's HTTP/1.1 client refuses an Expect header (expectContinue is HTTP/2 only)",
-    },
-    () =>
-      run(async () => {
-        await using s = await echoSession();
-        await using resp = await s.session.post("/", { data: "x", expect100: true } as never);
-        assert.equal((await echoed(resp)).headers.expect, "100-continue");
-      }),
-  );
+  test("test_expect_continue: expect100 sends Expect: 100-continue and the body after the interim answer", () =>
+    run(async () => {
+      await using s = await echoSession();
+      await using resp = await s.session.post("/", { data: "x", expect100: true });
+      const e = await echoed(resp);
+      assert.equal(e.headers.expect, "100-continue");
+      assert.equal(e.body, "x");
+      // The next request (and another expect100 one) on the same session still works.
+      await using again = await s.session.post("/", { data: "y".repeat(100_000), expect100: true });
+      assert.equal((await echoed(again)).body.length, 100_000);
+      await using plain = await s.session.post("/", { data: "z" });
+      assert.equal((await echoed(plain)).body, "z");
+    }));
+
+  test("aiots: expect100 answered with a final status: the body is never sent, the response is that answer", () =>
+    run(async () => {
+      let bodyBytes = 0;
+      let requests = 0;
+      await using srv = await httpServer((req, res) => {
+        requests++;
+        req.on("data", (c: Buffer) => {
+          bodyBytes += c.length;
+        });
+        res.end("ok");
+      });
+      srv.server.on("checkContinue", (req, res) => {
+        requests++;
+        req.on("data", (c: Buffer) => {
+          bodyBytes += c.length;
+        });
+        res.writeHead(417, { "Content-Type": "text/plain" });
+        res.end("no thanks");
+      });
+      await using session = new ClientSession();
+      await using resp = await session.post(srv.url, { data: "a body the server refused", expect100: true });
+      assert.equal(resp.status, 417);
+      assert.equal(await resp.text(), "no thanks");
+      assert.equal(requests, 1);
+      assert.equal(bodyBytes, 0);
+      const e = await errorOf(() =>
+        session.post(srv.url, { data: "x", expect100: true, proxy: "http://127.0.0.1:9/" }),
+      );
+      assert.ok(e instanceof asyncio.ValueError, String(e));
+    }));
+
+  test("aiots: expect100 with no answer: sockRead ends it (SocketTimeoutError); a cancelled task drops it", () =>
+    run(async () => {
+      await using srv = await httpServer((_req, res) => res.end("never here"));
+      srv.server.on("checkContinue", () => {}); // reads the head, never answers
+      await using session = new ClientSession();
+      const slow = await errorOf(() =>
+        session.post(srv.url, { data: "x", expect100: true, timeout: new ClientTimeout({ sockRead: 0.2 }) }),
+      );
+      assert.ok(slow instanceof SocketTimeoutError, String(slow));
+      const task = asyncio.createTask(() => session.post(srv.url, { data: "x", expect100: true }));
+      await asyncio.sleep(0.05);
+      task.cancel();
+      assert.ok((await errorOf(() => task)) instanceof asyncio.CancelledError);
+      assert.ok(await eventually(() => srv.openConnections === 0), "the connections were closed");
+    }));
 
   test("test_POST_DATA_DEFLATE: compress sends the body deflated with Content-Encoding", () =>
     run(async () => {
