@@ -92,12 +92,13 @@ export function newEventLoop(): EventLoop {
  * iterations: Tokio's cooperative budget. An `await` of an operation that completes at once still
  * costs a microtask, so two tasks passing items through a queue that never fills nor empties would
  * alternate on microtasks forever and starve the loop (timers, I/O, every other task). Once the
- * budget is spent, the next such operation first yields to the loop for one iteration; every loop
- * iteration refills it.
+ * budget is spent, the next such operation first yields to the loop for one iteration. Every callback
+ * the loop runs (a task's step, a wake-up) starts with a full budget, as Tokio gives each task poll
+ * its own: the budget bounds one chain of microtasks, which runs to its end before the next callback.
  */
 export const COOP_BUDGET = 1024;
 
-/** @internal The cooperative budget left until the next loop iteration (see {@link COOP_BUDGET}). */
+/** @internal The cooperative budget left in the current callback's chain (see {@link COOP_BUDGET}). */
 export const coop = { left: COOP_BUDGET };
 
 let flushWanted = false;

@@ -302,7 +302,6 @@ export abstract class LoopScheduler {
       }
       this._armTimer();
     }
-    coop.left = COOP_BUDGET;
     this.#batchLeft = this._ready.length;
     this.#batchActive = true;
     this.#continueBatch();
@@ -344,6 +343,9 @@ export abstract class LoopScheduler {
       while (this.#batchLeft > 0) {
         this.#batchLeft--;
         const r = ready.shift()!;
+        // Each callback starts with a full budget (Tokio's per-poll budget): the budget bounds one
+        // chain of microtasks, which runs to its end before the next callback.
+        coop.left = COOP_BUDGET;
         if (this._debug) this.#runTimed(r);
         else r._runReady();
         const active = takeFlush();

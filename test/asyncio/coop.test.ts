@@ -171,6 +171,25 @@ describe("fast paths cannot starve the loop", () => {
     });
   });
 
+  test("the budget is per callback: many tasks each taking a free slot once never yield for it", async () => {
+    // Tokio gives each task poll its own budget. With one budget per loop iteration, the 1 025th of
+    // 3 000 tasks started in one iteration would wait an iteration for a free Semaphore slot.
+    await asyncio.run(async () => {
+      const n = asyncio.COOP_BUDGET * 3;
+      const sem = new asyncio.Semaphore(n);
+      let acquired = 0;
+      const tasks = Array.from({ length: n }, () =>
+        createTask(async () => {
+          await sem.acquire();
+          acquired++;
+        }),
+      );
+      await sleep(0); // every task's first step ran in the iteration before this resumes
+      assert.equal(acquired, n);
+      await asyncio.gather(tasks);
+    });
+  });
+
   test("a cancel that arrives while an operation yields for the budget takes nothing", async () => {
     await asyncio.run(async () => {
       const q = new Queue<number>();
