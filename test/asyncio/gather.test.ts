@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as asyncio from "../../src/index.js";
-import { bothForms, cancelledWith, isCancelled, loopNow, runBriefly, runMain } from "../helpers.js";
+import { bothForms, cancelledWith, caught, isCancelled, loopNow, runBriefly, runMain } from "../helpers.js";
 
 const { CancelledError, coroutine, createTask, gather, sleep } = asyncio;
 
@@ -764,5 +764,114 @@ describe("CoroutineGatherTests", () => {
         assert.deepEqual(log.sort(), ["a", "b"]);
       });
     },
+  });
+});
+
+// Promise arguments are followed together by one Promise.all (PromiseGroup in gather.ts), not by a
+// Future each: these pin what the wrapping futures did (CPython wraps each awaitable with
+// ensure_future), so the cheaper path keeps the same outcomes.
+describe("promise arguments (followed together, as wrapped futures behaved)", () => {
+  const later = <T>(v: T, ms = 1): Promise<T> => new Promise((r) => setTimeout(() => r(v), ms));
+  const failLater = (e: unknown, ms = 1): Promise<never> =>
+    new Promise((_, reject) => setTimeout(() => reject(e), ms));
+
+  test("only promises: results in argument order; a value with a `status` field is returned as is", async () => {
+    await runMain(async () => {
+      const record = { status: "fulfilled", value: "not a settlement record" };
+      assert.deepEqual(await gather([later("a", 3), Promise.resolve(record), later("c")]), [
+        "a",
+        record,
+        "c",
+      ]);
+      assert.deepEqual(await gather([later(1), Promise.resolve(record)], { returnExceptions: true }), [
+        1,
+        record,
+      ]);
+    });
+  });
+
+  test("promises mixed with futures and tasks, returnExceptions: every outcome in its place", async () => {
+    await runMain(async () => {
+      const [f] = futures<string>(1);
+      const boom = new Error("boom");
+      const cancelled = new CancelledError("from the promise");
+      const outer = gather(
+        [
+          later("p1"),
+          f!,
+          failLater(boom),
+          createTask(async () => "task"),
+          Promise.reject(cancelled),
+          createTask(async () => {
+            throw boom;
+          }),
+        ],
+        { returnExceptions: true },
+      );
+      f!.setResult("future");
+      assert.deepEqual(await outer, ["p1", "future", boom, "task", cancelled, boom]);
+    });
+  });
+
+  test("the first rejection fails the gather while the other promises go on (test_one_exception)", async () => {
+    await runMain(async () => {
+      const boom = new Error("boom");
+      const log: string[] = [];
+      const slow = later("slow", 5).then((v) => {
+        log.push(v);
+        return v;
+      });
+      const err = await caught(
+        gather(
+          failLater(boom),
+          slow,
+          createTask(async () => "task"),
+        ),
+      );
+      assert.equal(err, boom);
+      assert.deepEqual(log, []);
+      await slow;
+      assert.deepEqual(log, ["slow"]);
+    });
+  });
+
+  test("a promise rejected with CancelledError fails the gather with it, not cancelled() (test_one_cancellation)", async () => {
+    await runMain(async () => {
+      const exc = new CancelledError("inner");
+      const outer = gather(later(1), Promise.reject(exc));
+      assert.equal(await caught(outer), exc);
+      assert.equal(outer.cancelled(), false);
+    });
+  });
+
+  test("cancelling a gather of pending promises: cancel() is true, it fails with CancelledError(msg) (test_cancellation_broadcast)", async () => {
+    await runMain(async () => {
+      const loop = loopNow();
+      const outer = gather(
+        later("late", 5),
+        createTask(() => sleep(10, "task")),
+      );
+      await sleep(0);
+      assert.equal(outer.cancel("stop"), true);
+      assert.equal(outer.cancel("again"), true, "the task child still takes the request");
+      assert.ok(cancelledWith("stop")(await caught(outer)));
+      assert.equal(outer.done(), true);
+      assert.equal(outer.cancel(), false);
+      await later(null, 8); // the promise resolves now: nothing changes, nothing is logged
+      assert.ok(outer.exception() instanceof CancelledError);
+      assert.equal(loop._foreignPending, 0);
+    });
+  });
+
+  test("after a first rejection the loop still counts the running promises as foreign work (virtual time waits for them)", async () => {
+    await runMain(async () => {
+      const loop = loopNow();
+      const slow = later("slow", 5);
+      assert.ok((await caught(gather(Promise.reject(new Error("x")), slow))) instanceof Error);
+      assert.equal(loop._foreignPending, 1);
+      await slow;
+      await sleep(0);
+      assert.equal(loop._foreignPending, 0);
+    });
   });
 });
