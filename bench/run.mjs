@@ -370,6 +370,7 @@ function defineCases(opts, env) {
     unit: "items/s",
     contenders: [
       nodeC("queue", "plain", "plain async queue (raw Node)", qN, { baseline: true }),
+      nodeC("queue", "plain-lazy", "the same queue, lazy get/put thenables (floor of a lazy op)", qN),
       nodeC("queue", "aiots", "aiots Queue, async fn await, 2 tasks", qN),
       nodeC("queue", "aiots-gen", "aiots Queue, generator yield*, 2 tasks", qN),
       nodeC("queue", "aiots-main", "aiots Queue, async fn await, task → main task", qN),

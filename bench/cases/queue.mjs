@@ -1,6 +1,8 @@
 // Bounded queue: n items through a queue of maxsize 100, one producer and one consumer. Reports items/s.
 // Usage: node --expose-gc cases/queue.mjs <contender> [n=1000000]
 //   plain           a plain bounded async queue (below), producer and consumer two async functions
+//   plain-lazy      the same queue with lazy get()/put() (a thenable run when awaited): the floor of
+//                   a lazy operation awaited in an async function
 //   aiots           aiots Queue, producer and consumer two created tasks (async functions), gathered
 //   aiots-gen       the same with generator coroutines (yield*)
 //   aiots-main      aiots Queue, the producer a created task, the consumer run()'s main task itself
@@ -12,6 +14,7 @@ import { collect, parseArgs, report, timed } from "./_common.mjs";
 
 const { contender, n } = parseArgs(1_000_000, [
   "plain",
+  "plain-lazy",
   "aiots",
   "aiots-gen",
   "aiots-main",
@@ -39,6 +42,48 @@ class PlainQueue {
     const item = this.items.shift();
     this.putters.shift()?.();
     return item;
+  }
+}
+
+/**
+ * The floor of a lazy queue: PlainQueue's logic, but `get()`/`put()` return a lazy thenable that does
+ * nothing until awaited (as a Python coroutine, and as aiots' operations), instead of an async
+ * function's already-running promise. `await` of a thenable that is not a native promise costs the
+ * engine a resolve-thenable job, a promise and two resolving functions: what every lazy operation pays.
+ */
+class LazyPlainQueue extends PlainQueue {
+  put(item) {
+    return new LazyCall(this, item, lazyPut);
+  }
+  get() {
+    return new LazyCall(this, undefined, lazyGet);
+  }
+}
+
+function lazyPut(q, item) {
+  if (q.items.length >= q.maxsize) return PlainQueue.prototype.put.call(q, item);
+  q.items.push(item);
+  q.getters.shift()?.();
+}
+
+function lazyGet(q) {
+  if (q.items.length === 0) return PlainQueue.prototype.get.call(q);
+  const item = q.items.shift();
+  q.putters.shift()?.();
+  return item;
+}
+
+/** Runs `fn(q, arg)` when awaited; a promise it returns is adopted. */
+class LazyCall {
+  constructor(q, arg, fn) {
+    this.q = q;
+    this.arg = arg;
+    this.fn = fn;
+  }
+  then(onfulfilled, onrejected) {
+    const v = this.fn(this.q, this.arg);
+    if (v instanceof Promise) return v.then(onfulfilled, onrejected);
+    return onfulfilled(v);
   }
 }
 
@@ -76,6 +121,11 @@ const impls = {
   plain: (count) =>
     timed(async () => {
       const q = new PlainQueue(MAXSIZE);
+      return (await Promise.all([produce(q, count), consume(q, count)]))[1];
+    }),
+  "plain-lazy": (count) =>
+    timed(async () => {
+      const q = new LazyPlainQueue(MAXSIZE);
       return (await Promise.all([produce(q, count), consume(q, count)]))[1];
     }),
   aiots: (count) =>

@@ -30,6 +30,18 @@ import { coop, genSteps, noteSuspend, requestFlush, taskStorage } from "./loop-r
 import { refusedAwait } from "./promise-guard.js";
 import type { Task } from "./tasks.js";
 
+/**
+ * What a lazy operation's waiting part is: a generator, or any object with a generator's protocol
+ * (`next`, `throw`, `return`, iterable for `yield*`). A hand-written one keeps only the fields it
+ * needs, where a suspended generator keeps its whole register file (see StreamReader's readline wait).
+ */
+export interface OpIterator<T> extends Iterator<unknown, T, unknown> {
+  next(value?: unknown): IteratorResult<unknown, T>;
+  throw(e: unknown): IteratorResult<unknown, T>;
+  return(value: T): IteratorResult<unknown, T>;
+  [Symbol.iterator](): OpIterator<T>;
+}
+
 /** A lazy operation: nothing runs until it is awaited or delegated to. */
 export class GenOp<T> implements Awaitable<T> {
   readonly #start: () => Generator<unknown, T, unknown>;
@@ -70,10 +82,10 @@ export class GenOp<T> implements Awaitable<T> {
 brandLazyBody(GenOp);
 
 class GenDriver<T> extends Reaction<T> {
-  readonly #gen: Generator<unknown, T, unknown>;
+  readonly #gen: OpIterator<T>;
 
   constructor(
-    gen: Generator<unknown, T, unknown>,
+    gen: OpIterator<T>,
     task: Task<any> | null,
     onfulfilled: ((value: T) => any) | null | undefined,
     onrejected: ((reason: any) => any) | null | undefined,
@@ -121,7 +133,7 @@ export class LazyOp<A, T> implements Awaitable<T> {
   /** `fast` and `slow` are called with `this` = `self` (an instance's private methods). */
   constructor(
     readonly fast: (arg: A) => T | typeof NOT_READY,
-    readonly slow: (arg: A) => Generator<unknown, T, unknown>,
+    readonly slow: (arg: A) => OpIterator<T>,
     readonly arg: A,
     readonly self?: unknown,
   ) {}
@@ -287,7 +299,7 @@ export const READY_VOID: Awaitable<void> = Object.assign(Promise.resolve(), {
  */
 export function eager<A, T>(
   fast: (arg: A) => T | typeof NOT_READY,
-  slow: (arg: A) => Generator<unknown, T, unknown>,
+  slow: (arg: A) => OpIterator<T>,
   arg: A,
   self?: unknown,
 ): Awaitable<T> {

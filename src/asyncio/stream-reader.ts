@@ -20,7 +20,7 @@ import {
   ValueError,
 } from "./exceptions.js";
 import { type Awaitable, Future, PENDING } from "./futures.js";
-import { eager, GenOp, NOT_READY } from "./lazy-ops.js";
+import { eager, GenOp, NOT_READY, type OpIterator } from "./lazy-ops.js";
 import { getEventLoop } from "./loop-registry.js";
 import type { Transport } from "./transports.js";
 
@@ -246,35 +246,80 @@ export class StreamReader implements AsyncIterable<Buffer> {
   }
 
   /**
-   * readline() that must wait: the common case (a line within the limit arrives) in one generator
-   * with the wait inlined — a waiting reader per idle connection is one small object, not three.
+   * readline() that must wait: the common case (a line within the limit arrives) as a small
+   * hand-written iterator with the wait inlined. A suspended generator keeps its whole register file
+   * (224 bytes with the generator object); an idle connection's handler waits here.
    * Limit overruns go to the generic path, which reports them exactly as CPython does.
    */
-  *#readlineGen(): Generator<unknown, Buffer, unknown> {
-    let searched = 0; // bytes after #start already searched for "\n" (CPython's offset)
-    for (;;) {
-      if (this.#exception !== null) throw this.#exception;
-      const start = this.#start;
-      const i = this.#buf.indexOf(NL, start + searched);
-      if (i !== -1 && i < this.#end) {
-        if (i - start <= this.#limit) return this.#take(i + 1 - start);
-        break;
-      }
-      if (this.#end - start > this.#limit) break;
-      if (this.#eof) return Buffer.from(this.#takeAll());
-      searched = this.#end - start;
-      const consumed = this.#consumed;
-      const w = this.#armWaiter("readuntil"); // inlined #waitForData: no nested generator per wait
-      try {
-        yield* w;
-      } finally {
-        this.#disarm(w);
-      }
-      // A read that did not need to wait may have taken bytes meanwhile.
-      searched = Math.max(0, searched - (this.#consumed - consumed));
-    }
-    return yield* this.#readlineOverrunGen();
+  #readlineGen(): OpIterator<Buffer> {
+    return new StreamReader.#ReadlineWait(this);
   }
+
+  /** The state of {@link #readlineGen}: the generator it replaces, step by step. */
+  static #ReadlineWait = class ReadlineWait implements OpIterator<Buffer> {
+    /** Bytes after `#start` already searched for "\n" (CPython's offset). */
+    #searched = 0;
+    /** The reader's `#consumed` when the wait began: a read that did not wait may take bytes meanwhile. */
+    #consumedAtWait = 0;
+    #waiter: Future<void> | null = null;
+    /** After a limit overrun: the generic path, delegated to. */
+    #overrun: Generator<unknown, Buffer, unknown> | null = null;
+
+    constructor(readonly reader: StreamReader) {}
+
+    next(): IteratorResult<unknown, Buffer> {
+      if (this.#overrun !== null) return this.#overrun.next();
+      if (this.#endWait()) {
+        const r = this.reader;
+        this.#searched = Math.max(0, this.#searched - (r.#consumed - this.#consumedAtWait));
+      }
+      return this.#scan();
+    }
+
+    throw(e: unknown): IteratorResult<unknown, Buffer> {
+      if (this.#overrun !== null) return this.#overrun.throw(e);
+      this.#endWait();
+      throw e;
+    }
+
+    return(value: Buffer): IteratorResult<unknown, Buffer> {
+      if (this.#overrun !== null) return this.#overrun.return(value);
+      this.#endWait();
+      return { done: true, value };
+    }
+
+    [Symbol.iterator](): this {
+      return this;
+    }
+
+    /** Disarm the waiter yielded last, if any; true when there was one. */
+    #endWait(): boolean {
+      const w = this.#waiter;
+      if (w === null) return false;
+      this.#waiter = null;
+      this.reader.#disarm(w);
+      return true;
+    }
+
+    /** One turn of the readline loop: the line, or the waiter to yield. */
+    #scan(): IteratorResult<unknown, Buffer> {
+      const r = this.reader;
+      if (r.#exception !== null) throw r.#exception;
+      const start = r.#start;
+      const i = r.#buf.indexOf(NL, start + this.#searched);
+      if (i !== -1 && i < r.#end) {
+        if (i - start <= r.#limit) return { done: true, value: r.#take(i + 1 - start) };
+      } else if (r.#end - start <= r.#limit) {
+        if (r.#eof) return { done: true, value: Buffer.from(r.#takeAll()) };
+        this.#searched = r.#end - start;
+        this.#consumedAtWait = r.#consumed;
+        this.#waiter = r.#armWaiter("readuntil");
+        return { done: false, value: this.#waiter };
+      }
+      this.#overrun = r.#readlineOverrunGen();
+      return this.#overrun.next();
+    }
+  };
 
   /** readline() past the limit: through readuntil, reporting the overrun exactly as CPython does. */
   *#readlineOverrunGen(): Generator<unknown, Buffer, unknown> {

@@ -642,6 +642,63 @@ describe("StreamReader", () => {
     });
   }
 
+  // The waiting readline is a hand-written iterator (StreamReader's #ReadlineWait), not a generator:
+  // these pin what CPython's readline loop does at each of its steps, in both coroutine forms.
+  bothForms(
+    "a waiting readline resumes its search where it stopped, after a read that did not wait took bytes",
+    (form) =>
+      runMain(async () => {
+        const r = new asyncio.StreamReader();
+        r.feedData(Buffer.from("abcdef"));
+        const t = spawn(form, () => r.readline());
+        await runBriefly();
+        assert.equal(text(await r.read(2)), "ab"); // data was buffered: no wait, no RuntimeError
+        r.feedData(Buffer.from("gh\nnext\n"));
+        assert.equal(text(await t), "cdefgh\n");
+        assert.equal(text(await r.readline()), "next\n");
+      }),
+  );
+
+  bothForms(
+    "a waiting readline: EOF returns the rest; a line past the limit is the ValueError of the generic path",
+    (form) =>
+      runMain(async () => {
+        const r = new asyncio.StreamReader();
+        r.feedData(Buffer.from("partial"));
+        const t = spawn(form, () => r.readline());
+        await runBriefly();
+        r.feedEof();
+        assert.equal(text(await t), "partial");
+
+        const small = new asyncio.StreamReader({ limit: 4 });
+        small.feedData(Buffer.from("ab"));
+        const over = spawn(form, () => small.readline());
+        await runBriefly();
+        small.feedData(Buffer.from("cdefg")); // 7 bytes, no newline: past the limit while waiting
+        const e = await caught(() => over);
+        assert.ok(e instanceof asyncio.ValueError, String(e));
+        small.feedData(Buffer.from("h\nok\n")); // the overlong bytes were dropped (CPython clears them)
+        assert.equal(text(await small.readline()), "h\n");
+        assert.equal(text(await small.readline()), "ok\n");
+      }),
+  );
+
+  test("a generator coroutine closed while its readline waits leaves no waiter behind (iterator return())", () =>
+    runMain(async () => {
+      const r = new asyncio.StreamReader();
+      const gen = (function* () {
+        return yield* r.readline();
+      })();
+      const first = gen.next(); // the readline is waiting: its waiter Future is yielded
+      assert.equal(first.done, false);
+      assert.ok(first.value instanceof asyncio.Future);
+      assert.match(r.toString(), /waiter/);
+      assert.deepEqual(gen.return(Buffer.alloc(0)), { done: true, value: Buffer.alloc(0) });
+      assert.doesNotMatch(r.toString(), /waiter/);
+      r.feedData(Buffer.from("line\n"));
+      assert.equal(text(await r.readline()), "line\n");
+    }));
+
   // test_streams.py: StreamReader._wait_for_data's RuntimeError (two readers at once)
   test("a second waiting reader → RuntimeError('… called while another coroutine is already waiting …')", () =>
     runMain(async () => {
