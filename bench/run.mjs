@@ -498,6 +498,7 @@ function defineCases(opts, env) {
     streamC("net-batch", "node:net, one concat+write per chunk", mode, n),
     streamC("net-write", "node:net, one write per line", mode, n),
     streamC("net-raw", "node:net byte echo (no lines)", mode, n),
+    streamC("net-async", "node:net, async fn awaiting 2 resolved promises/line (floor)", mode, n),
     streamC("aiots", "aiots streams, async fn", mode, n),
     streamC("aiots-gen", "aiots streams, generator", mode, n),
     streamC("cpython", "CPython asyncio streams", mode, n, { unavailable: pyAvailable }),

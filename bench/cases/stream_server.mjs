@@ -4,6 +4,8 @@
 //   net-write  splits lines, one socket.write per line
 //   net-cork   splits lines, socket.cork() per chunk, one write per line, uncork at the end of the chunk
 //   net-batch  splits lines, collects them per chunk and writes them with one Buffer.concat + write
+//   net-async  an async function per connection awaiting each line and once after each write
+//              (corked while lines are queued): the floor of the aiots async handler's shape
 //   aiots      startServer; an async function doing readline() + write() + drain() per line
 //   aiots-gen  the same as a generator coroutine (yield*)
 // On SIGUSR2 it runs a GC and prints "MEM <rss> <heapUsed>" (for the idle-connections measurement).
@@ -11,7 +13,7 @@ import net from "node:net";
 import * as asyncio from "../../dist/index.js";
 
 const impl = process.argv[2];
-const IMPLS = ["net-raw", "net-write", "net-cork", "net-batch", "aiots", "aiots-gen"];
+const IMPLS = ["net-raw", "net-write", "net-cork", "net-batch", "net-async", "aiots", "aiots-gen"];
 if (!IMPLS.includes(impl)) {
   process.stderr.write(`usage: node stream_server.mjs <${IMPLS.join("|")}>\n`);
   process.exit(2);
@@ -71,6 +73,44 @@ if (impl === "net-raw") {
       if (cork) sock.uncork();
     });
     sock.on("error", () => {});
+  });
+} else if (impl === "net-async") {
+  // The floor of the async handler's shape on node:net: per connection one async function taking
+  // each line with `await` of a resolved promise and awaiting once more after writing it — what
+  // `await reader.readline()` + `await writer.drain()` cost when both complete at once — with the
+  // socket corked while lines are queued, as the aiots transport coalesces a batch's writes.
+  nodeServer((sock) => {
+    let rest = Buffer.alloc(0);
+    let lines = [];
+    let next = 0;
+    let wake = null;
+    const queue = (line) => lines.push(line);
+    sock.on("data", (d) => {
+      if (next === lines.length) sock.cork();
+      rest = splitLines(rest, d, queue);
+      if (wake !== null) {
+        const w = wake;
+        wake = null;
+        w();
+      }
+    });
+    sock.on("error", () => {});
+    sock.on("end", () => wake?.());
+    (async () => {
+      for (;;) {
+        if (next === lines.length) {
+          lines = [];
+          next = 0;
+          sock.uncork();
+          await new Promise((r) => (wake = r));
+          if (lines.length === 0) break;
+        }
+        const line = await Promise.resolve(lines[next++]);
+        sock.write(line);
+        await undefined;
+      }
+      sock.end();
+    })();
   });
 } else {
   const handlerAsync = async (reader, writer) => {

@@ -1,7 +1,7 @@
 // Streams benchmark driver: starts one line-echo server (pinned to BENCH_SERVER_CPU, default 0) and
 // drives it from this process (the runner pins it to another core) with a raw node:net client.
 // Usage: node cases/streams.mjs <server> <pipelined|rtt|idle> [n] [lines per write]
-//   server: net-raw | net-write | net-cork | net-batch | aiots | aiots-gen | cpython | uvloop
+//   server: net-raw | net-write | net-cork | net-batch | net-async | aiots | aiots-gen | cpython | uvloop
 //   pipelined  n 64-byte lines written back to back, the 64 KiB-write load generator: 1 024 lines per
 //              socket write (the optional last argument changes it), back-pressure respected; lines/s.
 //              Smaller writes make the corked node:net baseline bimodal here (~0.8 or ~2.5 M lines/s).
@@ -14,7 +14,7 @@ import net from "node:net";
 import { createInterface } from "node:readline";
 import { report } from "./_common.mjs";
 
-const SERVERS = ["net-raw", "net-write", "net-cork", "net-batch", "aiots", "aiots-gen", "cpython", "uvloop"];
+const SERVERS = ["net-raw", "net-write", "net-cork", "net-batch", "net-async", "aiots", "aiots-gen", "cpython", "uvloop"];
 const MODES = { pipelined: 1_000_000, rtt: 100_000, idle: 10_000 };
 const [server, mode, nArg, perWriteArg] = process.argv.slice(2);
 if (!SERVERS.includes(server) || !(mode in MODES)) {
