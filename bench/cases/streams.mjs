@@ -14,7 +14,17 @@ import net from "node:net";
 import { createInterface } from "node:readline";
 import { report } from "./_common.mjs";
 
-const SERVERS = ["net-raw", "net-write", "net-cork", "net-batch", "net-async", "aiots", "aiots-gen", "cpython", "uvloop"];
+const SERVERS = [
+  "net-raw",
+  "net-write",
+  "net-cork",
+  "net-batch",
+  "net-async",
+  "aiots",
+  "aiots-gen",
+  "cpython",
+  "uvloop",
+];
 const MODES = { pipelined: 1_000_000, rtt: 100_000, idle: 10_000 };
 const [server, mode, nArg, perWriteArg] = process.argv.slice(2);
 if (!SERVERS.includes(server) || !(mode in MODES)) {

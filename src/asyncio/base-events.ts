@@ -62,15 +62,13 @@ class TaskRegistry implements Iterable<Task<any>> {
       this.#addWeak(task);
       return;
     }
-    task._registered = true;
     task._regNext = this.#head;
     if (this.#head !== null) this.#head._regPrev = task;
     this.#head = task;
   }
 
   delete(task: Task<any>): void {
-    if (task._registered) {
-      task._registered = false;
+    if (task._regPrev !== null || this.#head === task) {
       const { _regPrev: prev, _regNext: next } = task;
       if (prev !== null) prev._regNext = next;
       else this.#head = next;

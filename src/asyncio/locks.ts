@@ -29,10 +29,21 @@ function waiterLoop(): EventLoop {
   return taskStorage.getStore()?._loop ?? getEventLoop();
 }
 
-function anyLive(waiters: Deque<Future<unknown>> | null, pred: (f: Future<unknown>) => boolean): boolean {
+/** True when a waiter that is not cancelled is queued. */
+function anyLive(waiters: Deque<Future<unknown>> | null): boolean {
   if (waiters === null) return false;
-  for (const w of waiters) if (pred(w)) return true;
+  // Indexed, not for…of: an acquire asks on every call, and a Deque iterator is a generator object.
+  for (let k = 0, n = waiters.length; k < n; k++) if (!waiters.at(k)!.cancelled()) return true;
   return false;
+}
+
+/** The first waiter still pending, or undefined. */
+function firstPending<F extends Future<any>>(waiters: Deque<F>): F | undefined {
+  for (let k = 0, n = waiters.length; k < n; k++) {
+    const w = waiters.at(k)!;
+    if (w._state === PENDING) return w;
+  }
+  return undefined;
 }
 
 /**
@@ -110,7 +121,7 @@ export class Lock {
   }
 
   #acquireFast(): true | typeof NOT_READY {
-    if (!this._locked && !anyLive(this._waiters, (w) => !w.cancelled())) {
+    if (!this._locked && !anyLive(this._waiters)) {
       this._locked = true;
       return true;
     }
@@ -383,7 +394,7 @@ export class Semaphore {
 
   /** True when `acquire()` would wait (counter at zero, or earlier waiters still queued). */
   locked(): boolean {
-    return this._value === 0 || anyLive(this.#waiters, (w) => !w.cancelled());
+    return this._value === 0 || anyLive(this.#waiters);
   }
 
   /** Decrement the counter, waiting while it is zero. Resolves to `true`. Lazy, like a coroutine. */
@@ -436,14 +447,11 @@ export class Semaphore {
 
   #wakeUpNext(): boolean {
     if (this.#waiters === null) return false;
-    for (const fut of this.#waiters) {
-      if (fut._state === PENDING) {
-        this._value--;
-        fut.setResult(true);
-        return true;
-      }
-    }
-    return false;
+    const fut = firstPending(this.#waiters);
+    if (fut === undefined) return false;
+    this._value--;
+    fut.setResult(true);
+    return true;
   }
 
   /** @internal */

@@ -97,10 +97,9 @@ export class Task<T = unknown> extends Future<T> {
   /** @internal Intrusive list of the loop's pending tasks (see TaskRegistry). */
   _regPrev: Task<any> | null = null;
   /** @internal */ _regNext: Task<any> | null = null;
-  /** @internal */ _registered = false;
   /** @internal */ _abort: AbortController | null = null;
-  /** @internal */ _stepValue: unknown = undefined;
-  /** @internal */ _stepExc: unknown = undefined;
+  /** @internal What the next step sends into the body: a value, or (with `_stepHasExc`) an exception. */
+  _stepArg: unknown = undefined;
   /** @internal */ _stepHasExc = false;
   /** @internal The task `currentTask()` reports during steps: itself, or the owner of an inline runner. */
   _ctx: Task<any>;
@@ -229,11 +228,11 @@ export class Task<T = unknown> extends Future<T> {
     if (this._state !== PENDING) return;
     this._stepFromOwnBody = fut._waiterKind === WaiterKind.OwnBody;
     if (fut._state === FINISHED && !fut._failed) {
-      this._stepValue = fut._result;
+      this._stepArg = fut._result;
     } else {
       fut._retrieved();
       this._stepHasExc = true;
-      this._stepExc = fut._state === CANCELLED ? fut._makeCancelledError() : fut._exception;
+      this._stepArg = fut._state === CANCELLED ? fut._makeCancelledError() : fut._exception;
     }
     this._step();
   }
@@ -299,7 +298,7 @@ export class Task<T = unknown> extends Future<T> {
   /** @internal Schedule a step that throws `exc` into the coroutine. */
   _scheduleThrow(exc: unknown): void {
     this._stepHasExc = true;
-    this._stepExc = exc;
+    this._stepArg = exc;
     this._loop._schedule(this);
   }
 
@@ -388,12 +387,11 @@ function runStep(task: Task<any>): void {
   // Starting an async body leaves its first awaits on the microtask queue; a generator step is
   // synchronous, and any async code it starts asks for a flush itself (Coroutine._start).
   if (task._gen === null) requestFlush();
-  let exc = task._stepExc;
   let hasExc = task._stepHasExc;
-  const value = task._stepValue;
-  task._stepExc = undefined;
+  const value = hasExc ? undefined : task._stepArg;
+  let exc = hasExc ? task._stepArg : undefined;
+  task._stepArg = undefined;
   task._stepHasExc = false;
-  task._stepValue = undefined;
   const fromOwnBody = task._stepFromOwnBody;
   task._stepFromOwnBody = false;
   const owner = task._ctx; // the task itself, or the owner of an inline runner

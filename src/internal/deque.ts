@@ -53,6 +53,11 @@ export class Deque<T> {
     return this.#size === 0 ? undefined : this.#buf[this.#head];
   }
 
+  /** The item `k` places from the front (`0 ≤ k < length`), without an iterator object. */
+  at(k: number): T | undefined {
+    return k < 0 || k >= this.#size ? undefined : this.#buf[(this.#head + k) & this.#mask];
+  }
+
   peekBack(): T | undefined {
     return this.#size === 0 ? undefined : this.#buf[(this.#head + this.#size - 1) & this.#mask];
   }
