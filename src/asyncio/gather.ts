@@ -56,6 +56,32 @@ export class GatheringFuture<T> extends Future<T> {
 }
 
 /**
+ * `thenables` as native promises, each foreign thenable's `then` called once: a query builder's
+ * `then` runs the query, so following it twice (once more for `allSettled`, or for a duplicate
+ * argument) would run it twice. Native promises are returned as they are.
+ */
+function adoptOnce(thenables: PromiseLike<unknown>[]): Promise<unknown>[] {
+  let adopted: Map<PromiseLike<unknown>, Promise<unknown>> | null = null;
+  let out: Promise<unknown>[] | null = null;
+  for (let i = 0; i < thenables.length; i++) {
+    const t = thenables[i]!;
+    if (t instanceof Promise) {
+      if (out !== null) out[i] = t;
+      continue;
+    }
+    out ??= thenables.slice(0, i) as Promise<unknown>[];
+    adopted ??= new Map();
+    let p = adopted.get(t);
+    if (p === undefined) {
+      p = Promise.resolve(t);
+      adopted.set(t, p);
+    }
+    out[i] = p;
+  }
+  return out ?? (thenables as Promise<unknown>[]);
+}
+
+/**
  * The promise (and other thenable) arguments of one gather, followed together by the engine's
  * `Promise.all` (`Promise.allSettled` with `returnExceptions`): one child of the gather where a Future
  * wrapping each promise, finishing through the loop, made a gather of 100 000 promises run at a fifth
@@ -83,9 +109,10 @@ class PromiseGroup implements Runnable {
     readonly onDone: (child: GatherChild) => void,
   ) {}
 
-  /** Follow `promises` (in argument order). */
-  follow(promises: PromiseLike<unknown>[], returnExceptions: boolean): void {
+  /** Follow `thenables` (in argument order). */
+  follow(thenables: PromiseLike<unknown>[], returnExceptions: boolean): void {
     const loop = this.loop;
+    const promises = adoptOnce(thenables);
     loop._foreignPending++;
     if (returnExceptions) {
       this.#settledRecords = true;
@@ -121,7 +148,8 @@ class PromiseGroup implements Runnable {
       this._failed = true;
       this._state = FINISHED;
     }
-    this.onDone(this);
+    // Reported from the loop, as a done Future's callbacks are: in order with the other children's.
+    this.loop._schedule(this);
   }
 
   /** True when {@link _result} holds the `n` values themselves (not settlement records). */
@@ -144,7 +172,7 @@ class PromiseGroup implements Runnable {
     return true;
   }
 
-  /** @internal The loop's call after {@link cancel}. */
+  /** @internal The loop's call once the group is done (settled or cancelled). */
   _runReady(): void {
     this.onDone(this);
   }
@@ -213,6 +241,8 @@ export function gather(...args: unknown[]): GatheringFuture<unknown[]> {
 
 let gatherStamp = 0;
 
+function ignore(): void {}
+
 /** `lastKind`: `kindOf(list[n - 1])` when the caller computed it already, else -1. */
 function gatherList(
   list: readonly AwaitableLike<unknown>[],
@@ -227,7 +257,7 @@ function gatherList(
   }
   // Duplicates share one child: futures are recognised by a per-gather stamp (no hashing of 100 000
   // objects), coroutines and functions through a Map made on demand. A promise given twice is followed
-  // twice: both children settle alike, and nothing can run twice.
+  // twice (both settle alike); a foreign thenable given twice is followed once (see adoptOnce).
   const stamp = ++gatherStamp;
   let argToFut: Map<unknown, Future<unknown>> | null = null;
   const children: GatherChild[] = new Array(n);
@@ -276,34 +306,45 @@ function gatherList(
 
   let loop: EventLoop | undefined;
   let startedPromises = false;
-  for (let i = 0; i < n; i++) {
-    const arg = list[i];
-    const kind = i === n - 1 && lastKind !== -1 ? lastKind : kindOf(arg);
-    if (kind === BodyKind.Thenable) {
-      // Followed once the gather exists (a thenable may call back at once).
-      if (arg instanceof Promise) startedPromises = true;
-      loop ??= _getRunningLoop() ?? getEventLoop(); // as wrapping it in a Future would pick
-      if (nThenables++ === 0) nfuts++; // the group of all promises is one child
-      continue; // children[i] is set to the group below
+  let i = 0;
+  try {
+    for (; i < n; i++) {
+      const arg = list[i];
+      const kind = i === n - 1 && lastKind !== -1 ? lastKind : kindOf(arg);
+      if (kind === BodyKind.Thenable) {
+        // Followed once the gather exists (a thenable may call back at once).
+        if (arg instanceof Promise) startedPromises = true;
+        loop ??= _getRunningLoop() ?? getEventLoop(); // as wrapping it in a Future would pick
+        if (nThenables++ === 0) nfuts++; // the group of all promises is one child
+        continue; // children[i] is set to the group below
+      }
+      let fut: Future<unknown> | undefined;
+      if (kind === BodyKind.Future) {
+        if ((arg as Future<unknown>)._gatherStamp === stamp) fut = arg as Future<unknown>;
+      } else if (argToFut !== null) {
+        fut = argToFut.get(arg);
+      }
+      if (fut === undefined) {
+        if (arg === null || arg === undefined || (typeof arg !== "object" && typeof arg !== "function"))
+          throw new ArgumentTypeError(`gather() expects awaitables, got ${String(arg)} at position ${i}`);
+        fut = _ensureFuture(arg, kind, loop === undefined ? undefined : { loop });
+        loop ??= fut._loop;
+        nfuts++;
+        if (kind === BodyKind.Future) (arg as Future<unknown>)._gatherStamp = stamp;
+        else (argToFut ??= new Map()).set(arg, fut);
+        if (fut.done()) doneFuts.push(fut);
+        else fut._addListener(onChildDone);
+      }
+      children[i] = fut;
     }
-    let fut: Future<unknown> | undefined;
-    if (kind === BodyKind.Future) {
-      if ((arg as Future<unknown>)._gatherStamp === stamp) fut = arg as Future<unknown>;
-    } else if (argToFut !== null) {
-      fut = argToFut.get(arg);
+  } catch (e) {
+    // A later argument is refused: the promises before it are not followed, so mark their
+    // rejections handled (a wrapping Future would have taken them) before the error propagates.
+    for (let k = 0; k < i; k++) {
+      const arg = list[k];
+      if (arg instanceof Promise && children[k] === undefined) arg.then(undefined, ignore);
     }
-    if (fut === undefined) {
-      if (arg === null || arg === undefined || (typeof arg !== "object" && typeof arg !== "function"))
-        throw new ArgumentTypeError(`gather() expects awaitables, got ${String(arg)} at position ${i}`);
-      fut = _ensureFuture(arg, kind, loop === undefined ? undefined : { loop });
-      loop ??= fut._loop;
-      nfuts++;
-      if (kind === BodyKind.Future) (arg as Future<unknown>)._gatherStamp = stamp;
-      else (argToFut ??= new Map()).set(arg, fut);
-      if (fut.done()) doneFuts.push(fut);
-      else fut._addListener(onChildDone);
-    }
-    children[i] = fut;
+    throw e;
   }
   loop ??= _getRunningLoop() ?? getEventLoop();
   outer = new GatheringFuture<unknown[]>(children, loop);

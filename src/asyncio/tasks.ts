@@ -69,6 +69,9 @@ export interface TaskOptions {
 
 let taskCounter = 0;
 
+/** A task keeps its async context once it has stepped this often (see `Task._enterCtx`). */
+const KEEP_CONTEXT_AFTER_STEPS = 8;
+
 const FutureProto = Future.prototype;
 
 /**
@@ -228,6 +231,7 @@ export class Task<T = unknown> extends Future<T> {
     if (this._state !== PENDING) return;
     this._stepFromOwnBody = fut._waiterKind === WaiterKind.OwnBody;
     if (fut._state === FINISHED && !fut._failed) {
+      this._stepHasExc = false;
       this._stepArg = fut._result;
     } else {
       fut._retrieved();
@@ -277,21 +281,30 @@ export class Task<T = unknown> extends Future<T> {
     return new CancelledError(this._cancelMessage);
   }
 
-  /** @internal Runs a function inside this task's async context (made on the second step). */
-  _enterCtx: ((fn: (task: Task<any>) => void, task: Task<any>) => void) | null = null;
+  /**
+   * @internal Steps taken so far, until the task's async context is kept; then the function that runs
+   * a step inside it (an `AsyncLocalStorage.snapshot()`). Keeping it costs ~500 bytes (an AsyncResource
+   * and bound functions), building it costs a frame per step: a task keeps it once it steps often
+   * (a generator looping on the loop), not while it mostly waits (an idle connection's handler).
+   */
+  _enterCtx: number | ((fn: (task: Task<any>) => void, task: Task<any>) => void) = 0;
 
-  /** @internal */
+  /** @internal Run one step inside the task's async context. */
   _step(): void {
     if (this._state !== PENDING) throw new InvalidStateError(`_step(): already done: ${this}`);
-    if (this._enterCtx !== null) {
-      this._enterCtx(runStep, this);
-    } else if (!this._started) {
-      // First step: most tasks (async bodies) have only this one, so no snapshot is kept.
+    const enter = this._enterCtx;
+    if (typeof enter === "function") {
+      enter(runStep, this);
+    } else if (enter < KEEP_CONTEXT_AFTER_STEPS) {
+      this._enterCtx = enter + 1;
       taskStorage.run(this._ctx, runStep, this);
     } else {
-      // A generator steps many times: capture the context once instead of building it per step.
-      this._enterCtx = taskStorage.run(this._ctx, AsyncLocalStorage.snapshot) as Task<any>["_enterCtx"];
-      this._enterCtx!(runStep, this);
+      const kept = taskStorage.run(this._ctx, AsyncLocalStorage.snapshot) as (
+        fn: (task: Task<any>) => void,
+        task: Task<any>,
+      ) => void;
+      this._enterCtx = kept;
+      kept(runStep, this);
     }
   }
 

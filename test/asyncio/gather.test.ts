@@ -875,3 +875,72 @@ describe("promise arguments (followed together, as wrapped futures behaved)", ()
     });
   });
 });
+
+describe("promise arguments: what the review of the Promise.all path pinned", () => {
+  /** A query-builder-like thenable: its `then` runs the query, and it counts how often it ran. */
+  function query<T>(outcome: { value: T } | { error: unknown }): PromiseLike<T> & { runs: number } {
+    const q = {
+      runs: 0,
+      then(onOk?: ((v: T) => unknown) | null, onErr?: ((e: unknown) => unknown) | null) {
+        q.runs++;
+        const p = "value" in outcome ? Promise.resolve(outcome.value) : Promise.reject(outcome.error);
+        return p.then(onOk, onErr);
+      },
+    };
+    return q as PromiseLike<T> & { runs: number };
+  }
+
+  test("a foreign thenable's then() runs once: given twice, or after another argument failed", async () => {
+    await runMain(async () => {
+      const loop = loopNow();
+      const ok = query({ value: 1 });
+      assert.deepEqual(await gather(ok, ok, Promise.resolve(2)), [1, 1, 2]);
+      assert.equal(ok.runs, 1);
+      const good = query({ value: "x" });
+      const bad = query({ error: new Error("query failed") });
+      const e = await caught(gather(good, bad));
+      assert.equal((e as Error).message, "query failed");
+      await sleep(0);
+      assert.equal(good.runs, 1);
+      assert.equal(bad.runs, 1);
+      assert.equal(loop._foreignPending, 0);
+    });
+  });
+
+  test("children report in the order they finished, through the loop (a future's failure first)", async () => {
+    await runMain(async () => {
+      const [f] = futures<number>(1);
+      let rejectP: (e: unknown) => void = () => {};
+      const p = new Promise<number>((_, reject) => {
+        rejectP = reject;
+      });
+      const e1 = new Error("future first");
+      const outer = gather(f!, p);
+      f!.setException(e1);
+      rejectP(new Error("promise second"));
+      assert.equal(await caught(outer), e1);
+    });
+  });
+
+  test("a refused later argument leaves no unhandled rejection of the promises before it", async () => {
+    await runMain(async () => {
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown): void => {
+        unhandled.push(reason);
+      };
+      process.on("unhandledRejection", onUnhandled);
+      try {
+        const rejected = Promise.reject(new Error("never observed"));
+        assert.throws(
+          () => (gather as (...a: unknown[]) => unknown)(rejected, 42),
+          asyncio.ArgumentTypeError,
+        );
+        await new Promise((r) => setImmediate(r));
+        await new Promise((r) => setImmediate(r));
+        assert.deepEqual(unhandled, []);
+      } finally {
+        process.off("unhandledRejection", onUnhandled);
+      }
+    });
+  });
+});

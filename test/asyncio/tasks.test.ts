@@ -2080,3 +2080,46 @@ describe("coroutines", () => {
     });
   });
 });
+
+// A task builds its async context per step until it has stepped often, then keeps it (Task._enterCtx):
+// both ways must give every step, and the async code a step starts, the same task.
+describe("a task's async context across many steps", () => {
+  test("a generator task is currentTask() on each of 30 steps, and so is async code it starts", async () => {
+    await runMain(async () => {
+      const seen: boolean[] = [];
+      const later: Promise<boolean>[] = [];
+      const t = createTask(function* (): Generator<unknown, void, unknown> {
+        for (let i = 0; i < 30; i++) {
+          const self = currentTask();
+          seen.push(self === t);
+          later.push(Promise.resolve().then(() => currentTask() === self));
+          yield* sleep(0);
+        }
+      });
+      await t;
+      assert.deepEqual(seen, Array(30).fill(true));
+      assert.deepEqual(await Promise.all(later), Array(30).fill(true));
+    });
+  });
+
+  test("two generator tasks stepping in turns each see themselves, before and after keeping their context", async () => {
+    await runMain(async () => {
+      const log: string[] = [];
+      const body = (name: string) =>
+        function* (): Generator<unknown, void, unknown> {
+          for (let i = 0; i < 12; i++) {
+            log.push(`${name}:${currentTask()?.getName()}`);
+            yield;
+          }
+        };
+      const a = createTask(body("a"), { name: "a" });
+      const b = createTask(body("b"), { name: "b" });
+      await asyncio.gather(a, b);
+      assert.equal(log.length, 24);
+      for (const entry of log) {
+        const [who, task] = entry.split(":");
+        assert.equal(who, task);
+      }
+    });
+  });
+});
