@@ -21,7 +21,7 @@ import {
 } from "./connections.js";
 import { ArgumentTypeError } from "./exceptions.js";
 import { type Executor, submitToExecutor, ThreadPoolExecutor, type WorkerFunction } from "./executors.js";
-import { type Awaitable, Future } from "./futures.js";
+import { type Awaitable, Future, sourceTracebackOf } from "./futures.js";
 import { logger } from "./log.js";
 import { registerLoopFactory } from "./loop-registry.js";
 import { LoopScheduler } from "./loop-scheduler.js";
@@ -97,7 +97,7 @@ class TaskRegistry implements Iterable<Task<any>> {
     });
     const ref = new WeakRef(task);
     this.#weakRefs.add(ref);
-    this.#finalizer.register(task, { repr: String(task), stack: task._sourceTraceback }, ref);
+    this.#finalizer.register(task, { repr: String(task), stack: sourceTracebackOf(task) }, ref);
   }
 
   *[Symbol.iterator](): Iterator<Task<any>> {

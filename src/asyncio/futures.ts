@@ -40,6 +40,17 @@ const STATE_NAMES = ["PENDING", "CANCELLED", "FINISHED"];
 const RESOLVED = Promise.resolve();
 
 /**
+ * Debug mode: where each future was created (CPython's `_source_traceback`). Kept beside the futures,
+ * not in a field every future (and task) would carry.
+ */
+const sourceTracebacks = new WeakMap<Future<any>, string | undefined>();
+
+/** @internal Where `fut` was created (debug mode only). */
+export function sourceTracebackOf(fut: Future<any>): string | undefined {
+  return sourceTracebacks.get(fut);
+}
+
+/**
  * The eventual result of an operation.
  *
  * Awaitable (`await fut`), delegatable in generator coroutines (`const v = yield* fut`), and
@@ -59,7 +70,6 @@ export class Future<T = unknown> implements PromiseLike<T> {
   /** @internal */ _cancelMessage: string | undefined = undefined;
   /** @internal */ _cancelledExc: CancelledError | null = null;
   /** @internal */ _logTraceback = false;
-  /** @internal */ _sourceTraceback: string | undefined;
   /** @internal Marks the future as already seen by the gather() being built. */
   _gatherStamp = 0;
   /**
@@ -71,7 +81,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
   /** Create a pending future bound to `loop` (default: the running or current loop). */
   constructor(options?: { loop?: EventLoop }) {
     this._loop = options?.loop ?? getEventLoop();
-    if (this._loop._debug) this._sourceTraceback = captureStack(2);
+    if (this._loop._debug) sourceTracebacks.set(this, captureStack(2));
   }
 
   /** The loop this future is bound to. */

@@ -58,9 +58,10 @@ export class PromiseGuard {
 export function armGuard(helper: string): PromiseGuard | null {
   const task = taskStorage.getStore();
   if (task === undefined || task._state !== PENDING) return null;
-  let g = task._guard;
-  if (g === null) {
-    g = task._guard = new PromiseGuard(task);
+  let g = armedGuards.get(task);
+  if (g === undefined) {
+    g = new PromiseGuard(task);
+    armedGuards.set(task, g);
     guards.armed++;
     RESOLVED.then(() => disarm(g!));
   }
@@ -68,9 +69,15 @@ export function armGuard(helper: string): PromiseGuard | null {
   return g;
 }
 
+/**
+ * The guards armed now, by task: armed for one microtask and rare, so a Map here rather than a field
+ * on every Task.
+ */
+const armedGuards = new Map<Task<any>, PromiseGuard>();
+
 function disarm(g: PromiseGuard): void {
   guards.armed--;
-  if (g.task._guard === g) g.task._guard = null;
+  if (armedGuards.get(g.task) === g) armedGuards.delete(g.task);
 }
 
 /**
@@ -78,8 +85,8 @@ function disarm(g: PromiseGuard): void {
  * error the await must reject with, or `null` when the await is the caller's own.
  */
 export function guardedAwait(task: Task<any>, awaited: unknown): ArgumentTypeError | null {
-  const g = task._guard;
-  if (g === null || g.own.includes(awaited)) return null;
+  const g = armedGuards.get(task);
+  if (g === undefined || g.own.includes(awaited)) return null;
   if (g.error === null) {
     g.error = new ArgumentTypeError(refusalMessage(g.helpers.join("/"), task.getName()));
     for (const cb of g.onRefused) cb(g.error);

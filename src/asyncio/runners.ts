@@ -7,7 +7,7 @@ import type { EventLoop } from "./base-events.js";
 import { CancelledError, KeyboardInterrupt, RuntimeError, ValueError } from "./exceptions.js";
 import { gather } from "./gather.js";
 import { _getRunningLoop, newEventLoop, setEventLoop } from "./loop-registry.js";
-import { allTasks, checkTaskBody, type Task, type TaskBody } from "./tasks.js";
+import { allTasks, cancelSiteOf, checkTaskBody, type Task, type TaskBody } from "./tasks.js";
 import { VirtualTimeLoop } from "./virtual-time.js";
 
 /** Options of {@link run}. */
@@ -82,10 +82,11 @@ function mainCancelled(task: Task<unknown>, original: CancelledError): Cancelled
   const err = new CancelledError(original.message);
   const msg =
     original.message === "" ? "no cancel message" : `cancel message ${JSON.stringify(original.message)}`;
+  const cancelSite = cancelSiteOf(task);
   const site =
-    task._cancelSite === undefined
+    cancelSite === undefined
       ? "    (run in debug mode to see where cancel() was called)\n"
-      : `    cancel() was called at:\n${task._cancelSite.replace(/^/gm, "    ")}\n`;
+      : `    cancel() was called at:\n${cancelSite.replace(/^/gm, "    ")}\n`;
   const frames = (err.stack ?? "").split("\n").slice(1).join("\n");
   err.stack = `CancelledError: the main task '${task.getName()}' of run() was cancelled (${msg})\n${site}${frames}`;
   return err;

@@ -41,7 +41,7 @@ import {
   requestFlush,
   taskStorage,
 } from "./loop-registry.js";
-import { type PromiseGuard, refusalMessage } from "./promise-guard.js";
+import { refusalMessage } from "./promise-guard.js";
 
 /**
  * Anything a task can run: a lazy coroutine (`coroutine()` call, generator object, a lazy aiots
@@ -68,6 +68,14 @@ export interface TaskOptions {
 }
 
 let taskCounter = 0;
+
+/** Debug mode: where `cancel()` was first called, per task (shown when the cancellation escapes `run()`). */
+const cancelSites = new WeakMap<Task<any>, string | undefined>();
+
+/** @internal Where `cancel()` was first called on `task` (debug mode only), for `run()`'s report. */
+export function cancelSiteOf(task: Task<any>): string | undefined {
+  return cancelSites.get(task);
+}
 
 /** A task keeps its async context once it has stepped this often (see `Task._enterCtx`). */
 const KEEP_CONTEXT_AFTER_STEPS = 8;
@@ -106,10 +114,6 @@ export class Task<T = unknown> extends Future<T> {
   /** @internal */ _stepHasExc = false;
   /** @internal The task `currentTask()` reports during steps: itself, or the owner of an inline runner. */
   _ctx: Task<any>;
-  /** @internal Debug mode: where `cancel()` was first called (shown when the cancellation escapes `run()`). */
-  _cancelSite: string | undefined = undefined;
-  /** @internal The started-promise guard armed in the current step (see promise-guard.ts). */
-  _guard: PromiseGuard | null = null;
 
   /**
    * Prefer {@link createTask}. `owner` is internal: the task an inline generator runner works for.
@@ -187,7 +191,7 @@ export class Task<T = unknown> extends Future<T> {
     // An inline runner only passes the cancellation on; its owner keeps the bookkeeping.
     if (this._waiterKind === WaiterKind.InlineRunner)
       return this._waiters !== null && this._waiters.cancel(msg);
-    if (this._loop._debug && this._cancelSite === undefined) this._cancelSite = captureStack(2);
+    if (this._loop._debug && !cancelSites.has(this)) cancelSites.set(this, captureStack(2));
     this._numCancelsRequested++;
     if (this._abort !== null && !this._abort.signal.aborted) this._abort.abort(new CancelledError(msg));
     if (this._waiters !== null && this._waiters.cancel(msg)) return true;

@@ -16,7 +16,7 @@
  * @internal
  */
 import type { EventLoop } from "./base-events.js";
-import type { Future } from "./futures.js";
+import { type Future, sourceTracebackOf } from "./futures.js";
 import type { Runnable } from "./handles.js";
 
 interface Held {
@@ -83,7 +83,7 @@ export class UnretrievedTracker implements Runnable {
         exception,
         kind: fut._kind(),
         repr: String(fut),
-        sourceTraceback: fut._sourceTraceback,
+        sourceTraceback: sourceTracebackOf(fut),
       },
       fut,
     );
@@ -110,7 +110,7 @@ export class UnretrievedTracker implements Runnable {
       if (!f._logTraceback) continue;
       f._logTraceback = false;
       registry.unregister(f);
-      this.#report(f._kind(), f._exception, String(f), f._sourceTraceback);
+      this.#report(f._kind(), f._exception, String(f), sourceTracebackOf(f));
     }
   }
 
