@@ -9,6 +9,8 @@
  * ```
  * @packageDocumentation
  */
+
+export { Barrier } from "./asyncio/barrier.js";
 export { EventLoop, type ExceptionContext, type ExceptionHandler } from "./asyncio/base-events.js";
 export type {
   ConnectionOptions,
@@ -66,7 +68,6 @@ export { type Awaitable, type DoneCallback, Future, isFuture } from "./asyncio/f
 export { GatheringFuture, type GatherOptions, gather } from "./asyncio/gather.js";
 export { Handle, TimerHandle } from "./asyncio/handles.js";
 export {
-  Barrier,
   BoundedSemaphore,
   Condition,
   Event,

@@ -1,6 +1,6 @@
 /**
  * Synchronisation primitives (CPython's `asyncio/locks.py`): Lock, Event, Condition, Semaphore,
- * BoundedSemaphore, Barrier. FIFO fairness as in CPython; a waiter cancelled while queued leaves
+ * BoundedSemaphore (Barrier, built on Condition, is in barrier.ts). FIFO fairness as in CPython; a waiter cancelled while queued leaves
  * without losing a wake-up meant for another.
  *
  * Every blocking method returns an awaitable usable as `await x.acquire()` from async functions and
@@ -13,15 +13,9 @@
 import { inspect } from "node:util";
 import { Deque } from "../internal/deque.js";
 import type { EventLoop } from "./base-events.js";
-import {
-  ArgumentTypeError,
-  BrokenBarrierError,
-  CancelledError,
-  RuntimeError,
-  ValueError,
-} from "./exceptions.js";
+import { ArgumentTypeError, CancelledError, RuntimeError, ValueError } from "./exceptions.js";
 import { type Awaitable, Future, PENDING } from "./futures.js";
-import { GenOp, LazyOp, NOT_READY } from "./lazy-ops.js";
+import { GenOp, LazyOp, NOT_READY, type OpIterator } from "./lazy-ops.js";
 import { getEventLoop, taskStorage } from "./loop-registry.js";
 
 /** The loop waiters are created on: the awaiting task's, else the current one. */
@@ -68,7 +62,7 @@ function heldBy(release: () => void): Held {
 }
 
 /**
- * Make `await using _ = x` and `using _ = x` fail for instances of `cls` with an
+ * @internal Make `await using _ = x` and `using _ = x` fail for instances of `cls` with an
  * {@link ArgumentTypeError} whose message (`hint(className)`) says what to write instead. The runtime
  * reads `[Symbol.asyncDispose]` / `[Symbol.dispose]` when it evaluates the declaration, before the
  * block runs, so these throwing getters stop it there with nothing acquired. They are defined after
@@ -76,7 +70,10 @@ function heldBy(release: () => void): Held {
  * declaration too. Non-enumerable and on the prototype: `inspect`, `instanceof` and copies of own
  * properties never meet them.
  */
-function refuseUsing(cls: abstract new (...args: never[]) => object, hint: (name: string) => string): void {
+export function refuseUsing(
+  cls: abstract new (...args: never[]) => object,
+  hint: (name: string) => string,
+): void {
   for (const sym of [Symbol.asyncDispose, Symbol.dispose]) {
     Object.defineProperty(cls.prototype, sym, {
       configurable: true,
@@ -410,26 +407,79 @@ export class Semaphore {
     return NOT_READY;
   }
 
-  *#acquireGen(): Generator<unknown, true, unknown> {
-    this.#waiters ??= new Deque();
-    const fut = new Future<boolean>({ loop: waiterLoop() });
-    this.#waiters.push(fut);
-    try {
-      try {
-        yield* fut;
-      } finally {
-        this.#waiters.remove(fut);
-      }
-    } catch (e) {
-      // Woken by release() but cancelled before running: give the unit back.
-      if (e instanceof CancelledError && fut.done() && !fut.cancelled()) this._value++;
-      throw e;
-    } finally {
-      // Others may have queued behind us while the counter was positive: wake as many as allowed.
-      while (this._value > 0) if (!this.#wakeUpNext()) break;
-    }
-    return true;
+  /**
+   * An acquire that must wait: a small hand-written iterator, not a generator. In a fan-out through a
+   * semaphore nearly every task waits here at once, and a suspended generator keeps its whole
+   * register file alive.
+   */
+  #acquireGen(): OpIterator<true> {
+    return new Semaphore.#AcquireWait(this);
   }
+
+  /** The steps of CPython's `Semaphore.acquire` waiting loop, as an iterator (see {@link #acquireGen}). */
+  static #AcquireWait = class AcquireWait implements OpIterator<true> {
+    #fut: Future<boolean> | null = null;
+    #finished = false;
+
+    constructor(readonly sem: Semaphore) {}
+
+    next(): IteratorResult<unknown, true> {
+      const fut = this.#fut;
+      if (fut === null) {
+        // Queue a waiter and suspend on it.
+        const sem = this.sem;
+        sem.#waiters ??= new Deque();
+        const w = new Future<boolean>({ loop: waiterLoop() });
+        sem.#waiters.push(w);
+        this.#fut = w;
+        return { done: false, value: w };
+      }
+      // Resumed: the waiter is done (what `yield* fut` checks before returning its result).
+      if (fut._state === PENDING) return this.#end(new RuntimeError("await wasn't used with future"));
+      if (fut.cancelled()) return this.#end(fut._makeCancelledError());
+      return this.#end(undefined, true);
+    }
+
+    throw(e: unknown): IteratorResult<unknown, true> {
+      if (this.#fut === null || this.#finished) throw e;
+      return this.#end(e);
+    }
+
+    return(value: true): IteratorResult<unknown, true> {
+      if (this.#fut !== null && !this.#finished) {
+        this.#finished = true;
+        this.sem.#waiters!.remove(this.#fut);
+        this.#wakeAllowed();
+      }
+      return { done: true, value };
+    }
+
+    [Symbol.iterator](): this {
+      return this;
+    }
+
+    /** Leave the queue; `ok`: acquired, else fail with `e` (giving back a unit woken but cancelled). */
+    #end(e: unknown, ok = false): IteratorResult<unknown, true> {
+      const sem = this.sem;
+      const fut = this.#fut!;
+      this.#finished = true;
+      sem.#waiters!.remove(fut);
+      try {
+        // Woken by release() but cancelled before running: give the unit back.
+        if (!ok && e instanceof CancelledError && fut.done() && !fut.cancelled()) sem._value++;
+      } finally {
+        this.#wakeAllowed();
+      }
+      if (!ok) throw e;
+      return { done: true, value: true };
+    }
+
+    /** Others may have queued behind while the counter was positive: wake as many as allowed. */
+    #wakeAllowed(): void {
+      const sem = this.sem;
+      while (sem._value > 0) if (!sem.#wakeUpNext()) break;
+    }
+  };
 
   /**
    * Acquire and return a handle that releases on dispose (Python: `async with sem:`):
@@ -484,129 +534,6 @@ export class BoundedSemaphore extends Semaphore {
     super.release();
   }
 }
-
-type BarrierState = "filling" | "draining" | "resetting" | "broken";
-
-/**
- * A barrier: `wait()` blocks until `parties` tasks are waiting, then releases them all; each gets
- * its arrival index (0 … parties-1).
- * @see https://docs.python.org/3/library/asyncio-sync.html#asyncio.Barrier
- */
-export class Barrier {
-  readonly #cond = new Condition();
-  readonly #parties: number;
-  #state: BarrierState = "filling";
-  #count = 0;
-
-  /** @throws {ValueError} when `parties < 1`. */
-  constructor(parties: number) {
-    if (typeof parties !== "number" || !Number.isInteger(parties))
-      throw new ArgumentTypeError(`parties must be an integer, got ${inspect(parties)}`);
-    if (parties < 1) throw new ValueError("parties must be >= 1");
-    this.#parties = parties;
-  }
-
-  /**
-   * Wait for the other parties; resolves to this task's arrival index.
-   * @throws {BrokenBarrierError} when the barrier is broken (aborted) or reset while waiting.
-   */
-  wait(): Awaitable<number> {
-    return new GenOp(() => this.#waitGen());
-  }
-
-  *#waitGen(): Generator<unknown, number, unknown> {
-    yield* this.#cond.acquire();
-    try {
-      yield* this.#block();
-      const index = this.#count;
-      this.#count++;
-      try {
-        if (index + 1 === this.#parties) {
-          this.#state = "draining";
-          this.#cond.notifyAll();
-        } else {
-          yield* this.#cond.waitFor(() => this.#state !== "filling");
-          if (this.#state === "broken" || this.#state === "resetting")
-            throw new BrokenBarrierError("Abort or reset of barrier");
-        }
-        return index;
-      } finally {
-        this.#count--;
-        this.#exit();
-      }
-    } finally {
-      this.#cond.release();
-    }
-  }
-
-  *#block(): Generator<unknown, void, unknown> {
-    yield* this.#cond.waitFor(() => this.#state !== "draining" && this.#state !== "resetting");
-    if (this.#state === "broken") throw new BrokenBarrierError("Barrier aborted");
-  }
-
-  #exit(): void {
-    if (this.#count === 0) {
-      if (this.#state === "resetting" || this.#state === "draining") this.#state = "filling";
-      this.#cond.notifyAll();
-    }
-  }
-
-  /** Return the barrier to its initial state; tasks waiting on it get BrokenBarrierError. */
-  reset(): Awaitable<void> {
-    return this.#changeState(() => (this.#count > 0 ? "resetting" : "filling"));
-  }
-
-  /** Break the barrier: current and future `wait()` calls throw BrokenBarrierError. */
-  abort(): Awaitable<void> {
-    return this.#changeState(() => "broken");
-  }
-
-  /** Under the condition's lock: set the state `next()` picks and wake every waiter. */
-  #changeState(next: () => BarrierState): Awaitable<void> {
-    const self = this;
-    return new GenOp(function* () {
-      yield* self.#cond.acquire();
-      try {
-        self.#state = next();
-        self.#cond.notifyAll();
-      } finally {
-        self.#cond.release();
-      }
-    });
-  }
-
-  /** The number of tasks needed to pass the barrier. */
-  get parties(): number {
-    return this.#parties;
-  }
-
-  /** The number of tasks waiting while the barrier fills. */
-  get nWaiting(): number {
-    return this.#state === "filling" ? this.#count : 0;
-  }
-
-  /** True once the barrier is broken. */
-  get broken(): boolean {
-    return this.#state === "broken";
-  }
-
-  /** @internal */
-  [inspect.custom](): string {
-    const info: string[] = [this.#state];
-    if (!this.broken) info.push(`waiters:${this.nWaiting}/${this.#parties}`);
-    return `<Barrier [${info.join(", ")}]>`;
-  }
-
-  toString(): string {
-    return this[inspect.custom]();
-  }
-}
-refuseUsing(
-  Barrier,
-  (name) =>
-    `${name} is not a context manager: write \`const index = await barrier.wait()\` ` +
-    `(Python: \`async with barrier as index:\`); in a generator coroutine, \`const index = yield* barrier.wait()\``,
-);
 
 /** An awaitable of `f(await aw)`, in both coroutine forms. */
 function mapAwaitable<A, B>(aw: Awaitable<A>, f: (a: A) => B): Awaitable<B> {

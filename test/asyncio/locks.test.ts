@@ -2049,6 +2049,31 @@ describe("SemaphoreTests (test_locks.py)", () => {
     });
   });
 
+  // A waiting acquire is a hand-written iterator (Semaphore's #AcquireWait), not a generator: closing
+  // the generator coroutine that delegates to it runs what CPython's `finally` blocks run (the waiter
+  // leaves the queue; waiters queued behind are woken while units are free), not the `except
+  // CancelledError` part.
+  test("a generator coroutine closed while its acquire waits leaves the queue; the next waiter is served", async () => {
+    await runT(async () => {
+      const sem = new Semaphore(0);
+      const gen = (function* () {
+        return yield* sem.acquire();
+      })();
+      const first = gen.next();
+      assert.equal(first.done, false);
+      assert.ok(first.value instanceof asyncio.Future);
+      const second = createTask(async () => sem.acquire());
+      await runBriefly();
+      assert.equal(waitersOf(sem), 2);
+      assert.deepEqual(gen.return(true), { done: true, value: true });
+      assert.equal(waitersOf(sem), 1);
+      sem.release();
+      assert.equal(await second, true);
+      assert.equal(sem._value, 0);
+      assert.equal(waitersOf(sem), 0);
+    });
+  });
+
   bothForms("test_acquire_cancel_before_awoken (test_locks.py SemaphoreTests)", async (form) => {
     await runT(async () => {
       const sem = new Semaphore(0);
