@@ -108,7 +108,8 @@ export class Queue<T> implements AsyncIterable<T> {
 
   #putFast(item: T): undefined | typeof NOT_READY {
     if (this.full()) return NOT_READY;
-    this.putNowait(item);
+    if (this.#isShutdown) throw new QueueShutDown();
+    this.#putNow(item);
     return undefined;
   }
 
@@ -147,6 +148,11 @@ export class Queue<T> implements AsyncIterable<T> {
   putNowait(item: T): void {
     if (this.#isShutdown) throw new QueueShutDown();
     if (this.full()) throw new QueueFull();
+    this.#putNow(item);
+  }
+
+  /** Add `item` (the checks are done) and wake the first waiting getter. */
+  #putNow(item: T): void {
     this._put(item);
     this.#unfinishedTasks++;
     this.#finished.clear();
@@ -162,7 +168,8 @@ export class Queue<T> implements AsyncIterable<T> {
   }
 
   #getFast(): T | typeof NOT_READY {
-    return this.empty() ? NOT_READY : this.getNowait();
+    if (this._size() === 0) return NOT_READY;
+    return this.#takeNow();
   }
 
   *#getGen(): Generator<unknown, T, unknown> {
@@ -179,6 +186,11 @@ export class Queue<T> implements AsyncIterable<T> {
       if (this.#isShutdown) throw new QueueShutDown();
       throw new QueueEmpty();
     }
+    return this.#takeNow();
+  }
+
+  /** Take the first item (the queue is not empty) and wake the first waiting putter. */
+  #takeNow(): T {
     const item = this._get();
     wakeupNext(this.#putters);
     return item;
