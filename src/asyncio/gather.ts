@@ -4,13 +4,11 @@
  */
 
 import type { EventLoop } from "./base-events.js";
-import { CANCELLED, FINISHED, PENDING } from "./cancellation.js";
-import { ArgumentTypeError, CancelledError } from "./exceptions.js";
+import { ArgumentTypeError } from "./exceptions.js";
 import { Future } from "./futures.js";
-import type { Runnable } from "./handles.js";
 import { _getRunningLoop, getEventLoop } from "./loop-registry.js";
 import { guardFuture } from "./promise-guard.js";
-import { _ensureFuture, type AwaitableLike, BodyKind, kindOf } from "./tasks.js";
+import { _ensureFuture, type AwaitableLike, BodyKind, kindOf, wrapThenable } from "./tasks.js";
 
 /** Options of {@link gather}. */
 export interface GatherOptions {
@@ -31,16 +29,13 @@ type ResultOf<A> = A extends (...args: never[]) => infer B
     ? Awaited<R>
     : Awaited<A>;
 
-/** What a gather waits on: a Future (or Task) per distinct argument, one {@link PromiseGroup} for the promises. */
-type GatherChild = Future<unknown> | PromiseGroup;
-
 /** The Future `gather` returns: cancelling it cancels every child. */
 export class GatheringFuture<T> extends Future<T> {
-  /** @internal */ _children: GatherChild[];
+  /** @internal */ _children: Future<unknown>[];
   /** @internal */ _cancelRequested = false;
 
   /** @internal */
-  constructor(children: GatherChild[], loop: EventLoop) {
+  constructor(children: Future<unknown>[], loop: EventLoop) {
     super({ loop });
     this._children = children;
   }
@@ -82,118 +77,30 @@ function adoptOnce(thenables: PromiseLike<unknown>[]): Promise<unknown>[] {
 }
 
 /**
- * The promise (and other thenable) arguments of one gather, followed together by the engine's
- * `Promise.all` (`Promise.allSettled` with `returnExceptions`): one child of the gather where a Future
- * wrapping each promise, finishing through the loop, made a gather of 100 000 promises run at a fifth
- * of `Promise.all`'s speed. It behaves as those wrappers together would:
- * - the first rejection fails the gather (a CancelledError as a cancelled child: the gather fails
- *   with it); with `returnExceptions` each rejection is that promise's result;
- * - cancelling the gather cancels the group at once (reported on the next loop iteration, as a
- *   cancelled Future's callback), and the promises' later outcomes are ignored;
- * - the loop counts the promises as foreign work in flight until every one has settled (virtual
- *   time waits for them), also after a first rejection.
- * @internal
+ * One child Future for all the promise (and other thenable) arguments of a gather, in argument
+ * order: the engine's `Promise.all` (`Promise.allSettled` with `returnExceptions`, each rejection
+ * being that promise's result), wrapped as any started promise is (`wrapThenable`: a `CancelledError`
+ * rejection cancels it, and the loop counts it as foreign work). A Future per promise, each finishing
+ * through the loop, made a gather of 100 000 promises run at a fifth of `Promise.all`'s speed.
  */
-class PromiseGroup implements Runnable {
-  _state = PENDING;
-  _failed = false;
-  /** The promises' values (or, with `returnExceptions`, their settlement records), in order. */
-  _result: unknown[] | PromiseSettledResult<unknown>[] | undefined = undefined;
-  _exception: unknown = undefined;
-  _cancelledExc: CancelledError | null = null;
-  #cancelMessage: string | undefined = undefined;
-  #settledRecords = false;
-
-  constructor(
-    readonly loop: EventLoop,
-    readonly onDone: (child: GatherChild) => void,
-  ) {}
-
-  /** Follow `thenables` (in argument order). */
-  follow(thenables: PromiseLike<unknown>[], returnExceptions: boolean): void {
-    const loop = this.loop;
-    const promises = adoptOnce(thenables);
+function followPromises(
+  thenables: PromiseLike<unknown>[],
+  returnExceptions: boolean,
+  loop: EventLoop,
+): Future<unknown[]> {
+  const promises = adoptOnce(thenables);
+  if (returnExceptions) return wrapThenable(Promise.allSettled(promises).then(settledOutcomes), loop);
+  const all = Promise.all(promises);
+  // After a first rejection the others may still be running: the loop counts them until they settle.
+  all.then(undefined, () => {
     loop._foreignPending++;
-    if (returnExceptions) {
-      this.#settledRecords = true;
-      Promise.allSettled(promises).then((settled) => {
-        loop._foreignPending--;
-        this.#finish(true, settled);
-      });
-      return;
-    }
-    Promise.all(promises).then(
-      (values) => {
-        loop._foreignPending--;
-        this.#finish(true, values);
-      },
-      (e) => {
-        // The others may still be running: they stay counted until they settle.
-        Promise.allSettled(promises).then(() => loop._foreignPending--);
-        this.#finish(false, e);
-      },
-    );
-  }
+    Promise.allSettled(promises).then(() => loop._foreignPending--);
+  });
+  return wrapThenable(all, loop);
+}
 
-  #finish(ok: boolean, v: unknown): void {
-    if (this._state !== PENDING) return; // cancelled through the gather meanwhile
-    if (ok) {
-      this._result = v as unknown[];
-      this._state = FINISHED;
-    } else if (v instanceof CancelledError) {
-      this._cancelledExc = v;
-      this._state = CANCELLED;
-    } else {
-      this._exception = v;
-      this._failed = true;
-      this._state = FINISHED;
-    }
-    // Reported from the loop, as a done Future's callbacks are: in order with the other children's.
-    this.loop._schedule(this);
-  }
-
-  /** True when {@link _result} holds the `n` values themselves (not settlement records). */
-  valuesInOrder(n: number): boolean {
-    return this._state === FINISHED && !this._failed && !this.#settledRecords && this._result!.length === n;
-  }
-
-  /** The result of the `j`-th promise (the group finished). */
-  resultAt(j: number): unknown {
-    if (!this.#settledRecords) return this._result![j];
-    const r = this._result![j] as PromiseSettledResult<unknown>;
-    return r.status === "fulfilled" ? r.value : r.reason;
-  }
-
-  cancel(msg?: string): boolean {
-    if (this._state !== PENDING) return false;
-    this._state = CANCELLED;
-    this.#cancelMessage = msg;
-    this.loop._schedule(this); // reports on the next iteration, as a cancelled Future's callback
-    return true;
-  }
-
-  /** @internal The loop's call once the group is done (settled or cancelled). */
-  _runReady(): void {
-    this.onDone(this);
-  }
-
-  cancelled(): boolean {
-    return this._state === CANCELLED;
-  }
-
-  done(): boolean {
-    return this._state !== PENDING;
-  }
-
-  exception(): unknown {
-    if (this._state === CANCELLED) throw this._makeCancelledError();
-    return this._failed ? this._exception : null;
-  }
-
-  _makeCancelledError(): CancelledError {
-    if (this._cancelledExc === null) this._cancelledExc = new CancelledError(this.#cancelMessage);
-    return this._cancelledExc;
-  }
+function settledOutcomes(settled: PromiseSettledResult<unknown>[]): unknown[] {
+  return settled.map((r) => (r.status === "fulfilled" ? r.value : r.reason));
 }
 
 /**
@@ -260,15 +167,15 @@ function gatherList(
   // twice (both settle alike); a foreign thenable given twice is followed once (see adoptOnce).
   const stamp = ++gatherStamp;
   let argToFut: Map<unknown, Future<unknown>> | null = null;
-  const children: GatherChild[] = new Array(n);
+  const children: Future<unknown>[] = new Array(n);
   const doneFuts: Future<unknown>[] = [];
   let nThenables = 0;
-  let group: PromiseGroup | null = null;
+  let group: Future<unknown[]> | null = null; // the promises' child (see followPromises)
   let nfuts = 0;
   let nfinished = 0;
   let outer: GatheringFuture<unknown[]> | null = null;
 
-  const onChildDone = (fut: GatherChild): void => {
+  const onChildDone = (fut: Future<unknown>): void => {
     nfinished++;
     if (outer === null || outer.done()) {
       if (!fut.cancelled()) fut.exception(); // mark it retrieved
@@ -285,7 +192,7 @@ function gatherList(
       }
     }
     if (nfinished === nfuts) {
-      if (group !== null && nfuts === 1 && group.valuesInOrder(n)) {
+      if (group !== null && nfuts === 1 && !group._failed && !group.cancelled()) {
         // Every argument was a promise: Promise.all's (fresh) array is the result.
         if (outer._cancelRequested) outer.setException(fut._makeCancelledError());
         else outer.setResult(group._result as unknown[]);
@@ -296,7 +203,7 @@ function gatherList(
         const c = children[i]!;
         if (c.cancelled()) results[i] = c._makeCancelledError();
         else if (c._failed) results[i] = c.exception();
-        else if (c instanceof PromiseGroup) results[i] = c.resultAt(j++);
+        else if (c === group) results[i] = group._result![j++];
         else results[i] = c._result;
       }
       if (outer._cancelRequested) outer.setException(fut._makeCancelledError());
@@ -350,19 +257,17 @@ function gatherList(
   outer = new GatheringFuture<unknown[]>(children, loop);
   if (startedPromises) guardFuture(outer, "gather()");
   if (nThenables > 0) {
-    group = new PromiseGroup(loop, onChildDone);
     if (nThenables === n) {
+      group = followPromises(list as PromiseLike<unknown>[], returnExceptions, loop);
       children.fill(group);
-      group.follow(list as PromiseLike<unknown>[], returnExceptions);
     } else {
       const promises: PromiseLike<unknown>[] = [];
-      for (let i = 0; i < n; i++) {
-        if (children[i] !== undefined) continue;
-        children[i] = group;
-        promises.push(list[i] as PromiseLike<unknown>);
-      }
-      group.follow(promises, returnExceptions);
+      for (let i = 0; i < n; i++)
+        if (children[i] === undefined) promises.push(list[i] as PromiseLike<unknown>);
+      group = followPromises(promises, returnExceptions, loop);
+      for (let i = 0; i < n; i++) if (children[i] === undefined) children[i] = group;
     }
+    group._addListener(onChildDone);
   }
   for (const f of doneFuts) onChildDone(f);
   return outer;

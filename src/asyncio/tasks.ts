@@ -634,20 +634,12 @@ export function createTask<T>(coro: TaskBody<T>, options?: TaskOptions): Task<T>
   return _createTask(coro, kindOf(coro), options);
 }
 
-const onRunningLoop: TaskOptions = { loop: undefined };
-
-/** @internal {@link createTask} of a body already classified (`kind = kindOf(coro)`). */
+/**
+ * @internal {@link createTask} of a body already classified (`kind = kindOf(coro)`). Without a
+ * `loop` option the Future constructor takes `getEventLoop()`: the running loop, else the current one.
+ */
 export function _createTask<T>(coro: TaskBody<T>, kind: BodyKind, options?: TaskOptions): Task<T> {
-  if (options?.loop !== undefined) return new Task(coro, options, undefined, kind);
-  const loop = _getRunningLoop();
-  if (loop === null) return new Task(coro, options, undefined, kind);
-  if (options !== undefined) return new Task(coro, { name: options.name, loop }, undefined, kind);
-  // One options object for every task made on the running loop: the constructor reads it and keeps
-  // nothing (a gather of 100 000 tasks made 100 000 of them).
-  onRunningLoop.loop = loop;
-  const task = new Task(coro, onRunningLoop, undefined, kind);
-  onRunningLoop.loop = undefined;
-  return task;
+  return new Task(coro, options, undefined, kind);
 }
 
 /** The task running the current code, or `null` outside any task. */
