@@ -73,7 +73,6 @@ export class ExpectContinueDispatcher {
     if (!has.has("host")) headers.unshift(["Host", url.host]);
     if (!has.has("content-length") && (typeof body === "string" || Buffer.isBuffer(body)))
       headers.push(["Content-Length", String(Buffer.byteLength(body))]);
-    if (!has.has("expect")) headers.push(["Expect", "100-continue"]);
     const req = (secure ? https : http).request({
       agent: secure ? this.#https : this.#http,
       protocol: url.protocol,

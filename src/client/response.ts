@@ -266,19 +266,11 @@ function closeContent(reader: StreamReader): void {
   if (reader.exception() === null) reader.setException(new ClientConnectionError("Connection closed"));
 }
 
-/** Charset names already tried (a response's `text()` asks once per call; the answer never changes). */
-const knownEncodings = new Map<string, boolean>();
-
 function isKnownEncoding(name: string): boolean {
-  let known = knownEncodings.get(name);
-  if (known === undefined) {
-    try {
-      new TextDecoder(name);
-      known = true;
-    } catch {
-      known = false;
-    }
-    if (knownEncodings.size < 256) knownEncodings.set(name, known); // server-chosen names: bounded
+  try {
+    new TextDecoder(name);
+    return true;
+  } catch {
+    return false;
   }
-  return known;
 }

@@ -164,6 +164,14 @@ const unclosed = new FinalizationRegistry<string>((where) => {
 });
 
 /**
+ * True when the call's own headers hold `name`: parsed only for the two checks that need it (compress
+ * with Content-Encoding, auth with Authorization); every request's headers are merged once later.
+ */
+function givenHas(options: RequestOptions, name: string): boolean {
+  return options.headers !== undefined && new CIMultiDict<string>(options.headers as never).has(name);
+}
+
+/**
  * A client session: make requests with `get`/`post`/… (or `request`), open WebSockets with
  * `wsConnect`, and close it when done (`await using session = new ClientSession()`).
  * @see https://docs.aiohttp.org/en/stable/client_reference.html#client-session
@@ -403,10 +411,8 @@ export class ClientSession {
     if (!Number.isInteger(maxRedirects) || maxRedirects < 0)
       throw new ValueError(`maxRedirects must be an integer ≥ 0, got ${inspect(maxRedirects)}`);
     let body = prepareBody(options.data, options.json, this.#jsonSerialize);
-    // The call's own headers, read for two checks below (merged with the defaults later, once).
-    const given = options.headers === undefined ? null : new CIMultiDict<string>(options.headers as never);
     if (options.compress !== undefined && options.compress !== false) {
-      if (given?.has("content-encoding") === true)
+      if (givenHas(options, "content-encoding"))
         throw new ValueError("compress can not be set if Content-Encoding header is set");
       body = await compressBody(body, options.compress);
     }
@@ -430,7 +436,7 @@ export class ClientSession {
     if (urlAuth !== null && options.auth != null)
       throw new ValueError("Cannot combine AUTH argument with credentials encoded in URL");
     let auth = options.auth ?? urlAuth ?? this.#auth;
-    if (auth !== null && (this.#headers.has("authorization") || given?.has("authorization") === true))
+    if (auth !== null && (this.#headers.has("authorization") || givenHas(options, "authorization")))
       throw new ValueError(
         "Cannot combine AUTHORIZATION header with AUTH argument or credentials encoded in URL",
       );
