@@ -5,7 +5,7 @@
  * Kept apart from `base-events.ts` so that futures and tasks can find "the loop" without
  * importing the loop class (which imports them): `base-events.ts` registers its factory here.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
+import { AsyncLocalStorage, AsyncResource } from "node:async_hooks";
 import type { EventLoop } from "./base-events.js";
 import { RuntimeError } from "./exceptions.js";
 import type { Task } from "./tasks.js";
@@ -20,6 +20,29 @@ export const taskStorage: AsyncLocalStorage<Task<unknown>> = new AsyncLocalStora
  */
 export const runInRoot: <A extends unknown[], R>(fn: (...args: A) => R, ...args: A) => R =
   AsyncLocalStorage.snapshot();
+
+/**
+ * The root frame again, as a reusable scope: entering it swaps the current async context frame for
+ * the root one and back, with no copy. A task step enters it and then sets the task with `enterWith`,
+ * which copies the root frame (empty: cheap). `taskStorage.run` instead copies the current frame twice
+ * (in, and back out to the prior value), and each copy of a non-empty frame iterates a Map: ~0.25 µs
+ * per step against ~0.06 µs this way (Node 24's AsyncContextFrame).
+ */
+const rootScope = new AsyncResource("aiots.task-step", { requireManualDestroy: true });
+
+function enterTask<A extends { _ctx: Task<any> }>(fn: (arg: A) => void, arg: A): void {
+  taskStorage.enterWith(arg._ctx);
+  fn(arg);
+}
+
+/**
+ * @internal Run `fn(task)` with `currentTask()` = `task._ctx`, in a frame built on the root one: what a
+ * task's step sees (and what the async code it starts inherits) does not depend on the code that
+ * happened to run the loop.
+ */
+export function runInTaskFrame<A extends { _ctx: Task<any> }>(fn: (arg: A) => void, arg: A): void {
+  rootScope.runInAsyncScope(enterTask, null, fn, arg);
+}
 
 const state = {
   factory: null as (() => EventLoop) | null,

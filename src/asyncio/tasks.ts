@@ -5,14 +5,14 @@
  * - Generator coroutines are stepped exactly like CPython's `Task.__step`: `gen.next(value)` or
  *   `gen.throw(exc)`; a yielded Future gets the task as its wake-up listener; a yielded thenable
  *   is wrapped in a Future; a bare `yield` re-queues the task for the next loop iteration.
- * - Async functions run inside `taskStorage.run(task, …)`. Every aiots awaitable they await
+ * - Each step runs with `taskStorage` set to the task, in a frame built on the root one
+ *   (`runInTaskFrame`); an async body's later parts inherit it through their promises. Every aiots awaitable they await
  *   registers itself as one of the task's waiters (see `Future.then`), so `task.cancel()` cancels
  *   the awaits the task is suspended on; with none, the next aiots await throws.
  *
  * The cancellation model — which waiters a cancel reaches, and when — is described, with its table
  * of waiter kinds, in cancellation.ts.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import { inspect } from "node:util";
 import type { EventLoop } from "./base-events.js";
 import { CANCELLED, FINISHED, PENDING, WaiterKind, WaiterSet } from "./cancellation.js";
@@ -39,6 +39,7 @@ import {
   getEventLoop,
   noteSuspend,
   requestFlush,
+  runInTaskFrame,
   taskStorage,
 } from "./loop-registry.js";
 import { refusalMessage } from "./promise-guard.js";
@@ -76,9 +77,6 @@ const cancelSites = new WeakMap<Task<any>, string | undefined>();
 export function cancelSiteOf(task: Task<any>): string | undefined {
   return cancelSites.get(task);
 }
-
-/** A task keeps its async context once it has stepped this often (see `Task._enterCtx`). */
-const KEEP_CONTEXT_AFTER_STEPS = 8;
 
 const FutureProto = Future.prototype;
 
@@ -285,31 +283,10 @@ export class Task<T = unknown> extends Future<T> {
     return new CancelledError(this._cancelMessage);
   }
 
-  /**
-   * @internal Steps taken so far, until the task's async context is kept; then the function that runs
-   * a step inside it (an `AsyncLocalStorage.snapshot()`). Keeping it costs ~500 bytes (an AsyncResource
-   * and bound functions), building it costs a frame per step: a task keeps it once it steps often
-   * (a generator looping on the loop), not while it mostly waits (an idle connection's handler).
-   */
-  _enterCtx: number | ((fn: (task: Task<any>) => void, task: Task<any>) => void) = 0;
-
-  /** @internal Run one step inside the task's async context. */
+  /** @internal Run one step inside the task's async context (`currentTask()` is `_ctx`). */
   _step(): void {
     if (this._state !== PENDING) throw new InvalidStateError(`_step(): already done: ${this}`);
-    const enter = this._enterCtx;
-    if (typeof enter === "function") {
-      enter(runStep, this);
-    } else if (enter < KEEP_CONTEXT_AFTER_STEPS) {
-      this._enterCtx = enter + 1;
-      taskStorage.run(this._ctx, runStep, this);
-    } else {
-      const kept = taskStorage.run(this._ctx, AsyncLocalStorage.snapshot) as (
-        fn: (task: Task<any>) => void,
-        task: Task<any>,
-      ) => void;
-      this._enterCtx = kept;
-      kept(runStep, this);
-    }
+    runInTaskFrame(runStep, this);
   }
 
   /** @internal Schedule a step that throws `exc` into the coroutine. */
@@ -399,7 +376,7 @@ function onBodyRejected(exc: unknown): void {
   taskStorage.getStore()!._bodyFailed(exc);
 }
 
-/** One step of a task, run inside `taskStorage.run(task._ctx, …)`. */
+/** One step of a task, run with `currentTask()` = `task._ctx` (see `runInTaskFrame`). */
 function runStep(task: Task<any>): void {
   // Starting an async body leaves its first awaits on the microtask queue; a generator step is
   // synchronous, and any async code it starts asks for a flush itself (Coroutine._start).
@@ -558,7 +535,9 @@ coroutineHooks.runInline = (gen) => {
   const owner = taskStorage.getStore();
   if (owner === undefined || owner._state !== PENDING) return createTask(gen);
   const runner = new Task(gen, undefined, owner, BodyKind.Generator);
-  runner._step();
+  // Its first step runs here, in the owner's own frame (what the owner's async code set up stays
+  // visible to it); later steps come from the loop, like the owner's.
+  runStep(runner);
   return runner;
 };
 

@@ -2081,8 +2081,8 @@ describe("coroutines", () => {
   });
 });
 
-// A task builds its async context per step until it has stepped often, then keeps it (Task._enterCtx):
-// both ways must give every step, and the async code a step starts, the same task.
+// Each step builds the task's async context afresh on the root frame (runInTaskFrame): every step, and
+// the async code a step starts, must see the same task, however many steps it takes.
 describe("a task's async context across many steps", () => {
   test("a generator task is currentTask() on each of 30 steps, and so is async code it starts", async () => {
     await runMain(async () => {
@@ -2102,7 +2102,26 @@ describe("a task's async context across many steps", () => {
     });
   });
 
-  test("two generator tasks stepping in turns each see themselves, before and after keeping their context", async () => {
+  test("a coroutine awaited inline starts in its owner's frame: what the owner's async code set is visible to its first step", async () => {
+    const { AsyncLocalStorage } = await import("node:async_hooks");
+    const user = new AsyncLocalStorage<string>();
+    await runMain(async () => {
+      const seen: (string | undefined)[] = [];
+      const sub = asyncio.coroutine(function* (): Generator<unknown, void, unknown> {
+        seen.push(user.getStore());
+        yield* sleep(0);
+      });
+      const t = createTask(async () => {
+        await user.run("request-7", async () => {
+          await sub();
+        });
+      });
+      await t;
+      assert.deepEqual(seen, ["request-7"]);
+    });
+  });
+
+  test("two generator tasks stepping in turns each see themselves on every step", async () => {
     await runMain(async () => {
       const log: string[] = [];
       const body = (name: string) =>
