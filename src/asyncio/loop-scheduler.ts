@@ -304,6 +304,9 @@ export abstract class LoopScheduler {
     }
     this.#batchLeft = this._ready.length;
     this.#batchActive = true;
+    // What code outside the batch asked for is not the batch's to wait for.
+    takeFlush();
+    takeSuspend();
     this.#continueBatch();
   }
 
@@ -348,8 +351,11 @@ export abstract class LoopScheduler {
         coop.left = COOP_BUDGET;
         if (this._debug) this.#runTimed(r);
         else r._runReady();
-        const active = takeFlush();
-        if ((takeSuspend() || active) && this.#batchLeft > 0) {
+        // Only async code the callback started (a flush request) is waited for. A suspension it
+        // noted itself (a generator task that finished, an await reached synchronously) leaves
+        // nothing on the microtask queue.
+        takeSuspend();
+        if (takeFlush() && this.#batchLeft > 0) {
           this.#quietHops = 0;
           RESOLVED.then(this.#hop);
           return;

@@ -298,7 +298,6 @@ export class Task<T = unknown> extends Future<T> {
 
   /** @internal The body returned. */
   _bodyReturned(value: T): void {
-    noteSuspend();
     if (this._state !== PENDING) return;
     this._clearWaiters();
     if (this._mustCancel) {
@@ -311,7 +310,6 @@ export class Task<T = unknown> extends Future<T> {
 
   /** @internal The body threw. */
   _bodyFailed(exc: unknown): void {
-    noteSuspend();
     if (this._state !== PENDING) return;
     this._clearWaiters();
     if (exc instanceof CancelledError) {
@@ -327,15 +325,24 @@ export class Task<T = unknown> extends Future<T> {
    * context, so the (shared, allocation-free) callbacks find the task with `getStore()`.
    */
   _follow(p: Promise<T>): void {
+    // Its first awaits are on the microtask queue: the batch lets them run before its next callback.
+    requestFlush();
     // Native promises run their callbacks in the context `then` was called in (this task's).
     p.then(onBodyResolved, onBodyRejected);
   }
 
   /** @internal {@link _follow} for other thenables (an aiots awaitable, a user thenable): they may not, so closures. */
   _followThenable(p: PromiseLike<T>): void {
+    requestFlush();
     p.then(
-      (v) => this._bodyReturned(v),
-      (e) => this._bodyFailed(e),
+      (v) => {
+        noteSuspend();
+        this._bodyReturned(v);
+      },
+      (e) => {
+        noteSuspend();
+        this._bodyFailed(e);
+      },
     );
   }
 
@@ -368,19 +375,22 @@ export class Task<T = unknown> extends Future<T> {
   }
 }
 
+// An async body settling is a suspension point for the batch paused on it (see LoopScheduler's hops).
 function onBodyResolved(value: unknown): void {
+  noteSuspend();
   taskStorage.getStore()!._bodyReturned(value);
 }
 
 function onBodyRejected(exc: unknown): void {
+  noteSuspend();
   taskStorage.getStore()!._bodyFailed(exc);
 }
 
 /** One step of a task, run with `currentTask()` = `task._ctx` (see `runInTaskFrame`). */
 function runStep(task: Task<any>): void {
-  // Starting an async body leaves its first awaits on the microtask queue; a generator step is
-  // synchronous, and any async code it starts asks for a flush itself (Coroutine._start).
-  if (task._gen === null) requestFlush();
+  // A generator step is synchronous: the batch goes on right after it. Starting an async body asks
+  // the batch to let its microtasks run first (`_follow`), as does any async code a step starts
+  // (Coroutine._start).
   let hasExc = task._stepHasExc;
   const value = hasExc ? undefined : task._stepArg;
   let exc = hasExc ? task._stepArg : undefined;

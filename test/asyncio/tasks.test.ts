@@ -1824,6 +1824,35 @@ describe("cancellation", () => {
 });
 
 describe("generator coroutines", () => {
+  test("generator steps run back to back: the batch pauses for microtasks only after a step that started async code", async () => {
+    await runMain(async () => {
+      const log: string[] = [];
+      const gen = (name: string) =>
+        function* (): Generator<unknown, void, unknown> {
+          log.push(name);
+          Promise.resolve().then(() => log.push(`${name}: microtask`));
+        };
+      const asyncBody = async () => {
+        log.push("async");
+        Promise.resolve().then(() => log.push("async: microtask"));
+      };
+      const tasks = [createTask(gen("a")), createTask(gen("b")), createTask(asyncBody), createTask(gen("c"))];
+      await asyncio.gather(tasks);
+      // A synchronous step leaves nothing the loop waits for; an async body's start is followed by
+      // its microtasks before the next step (as CPython runs a coroutine to its first suspension).
+      assert.deepEqual(log, [
+        "a",
+        "b",
+        "async",
+        "a: microtask",
+        "b: microtask",
+        "async: microtask",
+        "c",
+        "c: microtask",
+      ]);
+    });
+  });
+
   test("bad yield in a generator task throws RuntimeError into it (test_tasks.py test_step_result / bad yield)", async () => {
     await runMain(async () => {
       const t = createTask(
