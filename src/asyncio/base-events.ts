@@ -21,13 +21,14 @@ import {
 } from "./connections.js";
 import { ArgumentTypeError } from "./exceptions.js";
 import { type Executor, submitToExecutor, ThreadPoolExecutor, type WorkerFunction } from "./executors.js";
-import { type Awaitable, Future, sourceTracebackOf } from "./futures.js";
+import { type Awaitable, Future } from "./futures.js";
 import { logger } from "./log.js";
 import { registerLoopFactory } from "./loop-registry.js";
 import { LoopScheduler } from "./loop-scheduler.js";
 import type { BaseProtocol } from "./protocols.js";
 import type { Server } from "./server.js";
 import { SignalHandlers, type SignalLike } from "./signals.js";
+import { TaskRegistry } from "./task-registry.js";
 import { createTask, type Task, type TaskBody, type TaskOptions } from "./tasks.js";
 import type { Transport } from "./transports.js";
 
@@ -46,77 +47,16 @@ export interface ExceptionContext {
 export type ExceptionHandler = (loop: EventLoop, context: ExceptionContext) => void;
 
 /**
- * The pending tasks of a loop. Normally an intrusive doubly linked list through the tasks
- * themselves (no hashing, no allocation); in debug mode weak references, so a task that is
- * collected while pending can be reported.
- */
-class TaskRegistry implements Iterable<Task<any>> {
-  #head: Task<any> | null = null;
-  #weakRefs: Set<WeakRef<Task<any>>> | null = null;
-  #finalizer: FinalizationRegistry<{ repr: string; stack: string | undefined }> | null = null;
-
-  constructor(readonly loop: EventLoop) {}
-
-  add(task: Task<any>): void {
-    if (this.loop._debug) {
-      this.#addWeak(task);
-      return;
-    }
-    task._regNext = this.#head;
-    if (this.#head !== null) this.#head._regPrev = task;
-    this.#head = task;
-  }
-
-  delete(task: Task<any>): void {
-    if (task._regPrev !== null || this.#head === task) {
-      const { _regPrev: prev, _regNext: next } = task;
-      if (prev !== null) prev._regNext = next;
-      else this.#head = next;
-      if (next !== null) next._regPrev = prev;
-      task._regPrev = task._regNext = null;
-      return;
-    }
-    if (this.#weakRefs === null) return;
-    for (const ref of this.#weakRefs) {
-      if (ref.deref() === task) {
-        this.#weakRefs.delete(ref);
-        this.#finalizer?.unregister(ref);
-        return;
-      }
-    }
-  }
-
-  #addWeak(task: Task<any>): void {
-    this.#weakRefs ??= new Set();
-    this.#finalizer ??= new FinalizationRegistry((held) => {
-      this.loop.callExceptionHandler({
-        message: "Task was destroyed but it is pending!",
-        task: held.repr,
-        sourceTraceback: held.stack,
-      });
-    });
-    const ref = new WeakRef(task);
-    this.#weakRefs.add(ref);
-    this.#finalizer.register(task, { repr: String(task), stack: sourceTracebackOf(task) }, ref);
-  }
-
-  *[Symbol.iterator](): Iterator<Task<any>> {
-    for (let t = this.#head; t !== null; t = t._regNext) yield t;
-    if (this.#weakRefs === null) return;
-    for (const ref of this.#weakRefs) {
-      const t = ref.deref();
-      if (t === undefined) this.#weakRefs.delete(ref);
-      else yield t;
-    }
-  }
-}
-
-/**
  * An asyncio event loop. Get one with `getEventLoop()`, `newEventLoop()`, or let `run()` make one.
  * @see https://docs.python.org/3/library/asyncio-eventloop.html
  */
 export class EventLoop extends LoopScheduler {
   /** @internal */ _tasks: TaskRegistry = new TaskRegistry(this);
+
+  /** @internal */
+  override _settleInFlight(): void {
+    this._tasks.settleInFlight();
+  }
   /** @internal */ _exceptionHandler: ExceptionHandler | null = null;
 
   /**

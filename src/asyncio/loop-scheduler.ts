@@ -40,7 +40,7 @@ import {
   takeFlush,
   takeSuspend,
 } from "./loop-registry.js";
-import { type AwaitableLike, ensureFuture } from "./tasks.js";
+import { type AwaitableLike, ensureFuture, type Task } from "./tasks.js";
 import { UnretrievedTracker } from "./unretrieved.js";
 
 /**
@@ -82,6 +82,14 @@ export abstract class LoopScheduler {
   /** @internal Failed futures whose exception nobody retrieved yet (see unretrieved.ts). */
   readonly _unretrieved: UnretrievedTracker = new UnretrievedTracker(this as unknown as EventLoop);
   /** @internal */ readonly _ready = new Deque<Runnable>(1024);
+  /**
+   * @internal A task whose first step left its async body running: the task registry takes it in
+   * (if it is still pending) before the next callback runs (see task-registry.ts).
+   */
+  _inFlight: Task<any> | null = null;
+
+  /** @internal Hand `_inFlight` to the task registry (`EventLoop` has it). */
+  abstract _settleInFlight(): void;
   /** @internal */ readonly _timers = new MinHeap<TimerHandle>();
   #timerSeq = 0;
   #timerCancelledCount = 0;
@@ -344,6 +352,7 @@ export abstract class LoopScheduler {
     const prev = setDrainingLoop(this as unknown as EventLoop);
     try {
       while (this.#batchLeft > 0) {
+        if (this._inFlight !== null) this._settleInFlight();
         this.#batchLeft--;
         const r = ready.shift()!;
         // Each callback starts with a full budget (Tokio's per-poll budget): the budget bounds one

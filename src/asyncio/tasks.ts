@@ -148,7 +148,7 @@ export class Task<T = unknown> extends Future<T> {
         return;
       }
     }
-    loop._tasks.add(this);
+    loop._tasks.created(this);
     if (options?.eager !== true) loop._schedule(this);
   }
 
@@ -286,6 +286,9 @@ export class Task<T = unknown> extends Future<T> {
   /** @internal Run one step inside the task's async context (`currentTask()` is `_ctx`). */
   _step(): void {
     if (this._state !== PENDING) throw new InvalidStateError(`_step(): already done: ${this}`);
+    // A first step puts the task in flight (see task-registry.ts): the registry takes it in if it is
+    // still pending when the loop's next callback begins.
+    if (!this._started) this._loop._tasks.started(this);
     runInTaskFrame(runStep, this);
   }
 

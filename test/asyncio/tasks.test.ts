@@ -326,6 +326,78 @@ describe("currentTask / allTasks", () => {
   });
 });
 
+// Where allTasks() finds a pending task at each point of its life (see task-registry.ts): unstarted
+// (the ready queue), in its first step or with its async body still running (in flight), suspended
+// after that (the list); gone once done.
+describe("allTasks across a task's life", () => {
+  test("unstarted, in its first step, awaiting a foreign promise, suspended on an aiots future, done", async () => {
+    await runMain(async () => {
+      const main = currentTask()!;
+      const fut = loopNow().createFuture<void>();
+      const seenInFirstStep: boolean[] = [];
+      let release!: () => void;
+      const foreign = new Promise<void>((r) => {
+        release = r;
+      });
+      const a = createTask(async () => {
+        seenInFirstStep.push(asyncio.allTasks().has(a));
+        await foreign; // never tells aiots it suspended
+        await fut;
+      });
+      const b = createTask(async () => {
+        await fut;
+      });
+      const g = createTask(function* (): Generator<unknown, void, unknown> {
+        yield* fut;
+      });
+      assert.deepEqual([...asyncio.allTasks()].sort(byName), [main, a, b, g].sort(byName)); // unstarted
+      await sleep(0);
+      await sleep(0);
+      assert.deepEqual(seenInFirstStep, [true]);
+      assert.deepEqual([...asyncio.allTasks()].sort(byName), [main, a, b, g].sort(byName)); // started
+      release();
+      await sleep(0);
+      assert.equal(asyncio.allTasks().size, 4); // a now waits on fut
+      fut.setResult();
+      await asyncio.gather(a, b, g);
+      assert.deepEqual([...asyncio.allTasks()], [main]);
+    });
+  });
+
+  test("a task on a foreign promise is found, and cancelled, by run() at its end", async () => {
+    const log: string[] = [];
+    await runMain(async () => {
+      createTask(async () => {
+        await new Promise((r) => setTimeout(r, 5)); // never tells aiots it suspended
+        log.push("foreign promise settled");
+        try {
+          await sleep(0);
+        } catch (e) {
+          log.push(isCancelled(e) ? "cancelled at its next aiots await" : "other");
+          throw e;
+        }
+      });
+      createTask(async () => {
+        try {
+          await Promise.resolve();
+          await sleep(3600);
+        } catch (e) {
+          log.push(isCancelled(e) ? "cancelled" : "other");
+          throw e;
+        }
+      });
+      await sleep(0);
+      await sleep(0);
+      assert.equal(asyncio.allTasks().size, 3);
+    });
+    assert.deepEqual(log, ["cancelled", "foreign promise settled", "cancelled at its next aiots await"]);
+  });
+});
+
+function byName(x: asyncio.Task<unknown>, y: asyncio.Task<unknown>): number {
+  return x.getName() < y.getName() ? -1 : x.getName() > y.getName() ? 1 : 0;
+}
+
 describe("ensureFuture", () => {
   test("test_ensure_future_coroutine (test_tasks.py)", async () => {
     await runMain(async () => {

@@ -1,0 +1,115 @@
+/**
+ * `TaskRegistry`: the pending tasks of a loop, what `allTasks()` lists and what `run()` cancels at
+ * its end (CPython keeps them in `_scheduled_tasks`, a WeakSet, and a set for eager tasks).
+ *
+ * Where a pending task is, and how the registry finds it:
+ *
+ * | the task                                              | found through                              |
+ * | ----------------------------------------------------- | ------------------------------------------ |
+ * | made, its first step not run yet                      | the loop's ready queue (scanned)           |
+ * | in its first step, or its async body still running   | `loop._inFlight` (one task at a time)      |
+ * | suspended after that                                  | the list, linked through the tasks         |
+ * | any, in debug mode                                    | weak references, from the moment it is made |
+ *
+ * A task joins the list only once it is still pending when the next callback begins. Most async
+ * bodies a `gather` fans out settle within the pause that follows their first step, so they never
+ * touch the list: unlinking a task writes into its two neighbours, scattered over the heap, and that
+ * cost a tenth of a trivial task's time. The list is intrusive (no hashing, no allocation).
+ */
+import type { EventLoop } from "./base-events.js";
+import { PENDING } from "./cancellation.js";
+import { sourceTracebackOf } from "./futures.js";
+import { Task } from "./tasks.js";
+
+/** The pending tasks of one loop (see the module doc). */
+export class TaskRegistry implements Iterable<Task<any>> {
+  #head: Task<any> | null = null;
+  #weakRefs: Set<WeakRef<Task<any>>> | null = null;
+  /** The tasks held by `#weakRefs`, so that a task is held once. */
+  #weakTracked: WeakSet<Task<any>> | null = null;
+  #finalizer: FinalizationRegistry<{ repr: string; stack: string | undefined }> | null = null;
+
+  constructor(readonly loop: EventLoop) {}
+
+  /** A task was made. Only debug mode tracks it from now on (to report it if collected while pending). */
+  created(task: Task<any>): void {
+    if (this.loop._debug) this.#addWeak(task);
+  }
+
+  /** The task's first step begins: it is in flight until the loop's next callback. */
+  started(task: Task<any>): void {
+    if (this.loop._debug) {
+      this.#addWeak(task);
+      return;
+    }
+    this.settleInFlight();
+    this.loop._inFlight = task;
+  }
+
+  /** The loop is about to run a callback: the task in flight joins the list if it is still pending. */
+  settleInFlight(): void {
+    const task = this.loop._inFlight;
+    if (task === null) return;
+    this.loop._inFlight = null;
+    if (task._state !== PENDING) return;
+    task._regNext = this.#head;
+    if (this.#head !== null) this.#head._regPrev = task;
+    this.#head = task;
+  }
+
+  /** The task is done. */
+  delete(task: Task<any>): void {
+    if (this.loop._inFlight === task) {
+      this.loop._inFlight = null;
+    } else if (task._regPrev !== null || this.#head === task) {
+      const { _regPrev: prev, _regNext: next } = task;
+      if (prev !== null) prev._regNext = next;
+      else this.#head = next;
+      if (next !== null) next._regPrev = prev;
+      task._regPrev = task._regNext = null;
+    }
+    if (this.#weakTracked?.has(task)) this.#deleteWeak(task);
+  }
+
+  #addWeak(task: Task<any>): void {
+    this.#weakTracked ??= new WeakSet();
+    if (this.#weakTracked.has(task)) return;
+    this.#weakTracked.add(task);
+    this.#weakRefs ??= new Set();
+    this.#finalizer ??= new FinalizationRegistry((held) => {
+      this.loop.callExceptionHandler({
+        message: "Task was destroyed but it is pending!",
+        task: held.repr,
+        sourceTraceback: held.stack,
+      });
+    });
+    const ref = new WeakRef(task);
+    this.#weakRefs.add(ref);
+    this.#finalizer.register(task, { repr: String(task), stack: sourceTracebackOf(task) }, ref);
+  }
+
+  #deleteWeak(task: Task<any>): void {
+    this.#weakTracked!.delete(task);
+    for (const ref of this.#weakRefs!) {
+      if (ref.deref() === task) {
+        this.#weakRefs!.delete(ref);
+        this.#finalizer?.unregister(ref);
+        return;
+      }
+    }
+  }
+
+  /** Every pending task (a task may come twice: `allTasks()` collects them in a Set). */
+  *[Symbol.iterator](): Iterator<Task<any>> {
+    const inFlight = this.loop._inFlight;
+    if (inFlight !== null && inFlight._state === PENDING) yield inFlight;
+    for (let t = this.#head; t !== null; t = t._regNext) yield t;
+    for (const r of this.loop._ready) if (r instanceof Task && !r._started && r._state === PENDING) yield r;
+    if (this.#weakRefs === null) return;
+    for (const ref of this.#weakRefs) {
+      const t = ref.deref();
+      if (t === undefined) this.#weakRefs.delete(ref);
+      else yield t;
+    }
+  }
+}
