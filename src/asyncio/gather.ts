@@ -212,6 +212,7 @@ function gatherList(
   };
 
   let loop: EventLoop | undefined;
+  let loopOption: { loop: EventLoop } | undefined; // made once, for the children gather creates
   let startedPromises = false;
   let i = 0;
   try {
@@ -234,7 +235,12 @@ function gatherList(
       if (fut === undefined) {
         if (arg === null || arg === undefined || (typeof arg !== "object" && typeof arg !== "function"))
           throw new ArgumentTypeError(`gather() expects awaitables, got ${String(arg)} at position ${i}`);
-        fut = _ensureFuture(arg, kind, loop === undefined ? undefined : { loop });
+        if (kind === BodyKind.Future) {
+          fut = arg as Future<unknown>;
+          if (loop !== undefined && fut._loop !== loop) _ensureFuture(arg, kind, { loop }); // throws
+        } else {
+          fut = _ensureFuture(arg, kind, loop === undefined ? undefined : (loopOption ??= { loop }));
+        }
         loop ??= fut._loop;
         nfuts++;
         if (kind === BodyKind.Future) (arg as Future<unknown>)._gatherStamp = stamp;

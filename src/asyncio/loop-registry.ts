@@ -30,9 +30,13 @@ export const runInRoot: <A extends unknown[], R>(fn: (...args: A) => R, ...args:
  */
 const rootScope = new AsyncResource("aiots.task-step", { requireManualDestroy: true });
 
-function enterTask<A extends { _ctx: Task<any> }>(fn: (arg: A) => void, arg: A): void {
-  taskStorage.enterWith(arg._ctx);
-  fn(arg);
+/** The `fn` of the `runInTaskFrame` call being entered: passed as an argument, it cost an array per step. */
+let stepFn: (task: Task<any>) => void = () => {};
+
+function enterTask(this: Task<any>): void {
+  const fn = stepFn;
+  taskStorage.enterWith(this._ctx);
+  fn(this);
 }
 
 /**
@@ -40,8 +44,9 @@ function enterTask<A extends { _ctx: Task<any> }>(fn: (arg: A) => void, arg: A):
  * task's step sees (and what the async code it starts inherits) does not depend on the code that
  * happened to run the loop.
  */
-export function runInTaskFrame<A extends { _ctx: Task<any> }>(fn: (arg: A) => void, arg: A): void {
-  rootScope.runInAsyncScope(enterTask, null, fn, arg);
+export function runInTaskFrame(fn: (task: Task<any>) => void, task: Task<any>): void {
+  stepFn = fn;
+  rootScope.runInAsyncScope(enterTask, task);
 }
 
 const state = {
