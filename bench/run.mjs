@@ -304,6 +304,8 @@ function defineCases(opts, env) {
       nodeC("gather", "task-floor", "task floor: Promise.all(als.run + AbortController)", gN, {
         short: "task floor",
       }),
+      // The floor of asyncio's scheduling order on Node (a minimal scheduler, see cases/gather.mjs).
+      nodeC("gather", "order-floor", "floor of CPython's order: minimal scheduler", gN, { vs: "task-floor" }),
       nodeC("gather", "aiots", "aiots gather(createTask)", gN, { vs: "task-floor" }),
       nodeC("gather", "aiots-promises", "aiots gather(started promises), no tasks", gN),
       nodeC("gather", "effection", `Effection ${env.effection ?? "4"} spawn/all ×${fmtK(gN)}`, gN, {

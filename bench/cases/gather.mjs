@@ -4,18 +4,20 @@
 //   task-floor       the floor of a task in this design (DESIGN-NOTES §2): per item one
 //                    AsyncLocalStorage.run and one AbortController around the body, nothing else,
 //                    all awaited by Promise.all
+//   order-floor      the floor of CPython's scheduling order on Node: a minimal scheduler (see orderFloor)
 //   aiots            aiots gather(items.map(i => createTask(() => body(i))))
 //   aiots-promises   aiots gather of the n already-started promises of `body` (no tasks), inside run()
 //   effection        Effection 4 spawn each + all
 // One warm-up run in this process (same size; Effection: 1 000 tasks, it is too slow for more), then one
 // measured run. Prints one JSON line.
-import { AsyncLocalStorage } from "node:async_hooks";
+import { AsyncLocalStorage, AsyncResource } from "node:async_hooks";
 import * as asyncio from "../../dist/index.js";
 import { collect, parseArgs, report, timed } from "./_common.mjs";
 
 const { contender, n } = parseArgs(100_000, [
   "promise",
   "task-floor",
+  "order-floor",
   "aiots",
   "aiots-promises",
   "effection",
@@ -48,6 +50,64 @@ async function taskFloor(items) {
   );
 }
 
+/**
+ * What asyncio's order costs at the least on Node, with a task's context entered as aiots enters it:
+ * per item an object that lives until its step; a FIFO ready queue whose batch runs only what was
+ * ready when it began; one async context per step (a root scope + `enterWith`); the body's promise
+ * followed; one microtask hop so the body settles before the next step (a coroutine runs to its first
+ * suspension inside its step); the completion reported through the ready queue (`call_soon` of done
+ * callbacks). Nothing else: no cancellation, names, registry, validation or error paths.
+ */
+const orderScope = new AsyncResource("order-floor");
+const RESOLVED = Promise.resolve();
+
+function orderFloor(items) {
+  return new Promise((resolveAll) => {
+    const t0 = performance.now();
+    const n = items.length;
+    const results = new Array(n);
+    const ready = [];
+    let head = 0;
+    let batchLeft = 0;
+    let finished = 0;
+    function enter() {
+      als.enterWith(this);
+      this.fn().then(onSettled);
+    }
+    function onSettled(value) {
+      const t = als.getStore();
+      t.done = true;
+      t.result = value;
+      ready.push(t);
+    }
+    function runBatches() {
+      for (;;) {
+        while (batchLeft > 0) {
+          batchLeft--;
+          const t = ready[head++];
+          if (!t.done) {
+            orderScope.runInAsyncScope(enter, t);
+            RESOLVED.then(runBatches); // the hop: the body settles before the next step
+            return;
+          }
+          results[t.index] = t.result;
+          if (++finished === n) {
+            resolveAll({ ms: performance.now() - t0, value: results });
+            return;
+          }
+        }
+        batchLeft = ready.length - head; // the next iteration: what the last one made ready
+      }
+    }
+    for (let k = 0; k < n; k++) {
+      const i = items[k];
+      ready.push({ fn: () => body(i), index: k, done: false, result: undefined });
+    }
+    batchLeft = n;
+    setImmediate(runBatches); // tasks start on the next loop iteration
+  });
+}
+
 async function aiots(items) {
   return asyncio.run(async () =>
     timed(() => asyncio.gather(items.map((i) => asyncio.createTask(() => body(i))))),
@@ -78,6 +138,7 @@ async function effection(items) {
 const impl = {
   promise: promiseAll,
   "task-floor": taskFloor,
+  "order-floor": orderFloor,
   aiots,
   "aiots-promises": aiotsPromises,
   effection,

@@ -32,7 +32,8 @@ export interface FutureListener {
   _onFutureDone(fut: Future<any>): void;
 }
 
-type Listener = DoneCallback<any> | FutureListener;
+/** @internal What waits on a future: a done callback, or an object woken with `_onFutureDone`. */
+export type Listener = DoneCallback<any> | FutureListener;
 
 const STATE_NAMES = ["PENDING", "CANCELLED", "FINISHED"];
 
@@ -63,15 +64,15 @@ export class Future<T = unknown> implements PromiseLike<T> {
   /** @internal */ _result: T | undefined = undefined;
   /** @internal */ _exception: unknown = undefined;
   /** @internal */ _loop: EventLoop;
-  /** @internal One listener is stored bare, more in an array (most futures have exactly one). */
+  /**
+   * @internal One listener is stored bare, more in an array (most futures have exactly one). Once the
+   * future is done they wait here for their loop iteration (`_runReady`); a listener added after that
+   * is scheduled on its own.
+   */
   _callbacks: Listener | Listener[] | null = null;
-  /** @internal The listeners captured at completion, waiting for their loop iteration. */
-  _firing: Listener | Listener[] | null = null;
   /** @internal */ _cancelMessage: string | undefined = undefined;
   /** @internal */ _cancelledExc: CancelledError | null = null;
   /** @internal */ _logTraceback = false;
-  /** @internal Marks the future as already seen by the gather() being built. */
-  _gatherStamp = 0;
   /**
    * @internal What kind of waiter this future is for the task awaiting it: an ordinary suspension
    * point, or a proxy for awaits elsewhere (see the table in cancellation.ts).
@@ -168,7 +169,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
   /** Remove every registration of `fn`; returns how many were removed. */
   removeDoneCallback(fn: DoneCallback<this>): number {
     const cbs = this._callbacks;
-    if (cbs === null) return 0;
+    // Once done, the callbacks are scheduled already (CPython clears its list at completion).
+    if (cbs === null || this._state !== PENDING) return 0;
     if (!Array.isArray(cbs)) {
       if (cbs !== fn) return 0;
       this._callbacks = null;
@@ -277,18 +279,14 @@ export class Future<T = unknown> implements PromiseLike<T> {
 
   /** @internal */
   _scheduleCallbacks(): void {
-    const cbs = this._callbacks;
-    if (cbs === null) return;
-    this._callbacks = null;
-    this._firing = cbs;
-    this._loop._schedule(this);
+    if (this._callbacks !== null) this._loop._schedule(this);
   }
 
   /** @internal Ready-queue entry point: fire the callbacks captured at completion. */
   _runReady(): void {
-    const cbs = this._firing;
+    const cbs = this._callbacks;
     if (cbs === null) return;
-    this._firing = null;
+    this._callbacks = null;
     if (!Array.isArray(cbs)) callListener(cbs, this);
     else for (let i = 0; i < cbs.length; i++) callListener(cbs[i]!, this);
   }
@@ -313,7 +311,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     }
     const count = (x: Listener | Listener[] | null): number =>
       x === null ? 0 : Array.isArray(x) ? x.length : 1;
-    const n = count(this._callbacks) + count(this._firing);
+    const n = count(this._callbacks);
     if (n > 0) info.push(`cb=[${n}]`);
     return info;
   }

@@ -5,7 +5,7 @@
 
 import type { EventLoop } from "./base-events.js";
 import { ArgumentTypeError } from "./exceptions.js";
-import { Future } from "./futures.js";
+import { Future, type Listener, PENDING } from "./futures.js";
 import { _getRunningLoop, getEventLoop } from "./loop-registry.js";
 import { guardFuture } from "./promise-guard.js";
 import { _ensureFuture, type AwaitableLike, BodyKind, kindOf, wrapThenable } from "./tasks.js";
@@ -146,7 +146,11 @@ export function gather(...args: unknown[]): GatheringFuture<unknown[]> {
   return gatherList(list as AwaitableLike<unknown>[], options?.returnExceptions === true, lastKind);
 }
 
-let gatherStamp = 0;
+/** Whether `listener` waits on the pending future `fut`. */
+function hasListener(fut: Future<unknown>, listener: Listener): boolean {
+  const cbs = fut._callbacks;
+  return cbs === listener || (Array.isArray(cbs) && cbs.includes(listener));
+}
 
 function ignore(): void {}
 
@@ -162,10 +166,11 @@ function gatherList(
     outer.setResult([]);
     return outer;
   }
-  // Duplicates share one child: futures are recognised by a per-gather stamp (no hashing of 100 000
-  // objects), coroutines and functions through a Map made on demand. A promise given twice is followed
-  // twice (both settle alike); a foreign thenable given twice is followed once (see adoptOnce).
-  const stamp = ++gatherStamp;
+  // Duplicates share one child: a pending future by this gather's listener already on it (no hashing
+  // of 100 000 objects), a done one through a Set, coroutines and functions through a Map, both made on
+  // demand. A promise given twice is followed twice (both settle alike); a foreign thenable given twice
+  // is followed once (see adoptOnce).
+  let doneSeen: Set<Future<unknown>> | null = null;
   let argToFut: Map<unknown, Future<unknown>> | null = null;
   const children: Future<unknown>[] = new Array(n);
   const doneFuts: Future<unknown>[] = [];
@@ -228,7 +233,8 @@ function gatherList(
       }
       let fut: Future<unknown> | undefined;
       if (kind === BodyKind.Future) {
-        if ((arg as Future<unknown>)._gatherStamp === stamp) fut = arg as Future<unknown>;
+        const f = arg as Future<unknown>;
+        if (f._state === PENDING ? hasListener(f, onChildDone) : doneSeen?.has(f) === true) fut = f;
       } else if (argToFut !== null) {
         fut = argToFut.get(arg);
       }
@@ -243,10 +249,11 @@ function gatherList(
         }
         loop ??= fut._loop;
         nfuts++;
-        if (kind === BodyKind.Future) (arg as Future<unknown>)._gatherStamp = stamp;
-        else (argToFut ??= new Map()).set(arg, fut);
-        if (fut.done()) doneFuts.push(fut);
-        else fut._addListener(onChildDone);
+        if (kind !== BodyKind.Future) (argToFut ??= new Map()).set(arg, fut);
+        if (fut.done()) {
+          doneFuts.push(fut);
+          (doneSeen ??= new Set()).add(fut);
+        } else fut._addListener(onChildDone);
       }
       children[i] = fut;
     }

@@ -8,13 +8,13 @@
  * | ----------------------------------------------------- | ------------------------------------------ |
  * | made, its first step not run yet                      | the loop's ready queue (scanned)           |
  * | in its first step, or its async body still running   | `loop._inFlight` (one task at a time)      |
- * | suspended after that                                  | the list, linked through the tasks         |
+ * | suspended after that                                  | a Set                                      |
  * | any, in debug mode                                    | weak references, from the moment it is made |
  *
- * A task joins the list only once it is still pending when the next callback begins. Most async
- * bodies a `gather` fans out settle within the pause that follows their first step, so they never
- * touch the list: unlinking a task writes into its two neighbours, scattered over the heap, and that
- * cost a tenth of a trivial task's time. The list is intrusive (no hashing, no allocation).
+ * A task joins the Set only if it is still pending when the next callback begins. Most async bodies a
+ * `gather` fans out settle within the pause that follows their first step, so they never touch it. (An
+ * intrusive list through the tasks cost every task two fields, and unlinking wrote into two neighbours
+ * scattered over the heap: a tenth of a trivial task's time.)
  */
 import type { EventLoop } from "./base-events.js";
 import { PENDING } from "./cancellation.js";
@@ -23,7 +23,7 @@ import { Task } from "./tasks.js";
 
 /** The pending tasks of one loop (see the module doc). */
 export class TaskRegistry implements Iterable<Task<any>> {
-  #head: Task<any> | null = null;
+  #suspended = new Set<Task<any>>();
   #weakRefs: Set<WeakRef<Task<any>>> | null = null;
   /** The tasks held by `#weakRefs`, so that a task is held once. */
   #weakTracked: WeakSet<Task<any>> | null = null;
@@ -46,27 +46,20 @@ export class TaskRegistry implements Iterable<Task<any>> {
     this.loop._inFlight = task;
   }
 
-  /** The loop is about to run a callback: the task in flight joins the list if it is still pending. */
+  /** The loop is about to run a callback: the task in flight joins the Set if it is still pending. */
   settleInFlight(): void {
     const task = this.loop._inFlight;
     if (task === null) return;
     this.loop._inFlight = null;
-    if (task._state !== PENDING) return;
-    task._regNext = this.#head;
-    if (this.#head !== null) this.#head._regPrev = task;
-    this.#head = task;
+    if (task._state === PENDING) this.#suspended.add(task);
   }
 
   /** The task is done. */
   delete(task: Task<any>): void {
     if (this.loop._inFlight === task) {
       this.loop._inFlight = null;
-    } else if (task._regPrev !== null || this.#head === task) {
-      const { _regPrev: prev, _regNext: next } = task;
-      if (prev !== null) prev._regNext = next;
-      else this.#head = next;
-      if (next !== null) next._regPrev = prev;
-      task._regPrev = task._regNext = null;
+    } else {
+      this.#suspended.delete(task);
     }
     if (this.#weakTracked?.has(task)) this.#deleteWeak(task);
   }
@@ -103,7 +96,7 @@ export class TaskRegistry implements Iterable<Task<any>> {
   *[Symbol.iterator](): Iterator<Task<any>> {
     const inFlight = this.loop._inFlight;
     if (inFlight !== null && inFlight._state === PENDING) yield inFlight;
-    for (let t = this.#head; t !== null; t = t._regNext) yield t;
+    yield* this.#suspended;
     for (const r of this.loop._ready) if (r instanceof Task && !r._started && r._state === PENDING) yield r;
     if (this.#weakRefs === null) return;
     for (const ref of this.#weakRefs) {

@@ -70,6 +70,9 @@ export interface TaskOptions {
 
 let taskCounter = 0;
 
+/** `task.signal`'s controller, made when first asked for (few tasks are): not a field every task carries. */
+const abortControllers = new WeakMap<Task<any>, AbortController>();
+
 /** Debug mode: where `cancel()` was first called, per task (shown when the cancellation escapes `run()`). */
 const cancelSites = new WeakMap<Task<any>, string | undefined>();
 
@@ -103,10 +106,6 @@ export class Task<T = unknown> extends Future<T> {
   _bodyKind: BodyKind;
   /** @internal A string, or the number N of the default name `Task-N` (built lazily). */
   _name: string | number;
-  /** @internal Intrusive list of the loop's pending tasks (see TaskRegistry). */
-  _regPrev: Task<any> | null = null;
-  /** @internal */ _regNext: Task<any> | null = null;
-  /** @internal */ _abort: AbortController | null = null;
   /** @internal What the next step sends into the body: a value, or (with `_stepHasExc`) an exception. */
   _stepArg: unknown = undefined;
   /** @internal */ _stepHasExc = false;
@@ -170,12 +169,14 @@ export class Task<T = unknown> extends Future<T> {
 
   /** An `AbortSignal` aborted (with a CancelledError) on the first cancel request. */
   get signal(): AbortSignal {
-    if (this._abort === null) {
-      this._abort = new AbortController();
+    let ac = abortControllers.get(this);
+    if (ac === undefined) {
+      ac = new AbortController();
+      abortControllers.set(this, ac);
       if (this._numCancelsRequested > 0 || (this._state !== PENDING && this.cancelled()))
-        this._abort.abort(new CancelledError(this._cancelMessage));
+        ac.abort(new CancelledError(this._cancelMessage));
     }
-    return this._abort.signal;
+    return ac.signal;
   }
 
   /**
@@ -191,7 +192,8 @@ export class Task<T = unknown> extends Future<T> {
       return this._waiters !== null && this._waiters.cancel(msg);
     if (this._loop._debug && !cancelSites.has(this)) cancelSites.set(this, captureStack(2));
     this._numCancelsRequested++;
-    if (this._abort !== null && !this._abort.signal.aborted) this._abort.abort(new CancelledError(msg));
+    const ac = abortControllers.get(this);
+    if (ac !== undefined && !ac.signal.aborted) ac.abort(new CancelledError(msg));
     if (this._waiters !== null && this._waiters.cancel(msg)) return true;
     this._mustCancel = true;
     this._cancelMessage = msg;

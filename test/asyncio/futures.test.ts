@@ -337,6 +337,20 @@ describe("Done callbacks (BaseFutureDoneCallbackTests)", () => {
     });
   });
 
+  test("removeDoneCallback once the future is done removes nothing: its callbacks were scheduled (test_futures.py test_remove_done_callback)", async () => {
+    await withLoop(async (loop) => {
+      const bag: unknown[] = [];
+      const f = loop.createFuture<string>();
+      const cb1 = appender(bag, 1);
+      f.addDoneCallback(cb1);
+      f.addDoneCallback(appender(bag, 2));
+      f.setResult("foo");
+      assert.equal(f.removeDoneCallback(cb1), 0);
+      await nextTurn();
+      assert.deepEqual(bag, [1, 2]);
+    });
+  });
+
   test("test_remove_done_callback: counts removals (test_futures.py)", async () => {
     await withLoop(async (loop) => {
       const bag: unknown[] = [];

@@ -358,6 +358,25 @@ describe("CoroutineGatherTests", () => {
     });
   });
 
+  test("duplicates: a done future twice, a future with other listeners twice, a child of another gather once", async () => {
+    await runMain(async () => {
+      const [f, g, h] = futures<number>(3);
+      const done = loopNow().createFuture<number>();
+      done.setResult(0);
+      const seen: number[] = [];
+      f!.addDoneCallback(() => seen.push(1)); // f's listeners are an array once the gather adds its own
+      const other = gather(h!, g!); // g and h already wait for another gather
+      const outer = gather([done, f!, g!, done, f!, h!, g!]);
+      assert.equal(outer._children.filter((c, i, all) => all.indexOf(c) === i).length, 4);
+      f!.setResult(1);
+      g!.setResult(2);
+      h!.setResult(3);
+      assert.deepEqual(await outer, [0, 1, 2, 0, 1, 3, 2]);
+      assert.deepEqual(await other, [3, 2]);
+      assert.deepEqual(seen, [1]);
+    });
+  });
+
   test("arguments of every kind, results in argument order (test_success)", async () => {
     await runMain(async () => {
       const fut = loopNow().createFuture<string>();
