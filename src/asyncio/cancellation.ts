@@ -39,7 +39,7 @@
  * 5. A pending cancel is delivered when it completes: `Reaction._onFutureDone` → `_takeCancel`
  *    (async bodies), `runStep` (generator tasks).
  * 6. `Reaction._onFutureDone` does not take the pending cancel (the runner's inner await did).
- * 7. `runStep` delivers no pending cancel on the step it resumes (`_stepFromOwnBody`), as CPython
+ * 7. `runStep` delivers no pending cancel on the step it resumes (`StepInput.fromOwnBody`), as CPython
  *    does not: the cancel waits for the body's next aiots await.
  *
  * A waiter leaves the set when it completes (`Reaction._onFutureDone` → `_doneAwaiting`), at each

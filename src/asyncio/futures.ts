@@ -61,8 +61,8 @@ export function sourceTracebackOf(fut: Future<any>): string | undefined {
 export class Future<T = unknown> implements PromiseLike<T> {
   /** @internal */ _state = PENDING;
   /** @internal */ _failed = false;
-  /** @internal */ _result: T | undefined = undefined;
-  /** @internal */ _exception: unknown = undefined;
+  /** @internal The result; with `_failed`, the exception (one field: a future holds one or the other). */
+  _result: T | undefined = undefined;
   /** @internal */ _loop: EventLoop;
   /**
    * @internal One listener is stored bare, more in an array (most futures have exactly one). Once the
@@ -83,6 +83,11 @@ export class Future<T = unknown> implements PromiseLike<T> {
   constructor(options?: { loop?: EventLoop }) {
     this._loop = options?.loop ?? getEventLoop();
     if (this._loop._debug) sourceTracebacks.set(this, captureStack(2));
+  }
+
+  /** @internal The exception of a failed future (kept in `_result`). */
+  get _exception(): unknown {
+    return this._failed ? this._result : undefined;
   }
 
   /** The loop this future is bound to. */
@@ -137,7 +142,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
     if (typeof exception === "function") {
       exception = new (exception as new () => unknown)();
     }
-    this._exception = exception;
+    this._result = exception as T;
     this._failed = true;
     this._state = FINISHED;
     this._logTraceback = true;

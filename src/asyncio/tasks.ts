@@ -106,9 +106,8 @@ export class Task<T = unknown> extends Future<T> {
   _bodyKind: BodyKind;
   /** @internal A string, or the number N of the default name `Task-N` (built lazily). */
   _name: string | number;
-  /** @internal What the next step sends into the body: a value, or (with `_stepHasExc`) an exception. */
+  /** @internal What the next step sends into the body: a plain value, or a {@link StepInput}. */
   _stepArg: unknown = undefined;
-  /** @internal */ _stepHasExc = false;
   /** @internal The task `currentTask()` reports during steps: itself, or the owner of an inline runner. */
   _ctx: Task<any>;
 
@@ -233,14 +232,13 @@ export class Task<T = unknown> extends Future<T> {
   /** @internal Wake-up: the future the task waited on is done. */
   _onFutureDone(fut: Future<any>): void {
     if (this._state !== PENDING) return;
-    this._stepFromOwnBody = fut._waiterKind === WaiterKind.OwnBody;
+    const fromOwnBody = fut._waiterKind === WaiterKind.OwnBody;
     if (fut._state === FINISHED && !fut._failed) {
-      this._stepHasExc = false;
-      this._stepArg = fut._result;
+      this._stepArg = fromOwnBody ? new StepInput(fut._result, false, true) : fut._result;
     } else {
       fut._retrieved();
-      this._stepHasExc = true;
-      this._stepArg = fut._state === CANCELLED ? fut._makeCancelledError() : fut._exception;
+      const exc = fut._state === CANCELLED ? fut._makeCancelledError() : fut._exception;
+      this._stepArg = new StepInput(exc, true, fromOwnBody);
     }
     this._step();
   }
@@ -261,9 +259,6 @@ export class Task<T = unknown> extends Future<T> {
     )
       this._mustCancel = false;
   }
-
-  /** @internal The next step resumes from an `OwnBody` proxy: no suspension point, so no pending cancel is delivered. */
-  _stepFromOwnBody = false;
 
   /** @internal */
   _doneAwaiting(fut: Future<any>): void {
@@ -296,8 +291,7 @@ export class Task<T = unknown> extends Future<T> {
 
   /** @internal Schedule a step that throws `exc` into the coroutine. */
   _scheduleThrow(exc: unknown): void {
-    this._stepHasExc = true;
-    this._stepArg = exc;
+    this._stepArg = new StepInput(exc, true, false);
     this._loop._schedule(this);
   }
 
@@ -391,18 +385,36 @@ function onBodyRejected(exc: unknown): void {
   taskStorage.getStore()!._bodyFailed(exc);
 }
 
+/**
+ * What a step sends into the body when it is not a plain value: an exception to throw, or a value
+ * from an `OwnBody` proxy (no suspension point, so the step delivers no pending cancel). Made only on
+ * those paths, where two fields on every task carried the flags before.
+ */
+class StepInput {
+  constructor(
+    readonly value: unknown,
+    readonly isExc: boolean,
+    readonly fromOwnBody: boolean,
+  ) {}
+}
+
 /** One step of a task, run with `currentTask()` = `task._ctx` (see `runInTaskFrame`). */
 function runStep(task: Task<any>): void {
   // A generator step is synchronous: the batch goes on right after it. Starting an async body asks
   // the batch to let its microtasks run first (`_follow`), as does any async code a step starts
   // (Coroutine._start).
-  let hasExc = task._stepHasExc;
-  const value = hasExc ? undefined : task._stepArg;
-  let exc = hasExc ? task._stepArg : undefined;
+  const arg = task._stepArg;
   task._stepArg = undefined;
-  task._stepHasExc = false;
-  const fromOwnBody = task._stepFromOwnBody;
-  task._stepFromOwnBody = false;
+  let hasExc = false;
+  let value = arg;
+  let exc: unknown;
+  let fromOwnBody = false;
+  if (arg instanceof StepInput) {
+    hasExc = arg.isExc;
+    fromOwnBody = arg.fromOwnBody;
+    value = hasExc ? undefined : arg.value;
+    exc = hasExc ? arg.value : undefined;
+  }
   const owner = task._ctx; // the task itself, or the owner of an inline runner
   // An inline runner's first step is not a resumption (CPython enters the awaited coroutine
   // without a step), so a pending cancel waits for its first real suspension.
