@@ -83,6 +83,9 @@ export function cancelSiteOf(task: Task<any>): string | undefined {
 
 const FutureProto = Future.prototype;
 
+/** `Task._bodyKind` once the first step has run. */
+const STARTED = -1;
+
 /**
  * A coroutine wrapped for concurrent execution on the loop.
  *
@@ -94,7 +97,6 @@ const FutureProto = Future.prototype;
 export class Task<T = unknown> extends Future<T> {
   /** @internal */ _coro: TaskBody<T>;
   /** @internal */ _gen: Generator<unknown, T, unknown> | null = null;
-  /** @internal */ _started = false;
   /** @internal */ _mustCancel = false;
   /** @internal */ _numCancelsRequested = 0;
   /**
@@ -102,14 +104,24 @@ export class Task<T = unknown> extends Future<T> {
    * task whose body never awaits an aiots awaitable (most `gather` fan-outs) allocates none.
    */
   _waiters: WaiterSet | null = null;
-  /** @internal The body's {@link BodyKind}, classified once by whoever created the task. */
-  _bodyKind: BodyKind;
+  /**
+   * @internal The body's {@link BodyKind}, classified once by whoever created the task, until the
+   * first step starts the body: then {@link STARTED} (one field for both facts).
+   */
+  _bodyKind: BodyKind | typeof STARTED;
+
+  /** @internal The first step has run (the body was started, or the task finished before it). */
+  get _started(): boolean {
+    return this._bodyKind === STARTED;
+  }
   /** @internal A string, or the number N of the default name `Task-N` (built lazily). */
   _name: string | number;
   /** @internal What the next step sends into the body: a plain value, or a {@link StepInput}. */
   _stepArg: unknown = undefined;
-  /** @internal The task `currentTask()` reports during steps: itself, or the owner of an inline runner. */
-  _ctx: Task<any>;
+  /** @internal The task `currentTask()` reports during steps: the task itself (an inline runner: its owner). */
+  get _ctx(): Task<any> {
+    return this;
+  }
 
   /**
    * Prefer {@link createTask}. `owner` is internal: the task an inline generator runner works for.
@@ -128,7 +140,6 @@ export class Task<T = unknown> extends Future<T> {
     super(options ?? (owner !== undefined ? { loop: owner._loop } : undefined));
     this._coro = coro;
     this._bodyKind = kind;
-    this._ctx = owner ?? this;
     this._name = options?.name === undefined ? ++taskCounter : String(options.name);
     if (owner !== undefined) {
       this._waiterKind = WaiterKind.InlineRunner;
@@ -141,7 +152,7 @@ export class Task<T = unknown> extends Future<T> {
       // the task is done with its result now, so a cancel cannot drop what it took.
       const v = readyValue(coro as object);
       if (v !== NOT_READY) {
-        this._started = true;
+        this._bodyKind = STARTED;
         FutureProto.setResult.call(this, v);
         return;
       }
@@ -430,10 +441,10 @@ function runStep(task: Task<any>): void {
   if (task._waiters !== null) task._waiters.first = null;
   let gen = task._gen;
   if (gen === null) {
-    if (task._started) return; // an async body resumes through its promise, not through steps
-    task._started = true;
-    let body: unknown = task._coro;
     const kind = task._bodyKind; // classified when the task was made: Function, Generator or Lazy
+    if (kind === STARTED) return; // an async body resumes through its promise, not through steps
+    task._bodyKind = STARTED;
+    let body: unknown = task._coro;
     if (hasExc) {
       // Cancelled (or failed) before it started: the body never runs.
       if (kind === BodyKind.Lazy && typeof (body as any).close === "function")
@@ -557,11 +568,28 @@ export function wrapThenable<T>(p: PromiseLike<T>, loop: EventLoop): Future<T> {
   return fut;
 }
 
+/**
+ * A generator driven inline for the task awaiting it: its steps run as that task (`currentTask()` is
+ * the owner). A subclass, so that the owner is not a field every task carries.
+ */
+class InlineRunner<T> extends Task<T> {
+  readonly _owner: Task<any>;
+
+  constructor(gen: Generator<unknown, T, unknown>, owner: Task<any>) {
+    super(gen, undefined, owner, BodyKind.Generator);
+    this._owner = owner;
+  }
+
+  override get _ctx(): Task<any> {
+    return this._owner;
+  }
+}
+
 /** Drive a generator inline for the task awaiting it (used by `await coroutine(function*…)()`). */
 coroutineHooks.runInline = (gen) => {
   const owner = taskStorage.getStore();
   if (owner === undefined || owner._state !== PENDING) return createTask(gen);
-  const runner = new Task(gen, undefined, owner, BodyKind.Generator);
+  const runner = new InlineRunner(gen, owner);
   // Its first step runs here, in the owner's own frame (what the owner's async code set up stays
   // visible to it); later steps come from the loop, like the owner's.
   runStep(runner);
