@@ -66,6 +66,8 @@ export class EventLoop extends LoopScheduler {
    */
   override close(): void {
     if (this.isClosed()) return; // (a closed loop is never running)
+    // The ready queue is dropped: tasks that never started stay listed by allTasks(), as in CPython.
+    if (!this.isRunning()) this._tasks.keepUnstarted();
     super.close();
     this.#signals?.clear();
     // CPython's close() shuts the default executor down without waiting.

@@ -76,8 +76,10 @@ export class Coroutine<T = unknown> implements Awaitable<T> {
     if (this._started) throw new RuntimeError("cannot reuse already awaited coroutine");
     this._started = true;
     neverAwaited.unregister(this);
-    requestFlush(); // an async body leaves work on the microtask queue
-    return this.#fn.apply(this.#thisArg, this.#args);
+    const body = this.#fn.apply(this.#thisArg, this.#args);
+    // An async body leaves work on the microtask queue; a generator has not run yet.
+    if (!isGenerator(body)) requestFlush();
+    return body;
   }
 
   /** Mark the coroutine closed without running it (a task cancelled before it started). */

@@ -26,9 +26,21 @@ export const runInRoot: <A extends unknown[], R>(fn: (...args: A) => R, ...args:
  * the root one and back, with no copy. A task step enters it and then sets the task with `enterWith`,
  * which copies the root frame (empty: cheap). `taskStorage.run` instead copies the current frame twice
  * (in, and back out to the prior value), and each copy of a non-empty frame iterates a Map: ~0.25 µs
- * per step against ~0.06 µs this way (Node 24's AsyncContextFrame).
+ * per step against ~0.06 µs this way.
+ *
+ * This needs `AsyncLocalStorage` on AsyncContextFrame (Node 24's default; Node 22 has it behind
+ * `--experimental-async-context-frame`). Without it, `enterWith` writes onto the current resource —
+ * the shared scope — and nothing would restore it: there the step goes through `taskStorage.run`.
  */
 const rootScope = new AsyncResource("aiots.task-step", { requireManualDestroy: true });
+
+/** Whether async context lives in frames (see `rootScope`): `enterWith` inside a scope stays there. */
+function contextFramesInUse(): boolean {
+  const probe = new AsyncLocalStorage<number>();
+  const scope = new AsyncResource("aiots.probe", { requireManualDestroy: true });
+  scope.runInAsyncScope(() => probe.enterWith(1));
+  return scope.runInAsyncScope(() => probe.getStore()) === undefined;
+}
 
 /** The `fn` of the `runInTaskFrame` call being entered: passed as an argument, it cost an array per step. */
 let stepFn: (task: Task<any>) => void = () => {};
@@ -44,10 +56,12 @@ function enterTask(this: Task<any>): void {
  * task's step sees (and what the async code it starts inherits) does not depend on the code that
  * happened to run the loop.
  */
-export function runInTaskFrame(fn: (task: Task<any>) => void, task: Task<any>): void {
-  stepFn = fn;
-  rootScope.runInAsyncScope(enterTask, task);
-}
+export const runInTaskFrame: (fn: (task: Task<any>) => void, task: Task<any>) => void = contextFramesInUse()
+  ? (fn, task) => {
+      stepFn = fn;
+      rootScope.runInAsyncScope(enterTask, task);
+    }
+  : (fn, task) => taskStorage.run(task._ctx, fn, task);
 
 const state = {
   factory: null as (() => EventLoop) | null,

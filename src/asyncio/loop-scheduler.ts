@@ -312,9 +312,14 @@ export abstract class LoopScheduler {
     }
     this.#batchLeft = this._ready.length;
     this.#batchActive = true;
-    // What code outside the batch asked for is not the batch's to wait for.
-    takeFlush();
-    takeSuspend();
+    takeSuspend(); // a suspension noted before the batch leaves nothing for it to wait for
+    if (takeFlush() && this.#batchLeft > 0) {
+      // Async code started or resumed just before (an eager task's first step, then `_afterIO`)
+      // runs to its next suspension before the batch's first callback.
+      this.#quietHops = 0;
+      RESOLVED.then(this.#hop);
+      return;
+    }
     this.#continueBatch();
   }
 

@@ -54,6 +54,13 @@ export class TaskRegistry implements Iterable<Task<any>> {
     if (task._state === PENDING) this.#suspended.add(task);
   }
 
+  /** The loop is closing and drops its ready queue: its unstarted tasks join the Set. */
+  keepUnstarted(): void {
+    this.settleInFlight();
+    for (const r of this.loop._ready)
+      if (r instanceof Task && !r._started && r._state === PENDING) this.#suspended.add(r);
+  }
+
   /** The task is done. */
   delete(task: Task<any>): void {
     if (this.loop._inFlight === task) {

@@ -364,6 +364,15 @@ describe("allTasks across a task's life", () => {
     });
   });
 
+  test("a closed loop still lists the tasks that never started (test_tasks.py all_tasks)", () => {
+    const loop = asyncio.newEventLoop();
+    const t = loop.createTask(async () => {});
+    assert.ok(asyncio.allTasks(loop).has(t));
+    loop.close();
+    assert.ok(asyncio.allTasks(loop).has(t));
+    assert.equal(t.done(), false);
+  });
+
   test("a task on a foreign promise is found, and cancelled, by run() at its end", async () => {
     const log: string[] = [];
     await runMain(async () => {
@@ -2219,6 +2228,86 @@ describe("a task's async context across many steps", () => {
       });
       await t;
       assert.deepEqual(seen, ["request-7"]);
+    });
+  });
+
+  // Both ways a step enters its context (root scope + enterWith with AsyncContextFrame, Node 24;
+  // taskStorage.run without it, Node 22) must restore the caller's context: CI runs these on both.
+  test("a step that starts another task's first step keeps its own context, and so does async code it starts after", async () => {
+    const { startTask } = await import("../../src/asyncio/kernel.js");
+    await runMain(async () => {
+      const loop = loopNow();
+      const seen: string[] = [];
+      const outer = createTask(function* (): Generator<unknown, void, unknown> {
+        startTask(
+          loop,
+          async () => {
+            seen.push(`inner body: ${currentTask()?.getName()}`);
+          },
+          "inner",
+        );
+        seen.push(`outer after startTask: ${currentTask() === outer ? "outer" : "other"}`);
+        Promise.resolve().then(() =>
+          seen.push(`outer's promise: ${currentTask() === outer ? "outer" : "other"}`),
+        );
+        yield* sleep(0);
+      });
+      await outer;
+      assert.deepEqual(seen.sort(), [
+        "inner body: inner",
+        "outer after startTask: outer",
+        "outer's promise: outer",
+      ]);
+    });
+  });
+
+  test("an eagerly started task runs to its first suspension before the callbacks already ready (CPython's eager start)", async () => {
+    const { startTask } = await import("../../src/asyncio/kernel.js");
+    const log: string[] = [];
+    await runMain(async () => {
+      const loop = loopNow();
+      const done = loop.createFuture<number>();
+      done.setResult(1);
+      const pending = loop.createFuture<void>();
+      await new Promise<void>((resolve) =>
+        setTimeout(() => {
+          loop.callSoon(() => log.push("cb1"));
+          loop.callSoon(() => log.push("cb2"));
+          startTask(loop, async () => {
+            log.push("body start");
+            await done; // no suspension in CPython; one microtask here
+            log.push("body after await of a done future");
+            await pending;
+            log.push("body resumed");
+          });
+          loop.callSoon(() => pending.setResult());
+          resolve();
+        }, 1),
+      );
+      await sleep(0.01);
+    });
+    assert.deepEqual(log, ["body start", "body after await of a done future", "cb1", "cb2", "body resumed"]);
+  });
+
+  test("what a step sets on another AsyncLocalStorage with enterWith stays in that task", async () => {
+    const { AsyncLocalStorage } = await import("node:async_hooks");
+    const user = new AsyncLocalStorage<string>();
+    await runMain(async () => {
+      const seen: (string | undefined)[] = [];
+      const a = createTask(function* (): Generator<unknown, void, unknown> {
+        user.enterWith("set by a");
+        seen.push(user.getStore());
+        yield* sleep(0);
+      });
+      await a;
+      const b = createTask(function* (): Generator<unknown, void, unknown> {
+        seen.push(user.getStore());
+        yield* sleep(0);
+        seen.push(user.getStore());
+      });
+      await b;
+      seen.push(user.getStore());
+      assert.deepEqual(seen, ["set by a", undefined, undefined, undefined]);
     });
   });
 
