@@ -52,12 +52,12 @@ export type ExceptionHandler = (loop: EventLoop, context: ExceptionContext) => v
  */
 export class EventLoop extends LoopScheduler {
   /** @internal */ _tasks: TaskRegistry = new TaskRegistry(this);
+  /** @internal */ _exceptionHandler: ExceptionHandler | null = null;
 
   /** @internal */
   override _settleInFlight(): void {
     this._tasks.settleInFlight();
   }
-  /** @internal */ _exceptionHandler: ExceptionHandler | null = null;
 
   /**
    * Close the loop: pending callbacks and timers are dropped, signal handlers removed, the default

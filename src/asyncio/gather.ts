@@ -241,12 +241,11 @@ function gatherList(
       if (fut === undefined) {
         if (arg === null || arg === undefined || (typeof arg !== "object" && typeof arg !== "function"))
           throw new ArgumentTypeError(`gather() expects awaitables, got ${String(arg)} at position ${i}`);
-        if (kind === BodyKind.Future) {
-          fut = arg as Future<unknown>;
-          if (loop !== undefined && fut._loop !== loop) _ensureFuture(arg, kind, { loop }); // throws
-        } else {
-          fut = _ensureFuture(arg, kind, loop === undefined ? undefined : (loopOption ??= { loop }));
-        }
+        // A future of the gather's loop is its own child; ensureFuture refuses one of another loop.
+        fut =
+          kind === BodyKind.Future && (loop === undefined || (arg as Future<unknown>)._loop === loop)
+            ? (arg as Future<unknown>)
+            : _ensureFuture(arg, kind, loop === undefined ? undefined : (loopOption ??= { loop }));
         loop ??= fut._loop;
         nfuts++;
         if (kind !== BodyKind.Future) (argToFut ??= new Map()).set(arg, fut);

@@ -1,7 +1,7 @@
 /**
  * Synchronisation primitives (CPython's `asyncio/locks.py`): Lock, Event, Condition, Semaphore,
- * BoundedSemaphore (Barrier, built on Condition, is in barrier.ts). FIFO fairness as in CPython; a waiter cancelled while queued leaves
- * without losing a wake-up meant for another.
+ * BoundedSemaphore (Barrier, built on Condition, is in barrier.ts). FIFO fairness as in CPython; a
+ * waiter cancelled while queued leaves without losing a wake-up meant for another.
  *
  * Every blocking method returns an awaitable usable as `await x.acquire()` from async functions and
  * `yield* x.acquire()` from generator coroutines. Python's `async with x:` is spelled one way on
@@ -464,12 +464,9 @@ export class Semaphore {
       const fut = this.#fut!;
       this.#finished = true;
       sem.#waiters!.remove(fut);
-      try {
-        // Woken by release() but cancelled before running: give the unit back.
-        if (!ok && e instanceof CancelledError && fut.done() && !fut.cancelled()) sem._value++;
-      } finally {
-        this.#wakeAllowed();
-      }
+      // Woken by release() but cancelled before running: give the unit back.
+      if (!ok && e instanceof CancelledError && fut.done() && !fut.cancelled()) sem._value++;
+      this.#wakeAllowed();
       if (!ok) throw e;
       return { done: true, value: true };
     }

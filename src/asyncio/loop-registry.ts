@@ -21,20 +21,7 @@ export const taskStorage: AsyncLocalStorage<Task<unknown>> = new AsyncLocalStora
 export const runInRoot: <A extends unknown[], R>(fn: (...args: A) => R, ...args: A) => R =
   AsyncLocalStorage.snapshot();
 
-/**
- * The root frame again, as a reusable scope: entering it swaps the current async context frame for
- * the root one and back, with no copy. A task step enters it and then sets the task with `enterWith`,
- * which copies the root frame (empty: cheap). `taskStorage.run` instead copies the current frame twice
- * (in, and back out to the prior value), and each copy of a non-empty frame iterates a Map: ~0.25 µs
- * per step against ~0.06 µs this way.
- *
- * This needs `AsyncLocalStorage` on AsyncContextFrame (Node 24's default; Node 22 has it behind
- * `--experimental-async-context-frame`). Without it, `enterWith` writes onto the current resource —
- * the shared scope — and nothing would restore it: there the step goes through `taskStorage.run`.
- */
-const rootScope = new AsyncResource("aiots.task-step", { requireManualDestroy: true });
-
-/** Whether async context lives in frames (see `rootScope`): `enterWith` inside a scope stays there. */
+/** Whether async context lives in frames: then `enterWith` inside a scope stays in that scope. */
 function contextFramesInUse(): boolean {
   const probe = new AsyncLocalStorage<number>();
   const scope = new AsyncResource("aiots.probe", { requireManualDestroy: true });
@@ -42,26 +29,21 @@ function contextFramesInUse(): boolean {
   return scope.runInAsyncScope(() => probe.getStore()) === undefined;
 }
 
-/** The `fn` of the `runInTaskFrame` call being entered: passed as an argument, it cost an array per step. */
-let stepFn: (task: Task<any>) => void = () => {};
-
-function enterTask(this: Task<any>): void {
-  const fn = stepFn;
-  taskStorage.enterWith(this._ctx);
-  fn(this);
-}
-
 /**
- * @internal Run `fn(task)` with `currentTask()` = `task._ctx`, in a frame built on the root one: what a
- * task's step sees (and what the async code it starts inherits) does not depend on the code that
- * happened to run the loop.
+ * @internal The root frame again, as a reusable scope, for task steps: entering it swaps the current
+ * async context frame for the root one and back, with no copy, and the step then sets its task with
+ * `enterWith`, which copies the root frame (empty: cheap). `taskStorage.run` copies the current frame
+ * twice (in, and back out to the prior value), and each copy of a non-empty frame iterates a Map:
+ * ~0.25 µs per step against ~0.06 µs this way. What a step sees (and what the async code it starts
+ * inherits) then does not depend on the code that happened to run the loop.
+ *
+ * `null` where `AsyncLocalStorage` is not on AsyncContextFrame (Node 22's default; Node 24 has it):
+ * there `enterWith` writes onto the current resource — this shared scope — and nothing would restore
+ * it, so a step goes through `taskStorage.run`.
  */
-export const runInTaskFrame: (fn: (task: Task<any>) => void, task: Task<any>) => void = contextFramesInUse()
-  ? (fn, task) => {
-      stepFn = fn;
-      rootScope.runInAsyncScope(enterTask, task);
-    }
-  : (fn, task) => taskStorage.run(task._ctx, fn, task);
+export const taskStepScope: AsyncResource | null = contextFramesInUse()
+  ? new AsyncResource("aiots.task-step", { requireManualDestroy: true })
+  : null;
 
 const state = {
   factory: null as (() => EventLoop) | null,

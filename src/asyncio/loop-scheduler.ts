@@ -313,14 +313,10 @@ export abstract class LoopScheduler {
     this.#batchLeft = this._ready.length;
     this.#batchActive = true;
     takeSuspend(); // a suspension noted before the batch leaves nothing for it to wait for
-    if (takeFlush() && this.#batchLeft > 0) {
-      // Async code started or resumed just before (an eager task's first step, then `_afterIO`)
-      // runs to its next suspension before the batch's first callback.
-      this.#quietHops = 0;
-      RESOLVED.then(this.#hop);
-      return;
-    }
-    this.#continueBatch();
+    // Async code started or resumed just before (an eager task's first step, then `_afterIO`) runs
+    // to its next suspension before the batch's first callback.
+    if (takeFlush() && this.#batchLeft > 0) this.#pause();
+    else this.#continueBatch();
   }
 
   /** True from the start of a batch until its last callback ran (also while it waits on microtasks). */
@@ -370,8 +366,7 @@ export abstract class LoopScheduler {
         // nothing on the microtask queue.
         takeSuspend();
         if (takeFlush() && this.#batchLeft > 0) {
-          this.#quietHops = 0;
-          RESOLVED.then(this.#hop);
+          this.#pause();
           return;
         }
       }
@@ -389,6 +384,12 @@ export abstract class LoopScheduler {
   _afterBatch(): void {}
 
   #quietHops = 0;
+
+  /** Let the microtasks run (see #hop); the batch goes on once they have settled. */
+  #pause(): void {
+    this.#quietHops = 0;
+    RESOLVED.then(this.#hop);
+  }
 
   /**
    * One microtask hop while the batch is paused. Async code resumed by the last callback may take

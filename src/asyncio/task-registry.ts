@@ -21,12 +21,17 @@ import { PENDING } from "./cancellation.js";
 import { sourceTracebackOf } from "./futures.js";
 import { Task } from "./tasks.js";
 
+/** A pending task whose first step has not run (what the ready queue holds for it). */
+function isUnstarted(r: unknown): r is Task<any> {
+  return r instanceof Task && !r._started && r._state === PENDING;
+}
+
 /** The pending tasks of one loop (see the module doc). */
 export class TaskRegistry implements Iterable<Task<any>> {
   #suspended = new Set<Task<any>>();
   #weakRefs: Set<WeakRef<Task<any>>> | null = null;
-  /** The tasks held by `#weakRefs`, so that a task is held once. */
-  #weakTracked: WeakSet<Task<any>> | null = null;
+  /** Each task's entry in `#weakRefs` (a task is tracked once, and leaves without a scan). */
+  #weakRefOf: WeakMap<Task<any>, WeakRef<Task<any>>> | null = null;
   #finalizer: FinalizationRegistry<{ repr: string; stack: string | undefined }> | null = null;
 
   constructor(readonly loop: EventLoop) {}
@@ -57,8 +62,7 @@ export class TaskRegistry implements Iterable<Task<any>> {
   /** The loop is closing and drops its ready queue: its unstarted tasks join the Set. */
   keepUnstarted(): void {
     this.settleInFlight();
-    for (const r of this.loop._ready)
-      if (r instanceof Task && !r._started && r._state === PENDING) this.#suspended.add(r);
+    for (const r of this.loop._ready) if (isUnstarted(r)) this.#suspended.add(r);
   }
 
   /** The task is done. */
@@ -68,13 +72,17 @@ export class TaskRegistry implements Iterable<Task<any>> {
     } else {
       this.#suspended.delete(task);
     }
-    if (this.#weakTracked?.has(task)) this.#deleteWeak(task);
+    const ref = this.#weakRefOf?.get(task);
+    if (ref !== undefined) {
+      this.#weakRefOf!.delete(task);
+      this.#weakRefs!.delete(ref);
+      this.#finalizer!.unregister(ref);
+    }
   }
 
   #addWeak(task: Task<any>): void {
-    this.#weakTracked ??= new WeakSet();
-    if (this.#weakTracked.has(task)) return;
-    this.#weakTracked.add(task);
+    this.#weakRefOf ??= new WeakMap();
+    if (this.#weakRefOf.has(task)) return;
     this.#weakRefs ??= new Set();
     this.#finalizer ??= new FinalizationRegistry((held) => {
       this.loop.callExceptionHandler({
@@ -84,19 +92,9 @@ export class TaskRegistry implements Iterable<Task<any>> {
       });
     });
     const ref = new WeakRef(task);
+    this.#weakRefOf.set(task, ref);
     this.#weakRefs.add(ref);
     this.#finalizer.register(task, { repr: String(task), stack: sourceTracebackOf(task) }, ref);
-  }
-
-  #deleteWeak(task: Task<any>): void {
-    this.#weakTracked!.delete(task);
-    for (const ref of this.#weakRefs!) {
-      if (ref.deref() === task) {
-        this.#weakRefs!.delete(ref);
-        this.#finalizer?.unregister(ref);
-        return;
-      }
-    }
   }
 
   /** Every pending task (a task may come twice: `allTasks()` collects them in a Set). */
@@ -104,7 +102,7 @@ export class TaskRegistry implements Iterable<Task<any>> {
     const inFlight = this.loop._inFlight;
     if (inFlight !== null && inFlight._state === PENDING) yield inFlight;
     yield* this.#suspended;
-    for (const r of this.loop._ready) if (r instanceof Task && !r._started && r._state === PENDING) yield r;
+    for (const r of this.loop._ready) if (isUnstarted(r)) yield r;
     if (this.#weakRefs === null) return;
     for (const ref of this.#weakRefs) {
       const t = ref.deref();

@@ -6,9 +6,10 @@
  *   `gen.throw(exc)`; a yielded Future gets the task as its wake-up listener; a yielded thenable
  *   is wrapped in a Future; a bare `yield` re-queues the task for the next loop iteration.
  * - Each step runs with `taskStorage` set to the task, in a frame built on the root one
- *   (`runInTaskFrame`); an async body's later parts inherit it through their promises. Every aiots awaitable they await
- *   registers itself as one of the task's waiters (see `Future.then`), so `task.cancel()` cancels
- *   the awaits the task is suspended on; with none, the next aiots await throws.
+ *   (`taskStepScope`); an async body's later parts inherit it through their promises. Every aiots
+ *   awaitable they await registers itself as one of the task's waiters (see `Future.then`), so
+ *   `task.cancel()` cancels the awaits the task is suspended on; with none, the next aiots await
+ *   throws.
  *
  * The cancellation model — which waiters a cancel reaches, and when — is described, with its table
  * of waiter kinds, in cancellation.ts.
@@ -39,7 +40,7 @@ import {
   getEventLoop,
   noteSuspend,
   requestFlush,
-  runInTaskFrame,
+  taskStepScope,
   taskStorage,
 } from "./loop-registry.js";
 import { refusalMessage } from "./promise-guard.js";
@@ -123,11 +124,12 @@ export class Task<T = unknown> extends Future<T> {
     return this;
   }
 
+  /** Prefer {@link createTask}. */
+  constructor(coro: TaskBody<T>, options?: TaskOptions);
   /**
-   * Prefer {@link createTask}. `owner` is internal: the task an inline generator runner works for.
+   * @internal `owner`: the task an inline runner works for (only `InlineRunner` passes one, and it
+   * reports the owner as `_ctx`); `kind`: `kindOf(coro)`, already computed by the caller.
    */
-  constructor(coro: TaskBody<T>, options?: TaskOptions, owner?: Task<any>);
-  /** @internal `kind`: `kindOf(coro)`, already computed by the caller. */
   constructor(
     coro: TaskBody<T>,
     options: TaskOptions | undefined,
@@ -297,7 +299,8 @@ export class Task<T = unknown> extends Future<T> {
     // A first step puts the task in flight (see task-registry.ts): the registry takes it in if it is
     // still pending when the loop's next callback begins.
     if (!this._started) this._loop._tasks.started(this);
-    runInTaskFrame(runStep, this);
+    if (taskStepScope !== null) taskStepScope.runInAsyncScope(stepInScope, this);
+    else taskStorage.run(this._ctx, runStep, this);
   }
 
   /** @internal Schedule a step that throws `exc` into the coroutine. */
@@ -409,7 +412,13 @@ class StepInput {
   ) {}
 }
 
-/** One step of a task, run with `currentTask()` = `task._ctx` (see `runInTaskFrame`). */
+/** A step entered through `taskStepScope` (the root frame): set the task, then step. */
+function stepInScope(this: Task<any>): void {
+  taskStorage.enterWith(this._ctx);
+  runStep(this);
+}
+
+/** One step of a task, run with `currentTask()` = `task._ctx` (see `Task._step`). */
 function runStep(task: Task<any>): void {
   // A generator step is synchronous: the batch goes on right after it. Starting an async body asks
   // the batch to let its microtasks run first (`_follow`), as does any async code a step starts

@@ -2191,7 +2191,7 @@ describe("coroutines", () => {
   });
 });
 
-// Each step builds the task's async context afresh on the root frame (runInTaskFrame): every step, and
+// Each step builds the task's async context afresh on the root frame (taskStepScope): every step, and
 // the async code a step starts, must see the same task, however many steps it takes.
 describe("a task's async context across many steps", () => {
   test("a generator task is currentTask() on each of 30 steps, and so is async code it starts", async () => {
