@@ -37,6 +37,18 @@ export type Listener = DoneCallback<any> | FutureListener;
 
 const STATE_NAMES = ["PENDING", "CANCELLED", "FINISHED"];
 
+/** @internal `Future._failure`: did the future fail, and was its exception retrieved? */
+export const Failure = {
+  /** No exception (pending, a result, or cancelled). */
+  None: 0,
+  /** Failed, and nobody retrieved the exception yet: reported if nobody ever does. */
+  Unretrieved: 1,
+  /** Failed; the exception was retrieved (or reported). */
+  Retrieved: 2,
+} as const;
+/** @internal */
+export type Failure = (typeof Failure)[keyof typeof Failure];
+
 /** Microtasks through a native promise: cheaper than Node's queueMicrotask (no AsyncResource). */
 const RESOLVED = Promise.resolve();
 
@@ -60,8 +72,12 @@ export function sourceTracebackOf(fut: Future<any>): string | undefined {
  */
 export class Future<T = unknown> implements PromiseLike<T> {
   /** @internal */ _state = PENDING;
-  /** @internal */ _failed = false;
-  /** @internal The result; with `_failed`, the exception (one field: a future holds one or the other). */
+  /** @internal Whether the future failed, and whether its exception was retrieved (one field for both). */
+  _failure: Failure = Failure.None;
+  /**
+   * @internal The result; with `_failed`, the exception (one field: a future holds one or the other).
+   * While a Task is pending, what its next step sends in (`Task._stepArg`).
+   */
   _result: T | undefined = undefined;
   /** @internal */ _loop: EventLoop;
   /**
@@ -70,9 +86,11 @@ export class Future<T = unknown> implements PromiseLike<T> {
    * is scheduled on its own.
    */
   _callbacks: Listener | Listener[] | null = null;
-  /** @internal */ _cancelMessage: string | undefined = undefined;
-  /** @internal */ _cancelledExc: CancelledError | null = null;
-  /** @internal */ _logTraceback = false;
+  /**
+   * @internal Why it was cancelled: the message given to `cancel()`, replaced by the CancelledError
+   * once one is made for it (one field for both). A pending Task keeps its pending request's message here.
+   */
+  _cancel: string | CancelledError | undefined = undefined;
   /**
    * @internal What kind of waiter this future is for the task awaiting it: an ordinary suspension
    * point, or a proxy for awaits elsewhere (see the table in cancellation.ts).
@@ -87,7 +105,23 @@ export class Future<T = unknown> implements PromiseLike<T> {
 
   /** @internal The exception of a failed future (kept in `_result`). */
   get _exception(): unknown {
-    return this._failed ? this._result : undefined;
+    return this._failure !== Failure.None ? this._result : undefined;
+  }
+
+  /** @internal The future finished with an exception. */
+  get _failed(): boolean {
+    return this._failure !== Failure.None;
+  }
+
+  /** @internal The future failed and nobody has retrieved (or been told of) its exception yet. */
+  get _logTraceback(): boolean {
+    return this._failure === Failure.Unretrieved;
+  }
+
+  /** @internal The message of the cancellation (requested, or done). */
+  get _cancelMessage(): string | undefined {
+    const c = this._cancel;
+    return c instanceof CancelledError ? c.message : c;
   }
 
   /** The loop this future is bound to. */
@@ -143,9 +177,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
       exception = new (exception as new () => unknown)();
     }
     this._result = exception as T;
-    this._failed = true;
+    this._failure = Failure.Unretrieved;
     this._state = FINISHED;
-    this._logTraceback = true;
     this._loop._unretrieved.noteFailed(this);
     this._scheduleCallbacks();
   }
@@ -157,10 +190,19 @@ export class Future<T = unknown> implements PromiseLike<T> {
   cancel(msg?: string): boolean {
     this._retrieved();
     if (this._state !== PENDING) return false;
-    this._state = CANCELLED;
-    this._cancelMessage = msg;
-    this._scheduleCallbacks();
+    this._setCancelled(msg);
     return true;
+  }
+
+  /**
+   * @internal Make the pending future cancelled, for `reason`: a message, or the CancelledError to
+   * raise (a task whose body raised one, a wrapped promise rejected with one).
+   */
+  _setCancelled(reason: string | CancelledError | undefined): void {
+    this._state = CANCELLED;
+    this._cancel = reason;
+    this._result = undefined; // a pending Task's step input
+    this._scheduleCallbacks();
   }
 
   /**
@@ -276,8 +318,8 @@ export class Future<T = unknown> implements PromiseLike<T> {
 
   /** @internal */
   _retrieved(): void {
-    if (this._logTraceback) {
-      this._logTraceback = false;
+    if (this._failure === Failure.Unretrieved) {
+      this._failure = Failure.Retrieved;
       this._loop._unretrieved.retrieved(this);
     }
   }
@@ -298,8 +340,11 @@ export class Future<T = unknown> implements PromiseLike<T> {
 
   /** @internal The CancelledError to raise for this cancelled future (same object every time). */
   _makeCancelledError(): CancelledError {
-    if (this._cancelledExc === null) this._cancelledExc = new CancelledError(this._cancelMessage);
-    return this._cancelledExc;
+    const c = this._cancel;
+    if (c instanceof CancelledError) return c;
+    const exc = new CancelledError(c);
+    this._cancel = exc;
+    return exc;
   }
 
   /** @internal */

@@ -84,7 +84,7 @@ export function cancelSiteOf(task: Task<any>): string | undefined {
 
 const FutureProto = Future.prototype;
 
-/** `Task._bodyKind` once the first step has run. */
+/** `Task._gen` once the first step has run, for a body that is not a generator. */
 const STARTED = -1;
 
 /**
@@ -97,28 +97,54 @@ const STARTED = -1;
  */
 export class Task<T = unknown> extends Future<T> {
   /** @internal */ _coro: TaskBody<T>;
-  /** @internal */ _gen: Generator<unknown, T, unknown> | null = null;
-  /** @internal */ _mustCancel = false;
-  /** @internal */ _numCancelsRequested = 0;
+  /**
+   * @internal Until the first step, the body's {@link BodyKind} (classified once by whoever created
+   * the task); then the generator the steps drive, or {@link STARTED} for a body that is not one
+   * (one field for what the task runs and whether it started).
+   */
+  _gen: Generator<unknown, T, unknown> | BodyKind | typeof STARTED;
+  /**
+   * @internal The `cancel()` requests not withdrawn, times two, plus one while a request is still to
+   * be delivered: one field for `_numCancelsRequested` and `_mustCancel`.
+   */
+  _cancelRequests = 0;
+
+  /** @internal How many cancel requests are pending (CPython's `_num_cancels_requested`). */
+  get _numCancelsRequested(): number {
+    return this._cancelRequests >> 1;
+  }
+
+  /** @internal A cancel request waits to be delivered at the next suspension point (`_must_cancel`). */
+  get _mustCancel(): boolean {
+    return (this._cancelRequests & 1) !== 0;
+  }
+  set _mustCancel(v: boolean) {
+    this._cancelRequests = v ? this._cancelRequests | 1 : this._cancelRequests & ~1;
+  }
   /**
    * @internal What the task is suspended on (see cancellation.ts). Made at the first suspension: a
    * task whose body never awaits an aiots awaitable (most `gather` fan-outs) allocates none.
    */
   _waiters: WaiterSet | null = null;
-  /**
-   * @internal The body's {@link BodyKind}, classified once by whoever created the task, until the
-   * first step starts the body: then {@link STARTED} (one field for both facts).
-   */
-  _bodyKind: BodyKind | typeof STARTED;
 
   /** @internal The first step has run (the body was started, or the task finished before it). */
   get _started(): boolean {
-    return this._bodyKind === STARTED;
+    const g = this._gen;
+    return typeof g !== "number" || g === STARTED;
   }
   /** @internal A string, or the number N of the default name `Task-N` (built lazily). */
   _name: string | number;
-  /** @internal What the next step sends into the body: a plain value, or a {@link StepInput}. */
-  _stepArg: unknown = undefined;
+
+  /**
+   * @internal What the next step sends into the body: a plain value, or a {@link StepInput}. Kept in
+   * `_result`, which a pending task does not use.
+   */
+  get _stepArg(): unknown {
+    return this._result;
+  }
+  set _stepArg(v: unknown) {
+    this._result = v as T;
+  }
   /** @internal The task `currentTask()` reports during steps: the task itself (an inline runner: its owner). */
   get _ctx(): Task<any> {
     return this;
@@ -141,7 +167,7 @@ export class Task<T = unknown> extends Future<T> {
     if (owner === undefined) checkTaskBody(coro, "createTask()", kind);
     super(options ?? (owner !== undefined ? { loop: owner._loop } : undefined));
     this._coro = coro;
-    this._bodyKind = kind;
+    this._gen = kind;
     this._name = options?.name === undefined ? ++taskCounter : String(options.name);
     if (owner !== undefined) {
       this._waiterKind = WaiterKind.InlineRunner;
@@ -154,7 +180,7 @@ export class Task<T = unknown> extends Future<T> {
       // the task is done with its result now, so a cancel cannot drop what it took.
       const v = readyValue(coro as object);
       if (v !== NOT_READY) {
-        this._bodyKind = STARTED;
+        this._gen = STARTED;
         FutureProto.setResult.call(this, v);
         return;
       }
@@ -203,12 +229,12 @@ export class Task<T = unknown> extends Future<T> {
     if (this._waiterKind === WaiterKind.InlineRunner)
       return this._waiters !== null && this._waiters.cancel(msg);
     if (this._loop._debug && !cancelSites.has(this)) cancelSites.set(this, captureStack(2));
-    this._numCancelsRequested++;
+    this._cancelRequests += 2;
     const ac = abortControllers.get(this);
     if (ac !== undefined && !ac.signal.aborted) ac.abort(new CancelledError(msg));
     if (this._waiters !== null && this._waiters.cancel(msg)) return true;
     this._mustCancel = true;
-    this._cancelMessage = msg;
+    this._cancel = msg;
     return true;
   }
 
@@ -219,9 +245,9 @@ export class Task<T = unknown> extends Future<T> {
 
   /** Withdraw one cancel request; returns the number still pending. */
   uncancel(): number {
-    if (this._numCancelsRequested > 0) {
-      this._numCancelsRequested--;
-      if (this._numCancelsRequested === 0) this._mustCancel = false;
+    if (this._cancelRequests >= 2) {
+      this._cancelRequests -= 2;
+      if (this._cancelRequests === 1) this._cancelRequests = 0; // the last one withdrawn: none to deliver
     }
     return this._numCancelsRequested;
   }
@@ -315,7 +341,7 @@ export class Task<T = unknown> extends Future<T> {
     this._clearWaiters();
     if (this._mustCancel) {
       this._mustCancel = false;
-      this._finish(FutureProto.cancel, this._cancelMessage);
+      this._finish(FutureProto._setCancelled, this._cancel);
     } else {
       this._finish(FutureProto.setResult, value);
     }
@@ -326,8 +352,7 @@ export class Task<T = unknown> extends Future<T> {
     if (this._state !== PENDING) return;
     this._clearWaiters();
     if (exc instanceof CancelledError) {
-      this._cancelledExc = exc;
-      this._finish(FutureProto.cancel, undefined);
+      this._finish(FutureProto._setCancelled, exc);
     } else {
       this._finish(FutureProto.setException, exc);
     }
@@ -449,10 +474,10 @@ function runStep(task: Task<any>): void {
   }
   if (task._waiters !== null) task._waiters.first = null;
   let gen = task._gen;
-  if (gen === null) {
-    const kind = task._bodyKind; // classified when the task was made: Function, Generator or Lazy
+  if (typeof gen === "number") {
+    const kind = gen; // classified when the task was made: Function, Generator or Lazy
     if (kind === STARTED) return; // an async body resumes through its promise, not through steps
-    task._bodyKind = STARTED;
+    task._gen = STARTED;
     let body: unknown = task._coro;
     if (hasExc) {
       // Cancelled (or failed) before it started: the body never runs.
@@ -566,10 +591,8 @@ export function wrapThenable<T>(p: PromiseLike<T>, loop: EventLoop): Future<T> {
     (e) => {
       settled();
       if (fut._state !== PENDING) return;
-      if (e instanceof CancelledError) {
-        fut._cancelledExc = e;
-        fut.cancel(e.message);
-      } else {
+      if (e instanceof CancelledError) fut._setCancelled(e);
+      else {
         fut.setException(e);
       }
     },

@@ -16,7 +16,7 @@
  * @internal
  */
 import type { EventLoop } from "./base-events.js";
-import { type Future, sourceTracebackOf } from "./futures.js";
+import { Failure, type Future, sourceTracebackOf } from "./futures.js";
 import type { Runnable } from "./handles.js";
 
 interface Held {
@@ -108,7 +108,7 @@ export class UnretrievedTracker implements Runnable {
     this.#fresh = [];
     for (const f of pending) {
       if (!f._logTraceback) continue;
-      f._logTraceback = false;
+      f._failure = Failure.Retrieved; // reported now
       registry.unregister(f);
       this.#report(f._kind(), f._exception, String(f), sourceTracebackOf(f));
     }
