@@ -6,6 +6,7 @@
  * exception handler that reports errors nobody else handles.
  */
 import { inspect } from "node:util";
+import { anchorHiddenClasses } from "./class-anchors.js";
 import {
   type ConnectionOptions,
   createConnection,
@@ -53,6 +54,11 @@ export type ExceptionHandler = (loop: EventLoop, context: ExceptionContext) => v
 export class EventLoop extends LoopScheduler {
   /** @internal */ _tasks: TaskRegistry = new TaskRegistry(this);
   /** @internal */ _exceptionHandler: ExceptionHandler | null = null;
+
+  constructor(options?: { debug?: boolean }) {
+    super(options);
+    anchorHiddenClasses();
+  }
 
   /** @internal */
   override _settleInFlight(): void {

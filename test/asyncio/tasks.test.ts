@@ -1,11 +1,14 @@
 // Port of CPython's Lib/test/test_asyncio/test_tasks.py: Task basics and cancellation.
 // Every cancellation case runs twice: with async functions and with generator coroutines.
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { describe, test } from "node:test";
+import { promisify } from "node:util";
 import * as asyncio from "../../src/index.js";
 import { bothForms, cancelledWith, isCancelled, loopNow, outcome, runBriefly, runMain } from "../helpers.js";
 
 const { RuntimeError, coroutine, createTask, currentTask, sleep } = asyncio;
+const execFileP = promisify(execFile);
 
 describe("Task basics", () => {
   test("test_task_class (test_tasks.py)", async () => {
@@ -2330,5 +2333,30 @@ describe("a task's async context across many steps", () => {
         assert.equal(who, task);
       }
     });
+  });
+});
+
+describe("hidden-class anchors (class-anchors.ts)", () => {
+  // The first loop of a process keeps one Task, Future and GatheringFuture alive on a closed loop of
+  // their own, so that V8 keeps their hidden classes. None of it may show: no loop lists the anchor
+  // task, the default names still start at Task-1, and nothing keeps the process alive.
+  test("a fresh process: Task-1 is the first task, no loop lists another, and the process exits", async () => {
+    const script = [
+      'import * as asyncio from "./src/index.ts";',
+      "const loop = asyncio.newEventLoop();",
+      "const before = asyncio.allTasks(loop).size;",
+      "const name = await asyncio.run(async () => {",
+      "  const others = [...asyncio.allTasks()].filter((t) => t !== asyncio.currentTask()).length;",
+      '  return asyncio.currentTask().getName() + " others=" + others;',
+      "});",
+      "loop.close();",
+      'console.log(name + " before=" + before);',
+    ].join("\n");
+    const { stdout } = await execFileP(
+      process.execPath,
+      ["--import", "tsx", "--input-type=module", "-e", script],
+      { cwd: new URL("../..", import.meta.url), timeout: 30_000 },
+    );
+    assert.equal(stdout.trim(), "Task-1 others=0 before=0");
   });
 });
