@@ -164,7 +164,7 @@ export class Task<T = unknown> extends Future<T> {
   );
   constructor(coro: TaskBody<T>, options?: TaskOptions, owner?: Task<any>, kind?: BodyKind) {
     kind ??= kindOf(coro);
-    if (owner === undefined) checkTaskBody(coro, "createTask()", kind);
+    if (owner === undefined && !isTaskBodyKind(kind)) checkTaskBody(coro, "createTask()", kind);
     super(options ?? (owner !== undefined ? { loop: owner._loop } : undefined));
     this._coro = coro;
     this._gen = kind;
@@ -174,8 +174,8 @@ export class Task<T = unknown> extends Future<T> {
       return;
     }
     const loop = this._loop;
-    loop._checkClosed();
     if (kind === BodyKind.Lazy) {
+      loop._checkClosed();
       // An operation that completed when it was called (`reader.readline()` with a line buffered):
       // the task is done with its result now, so a cancel cannot drop what it took.
       const v = readyValue(coro as object);
@@ -185,8 +185,9 @@ export class Task<T = unknown> extends Future<T> {
         return;
       }
     }
-    loop._tasks.created(this);
-    if (options?.eager !== true) loop._schedule(this);
+    if (loop._debug) loop._tasks.created(this);
+    if (options?.eager !== true) loop._schedule(this); // throws on a closed loop
+    else loop._checkClosed();
   }
 
   /** The task's name. */
@@ -639,7 +640,7 @@ function pickLoop(options?: TaskOptions): EventLoop {
  * @throws {ArgumentTypeError}
  */
 export function checkTaskBody(coro: unknown, where: string, kind: BodyKind = kindOf(coro)): void {
-  if (kind === BodyKind.Function || kind === BodyKind.Generator || kind === BodyKind.Lazy) return;
+  if (isTaskBodyKind(kind)) return;
   if (kind === BodyKind.Future)
     throw new ArgumentTypeError(`${where}: a coroutine was expected, got ${coro}`);
   if (kind === BodyKind.Thenable) throw new ArgumentTypeError(refusalMessage(where));
@@ -670,6 +671,11 @@ export const BodyKind = {
 } as const;
 /** @internal */
 export type BodyKind = (typeof BodyKind)[keyof typeof BodyKind];
+
+/** What a task can run: a function, a generator or a lazy body. */
+function isTaskBodyKind(kind: BodyKind): boolean {
+  return kind === BodyKind.Function || kind === BodyKind.Generator || kind === BodyKind.Lazy;
+}
 
 /** @internal Classify `x` (see {@link BodyKind}). */
 export function kindOf(x: unknown): BodyKind {
