@@ -4,11 +4,13 @@
  */
 
 import type { EventLoop } from "./base-events.js";
+import { BodyKind, kindOf } from "./body-kind.js";
 import { ArgumentTypeError } from "./exceptions.js";
 import { Future, type Listener, PENDING } from "./futures.js";
 import { _getRunningLoop, getEventLoop } from "./loop-registry.js";
 import { guardFuture } from "./promise-guard.js";
-import { _ensureFuture, type AwaitableLike, BodyKind, kindOf, wrapThenable } from "./tasks.js";
+import { _ensureFuture, type AwaitableLike } from "./tasks.js";
+import { wrapThenable } from "./thenable-future.js";
 
 /** Options of {@link gather}. */
 export interface GatherOptions {

@@ -4,10 +4,11 @@
 
 import { isMainThread } from "node:worker_threads";
 import type { EventLoop } from "./base-events.js";
+import { checkTaskBody } from "./body-kind.js";
 import { CancelledError, KeyboardInterrupt, RuntimeError, ValueError } from "./exceptions.js";
 import { gather } from "./gather.js";
 import { _getRunningLoop, newEventLoop, setEventLoop } from "./loop-registry.js";
-import { allTasks, cancelSiteOf, checkTaskBody, type Task, type TaskBody } from "./tasks.js";
+import { allTasks, cancelSiteOf, type Task, type TaskBody } from "./tasks.js";
 import { VirtualTimeLoop } from "./virtual-time.js";
 
 /** Options of {@link run}. */

@@ -1,10 +1,10 @@
 /**
  * `Task`: a coroutine scheduled on the loop (CPython's `asyncio/tasks.py` `Task`), for both
- * coroutine forms.
+ * coroutine forms, and the functions that make and find tasks (`createTask`, `ensureFuture`,
+ * `currentTask`, `allTasks`).
  *
- * - Generator coroutines are stepped exactly like CPython's `Task.__step`: `gen.next(value)` or
- *   `gen.throw(exc)`; a yielded Future gets the task as its wake-up listener; a yielded thenable
- *   is wrapped in a Future; a bare `yield` re-queues the task for the next loop iteration.
+ * - What one step does — start the body, drive a generator, deliver a pending cancel — is
+ *   task-step.ts (CPython's `Task.__step`).
  * - Each step runs with `taskStorage` set to the task, in a frame built on the root one
  *   (`taskStepScope`); an async body's later parts inherit it through their promises. Every aiots
  *   awaitable they await registers itself as one of the task's waiters (see `Future.then`), so
@@ -14,17 +14,10 @@
  * The cancellation model — which waiters a cancel reaches, and when — is described, with its table
  * of waiter kinds, in cancellation.ts.
  */
-import { inspect } from "node:util";
 import type { EventLoop } from "./base-events.js";
+import { BodyKind, checkTaskBody, isTaskBodyKind, kindOf, STARTED } from "./body-kind.js";
 import { CANCELLED, FINISHED, PENDING, WaiterKind, WaiterSet } from "./cancellation.js";
-import {
-  type Coroutine,
-  coroutineHooks,
-  isGenerator,
-  isLazyBody,
-  type LazyBody,
-  OWN_BODY,
-} from "./coroutines.js";
+import { type Coroutine, coroutineHooks } from "./coroutines.js";
 import {
   ArgumentTypeError,
   CancelledError,
@@ -32,18 +25,11 @@ import {
   RuntimeError,
   ValueError,
 } from "./exceptions.js";
-import { type Awaitable, captureStack, Future, isThenable } from "./futures.js";
-import { isReadyPromise, NOT_READY, readyValue } from "./lazy-ops.js";
-import {
-  _getRunningLoop,
-  genSteps,
-  getEventLoop,
-  noteSuspend,
-  requestFlush,
-  taskStepScope,
-  taskStorage,
-} from "./loop-registry.js";
-import { refusalMessage } from "./promise-guard.js";
+import { type Awaitable, captureStack, Future } from "./futures.js";
+import { NOT_READY, readyValue } from "./lazy-ops.js";
+import { getEventLoop, noteSuspend, requestFlush, taskStepScope, taskStorage } from "./loop-registry.js";
+import { onBodyRejected, onBodyResolved, runStep, StepInput, stepInScope } from "./task-step.js";
+import { wrapThenable } from "./thenable-future.js";
 
 /**
  * Anything a task can run: a lazy coroutine (`coroutine()` call, generator object, a lazy aiots
@@ -84,9 +70,6 @@ export function cancelSiteOf(task: Task<any>): string | undefined {
 
 const FutureProto = Future.prototype;
 
-/** `Task._gen` once the first step has run, for a body that is not a generator. */
-const STARTED = -1;
-
 /**
  * A coroutine wrapped for concurrent execution on the loop.
  *
@@ -118,6 +101,7 @@ export class Task<T = unknown> extends Future<T> {
   get _mustCancel(): boolean {
     return (this._cancelRequests & 1) !== 0;
   }
+  /** @internal */
   set _mustCancel(v: boolean) {
     this._cancelRequests = v ? this._cancelRequests | 1 : this._cancelRequests & ~1;
   }
@@ -142,6 +126,7 @@ export class Task<T = unknown> extends Future<T> {
   get _stepArg(): unknown {
     return this._result;
   }
+  /** @internal */
   set _stepArg(v: unknown) {
     this._result = v as T;
   }
@@ -186,7 +171,8 @@ export class Task<T = unknown> extends Future<T> {
       }
     }
     if (loop._debug) loop._tasks.created(this);
-    if (options?.eager !== true) loop._schedule(this); // throws on a closed loop
+    if (options?.eager !== true)
+      loop._schedule(this); // throws on a closed loop
     else loop._checkClosed();
   }
 
@@ -414,193 +400,6 @@ export class Task<T = unknown> extends Future<T> {
   }
 }
 
-// An async body settling is a suspension point for the batch paused on it (see LoopScheduler's hops).
-function onBodyResolved(value: unknown): void {
-  noteSuspend();
-  taskStorage.getStore()!._bodyReturned(value);
-}
-
-function onBodyRejected(exc: unknown): void {
-  noteSuspend();
-  taskStorage.getStore()!._bodyFailed(exc);
-}
-
-/**
- * What a step sends into the body when it is not a plain value: an exception to throw, or a value
- * from an `OwnBody` proxy (no suspension point, so the step delivers no pending cancel). Made only on
- * those paths, where two fields on every task carried the flags before.
- */
-class StepInput {
-  constructor(
-    readonly value: unknown,
-    readonly isExc: boolean,
-    readonly fromOwnBody: boolean,
-  ) {}
-}
-
-/** A step entered through `taskStepScope` (the root frame): set the task, then step. */
-function stepInScope(this: Task<any>): void {
-  taskStorage.enterWith(this._ctx);
-  runStep(this);
-}
-
-/** One step of a task, run with `currentTask()` = `task._ctx` (see `Task._step`). */
-function runStep(task: Task<any>): void {
-  // A generator step is synchronous: the batch goes on right after it. Starting an async body asks
-  // the batch to let its microtasks run first (`_follow`), as does any async code a step starts
-  // (Coroutine._start).
-  const arg = task._stepArg;
-  task._stepArg = undefined;
-  let hasExc = false;
-  let value = arg;
-  let exc: unknown;
-  let fromOwnBody = false;
-  if (arg instanceof StepInput) {
-    hasExc = arg.isExc;
-    fromOwnBody = arg.fromOwnBody;
-    value = hasExc ? undefined : arg.value;
-    exc = hasExc ? arg.value : undefined;
-  }
-  const owner = task._ctx; // the task itself, or the owner of an inline runner
-  // An inline runner's first step is not a resumption (CPython enters the awaited coroutine
-  // without a step), so a pending cancel waits for its first real suspension.
-  if (
-    owner._mustCancel &&
-    !fromOwnBody &&
-    !(task._waiterKind === WaiterKind.InlineRunner && !task._started)
-  ) {
-    if (!(hasExc && exc instanceof CancelledError)) exc = owner._newCancelledError();
-    hasExc = true;
-    owner._mustCancel = false;
-  }
-  if (task._waiters !== null) task._waiters.first = null;
-  let gen = task._gen;
-  if (typeof gen === "number") {
-    const kind = gen; // classified when the task was made: Function, Generator or Lazy
-    if (kind === STARTED) return; // an async body resumes through its promise, not through steps
-    task._gen = STARTED;
-    let body: unknown = task._coro;
-    if (hasExc) {
-      // Cancelled (or failed) before it started: the body never runs.
-      if (kind === BodyKind.Lazy && typeof (body as any).close === "function")
-        (body as Coroutine<any>).close();
-      task._bodyFailed(exc);
-      return;
-    }
-    if (kind !== BodyKind.Generator) {
-      // What calling or starting the body gives is new: it is classified here.
-      try {
-        if (kind === BodyKind.Function) {
-          body = (body as () => unknown)();
-          if (body instanceof Promise) {
-            task._follow(body); // the common case: an async function
-            return;
-          }
-          if (isLazyBody(body)) body = body._start();
-        } else {
-          body = (body as LazyBody)._start();
-        }
-      } catch (e) {
-        task._bodyFailed(e);
-        return;
-      }
-    }
-    if (isGenerator(body)) {
-      gen = task._gen = body;
-    } else if (body instanceof Promise) {
-      task._follow(body);
-      return;
-    } else if (isThenable(body)) {
-      task._followThenable(body as PromiseLike<any>);
-      return;
-    } else {
-      task._bodyFailed(
-        new ArgumentTypeError(
-          `a coroutine, generator or awaitable was expected, got ${inspect(body, { depth: 0 })}`,
-        ),
-      );
-      return;
-    }
-  }
-  let r: IteratorResult<unknown, unknown>;
-  genSteps.depth++;
-  try {
-    r = hasExc ? gen.throw(exc) : gen.next(value);
-  } catch (e) {
-    task._bodyFailed(e);
-    return;
-  } finally {
-    genSteps.depth--;
-  }
-  if (r.done) {
-    task._bodyReturned(r.value);
-    return;
-  }
-  handleYield(task, r.value);
-}
-
-/** What a generator task does with the value it yielded. */
-function handleYield(task: Task<any>, y: unknown): void {
-  let fut: Future<any>;
-  if (y instanceof Future) {
-    if (y._loop !== task._loop) {
-      task._scheduleThrow(new RuntimeError(`Task ${task} got Future ${y} attached to a different loop`));
-      return;
-    }
-    if (y === task) {
-      task._scheduleThrow(new RuntimeError(`Task cannot await on itself: ${task}`));
-      return;
-    }
-    fut = y;
-  } else if (y === undefined) {
-    task._loop._schedule(task);
-    return;
-  } else if (isThenable(y)) {
-    fut = wrapThenable(y, task._loop);
-    if ((y as any)[OWN_BODY] === true) fut._waiterKind = WaiterKind.OwnBody;
-  } else if (isGenerator(y)) {
-    task._scheduleThrow(
-      new RuntimeError(`yield was used instead of yield* for generator in task ${task} with ${y}`),
-    );
-    return;
-  } else {
-    task._scheduleThrow(new RuntimeError(`Task got bad yield: ${inspect(y, { depth: 0 })}`));
-    return;
-  }
-  fut._addListener(task);
-  (task._waiters ??= new WaiterSet()).first = fut;
-  const owner = task._ctx;
-  if (owner._mustCancel && fut._waiterKind !== WaiterKind.OwnBody && fut.cancel(owner._cancelMessage))
-    owner._mustCancel = false;
-}
-
-/**
- * A Future that follows a promise or thenable. A rejection with CancelledError cancels it.
- * @internal
- */
-export function wrapThenable<T>(p: PromiseLike<T>, loop: EventLoop): Future<T> {
-  const fut = new Future<T>({ loop });
-  loop._foreignPending++;
-  const settled = (): void => {
-    loop._foreignPending--;
-  };
-  p.then(
-    (v) => {
-      settled();
-      if (fut._state === PENDING) fut.setResult(v);
-    },
-    (e) => {
-      settled();
-      if (fut._state !== PENDING) return;
-      if (e instanceof CancelledError) fut._setCancelled(e);
-      else {
-        fut.setException(e);
-      }
-    },
-  );
-  return fut;
-}
-
 /**
  * A generator driven inline for the task awaiting it: its steps run as that task (`currentTask()` is
  * the owner). A subclass, so that the owner is not a field every task carries.
@@ -628,66 +427,6 @@ coroutineHooks.runInline = (gen) => {
   runStep(runner);
   return runner;
 };
-
-function pickLoop(options?: TaskOptions): EventLoop {
-  return options?.loop ?? _getRunningLoop() ?? getEventLoop();
-}
-
-/**
- * @internal Refuse what a task cannot run: a Future (already scheduled), a promise that already
- * started (its first part ran in the caller's task: CPython refuses a non-coroutine here too), or
- * anything that is not awaitable.
- * @throws {ArgumentTypeError}
- */
-export function checkTaskBody(coro: unknown, where: string, kind: BodyKind = kindOf(coro)): void {
-  if (isTaskBodyKind(kind)) return;
-  if (kind === BodyKind.Future)
-    throw new ArgumentTypeError(`${where}: a coroutine was expected, got ${coro}`);
-  if (kind === BodyKind.Thenable) throw new ArgumentTypeError(refusalMessage(where));
-  throw new ArgumentTypeError(`${where}: a coroutine was expected, got ${inspect(coro, { depth: 0 })}`);
-}
-
-/**
- * @internal What an argument of `createTask`, `ensureFuture`, `gather` … is. The public entry points
- * classify their argument once ({@link kindOf}) and hand the verdict down (`_ensureFuture`,
- * `_createTask`, the Task constructor, the task's first step), so no door asks again.
- */
-export const BodyKind = {
-  /** Not awaitable. */
-  None: 0,
-  /** A Future or Task (already scheduled). */
-  Future: 1,
-  /** A function: called inside the new task. */
-  Function: 2,
-  /** A generator object. */
-  Generator: 3,
-  /**
-   * A lazy body: a Coroutine or a lazy aiots operation (see `isLazyBody`), or the ready promise of
-   * an operation that completed when called (`reader.readline()` with a line buffered; `isReadyPromise`).
-   */
-  Lazy: 4,
-  /** A promise or another thenable: already started. */
-  Thenable: 5,
-} as const;
-/** @internal */
-export type BodyKind = (typeof BodyKind)[keyof typeof BodyKind];
-
-/** What a task can run: a function, a generator or a lazy body. */
-function isTaskBodyKind(kind: BodyKind): boolean {
-  return kind === BodyKind.Function || kind === BodyKind.Generator || kind === BodyKind.Lazy;
-}
-
-/** @internal Classify `x` (see {@link BodyKind}). */
-export function kindOf(x: unknown): BodyKind {
-  if (typeof x === "function") return BodyKind.Function;
-  if (x === null || typeof x !== "object") return BodyKind.None;
-  if (x instanceof Future) return BodyKind.Future;
-  if (x instanceof Promise) return isReadyPromise(x) ? BodyKind.Lazy : BodyKind.Thenable;
-  if (isLazyBody(x)) return BodyKind.Lazy;
-  if (isGenerator(x)) return BodyKind.Generator;
-  if (typeof (x as { then?: unknown }).then === "function") return BodyKind.Thenable;
-  return BodyKind.None;
-}
 
 /**
  * Schedule `coro` to run as a task, concurrently with the caller.
@@ -748,6 +487,10 @@ export type AwaitableLike<T> = TaskBody<T> | PromiseLike<T>;
  */
 export function ensureFuture<T>(aw: AwaitableLike<T>, options?: { loop?: EventLoop }): Future<T> {
   return _ensureFuture(aw, kindOf(aw), options);
+}
+
+function pickLoop(options?: { loop?: EventLoop }): EventLoop {
+  return options?.loop ?? getEventLoop();
 }
 
 /** @internal {@link ensureFuture} of an awaitable already classified (`kind = kindOf(aw)`). */

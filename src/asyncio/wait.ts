@@ -6,6 +6,7 @@ import { inspect } from "node:util";
 import { Deque } from "../internal/deque.js";
 import { asAwaitable } from "./awaitables.js";
 import type { EventLoop } from "./base-events.js";
+import { BodyKind, kindOf } from "./body-kind.js";
 import { WaiterKind } from "./cancellation.js";
 import { type Coroutine, coroutine } from "./coroutines.js";
 import { ArgumentTypeError, CancelledError, TimeoutError, ValueError } from "./exceptions.js";
@@ -14,7 +15,7 @@ import type { TimerHandle } from "./handles.js";
 import { isStartedPromise } from "./lazy-ops.js";
 import { getEventLoop, taskStorage } from "./loop-registry.js";
 import { armGuard, type PromiseGuard } from "./promise-guard.js";
-import { _ensureFuture, type AwaitableLike, BodyKind, ensureFuture, kindOf } from "./tasks.js";
+import { _ensureFuture, type AwaitableLike, ensureFuture } from "./tasks.js";
 import { timeout } from "./timeouts.js";
 
 /** `wait()` returns when any future finishes or is cancelled. */
