@@ -79,12 +79,8 @@ export {
 export type { PartHeaders, PartValue } from "./multipart-writer.js";
 export { BasicAuth, type Params, type RequestData } from "./request.js";
 export { ClientResponse, type FallbackCharsetResolver } from "./response.js";
-export {
-  ClientSession,
-  type ClientSessionOptions,
-  type RaiseForStatus,
-  type RequestOptions,
-} from "./session.js";
+export { ClientSession } from "./session.js";
+export type { ClientSessionOptions, RaiseForStatus, RequestOptions } from "./session-options.js";
 export { ClientTimeout, type ClientTimeoutOptions } from "./timeout.js";
 export {
   type TraceCallback,

@@ -7,12 +7,10 @@
  */
 
 import { inspect } from "node:util";
-import type { Dispatcher } from "undici";
 import { CIMultiDict, type LooseHeaders } from "../http/index.js";
 import { WSCloseCode } from "../http/ws-message.js";
 import {
   ArgumentTypeError,
-  CancelledError,
   type Coroutine,
   coroutine,
   type EventLoop,
@@ -21,14 +19,8 @@ import {
   RuntimeError,
   ValueError,
 } from "../index.js";
-import {
-  type ConnectHooks,
-  type ConnectionSlots,
-  TCPConnector as Connector,
-  type TCPConnector,
-} from "./connector.js";
+import { TCPConnector as Connector, type TCPConnector } from "./connector.js";
 import { type AbstractCookieJar, CookieJar, type CookiesInit } from "./cookiejar.js";
-import { DeadlineList } from "./deadlines.js";
 import {
   InvalidURL,
   InvalidUrlRedirectClientError,
@@ -46,113 +38,14 @@ import {
   type Params,
   type PreparedBody,
   prepareBody,
-  type RequestData,
   RequestInfoImpl,
 } from "./request.js";
-import type { ClientResponse, FallbackCharsetResolver } from "./response.js";
+import { RequestSender } from "./request-sender.js";
+import type { ClientResponse } from "./response.js";
+import type { ClientSessionOptions, RaiseForStatus, RequestOptions } from "./session-options.js";
 import { ClientTimeout, DEFAULT_TIMEOUT } from "./timeout.js";
 import { Trace, type TraceConfig } from "./tracing.js";
 import { type ClientWebSocketResponse, connectWebSocket, type WSConnectOptions } from "./ws.js";
-
-/** What an exchange needs besides its request. */
-interface ExchangeParams {
-  timeout: ClientTimeout;
-  deadline: number | null;
-  trace: Trace | null;
-  signal: AbortSignal | undefined;
-  proxy: URL | null;
-  proxyHeaders: Record<string, string> | null;
-  history: readonly ClientResponse[];
-  autoDecompress: boolean;
-  expect100: boolean;
-}
-
-/** `raiseForStatus`: true, false, or an async check called with each final response. */
-export type RaiseForStatus = boolean | ((response: ClientResponse) => unknown);
-
-/** Options of {@link ClientSession}. */
-export interface ClientSessionOptions {
-  /** Base of relative request URLs (`new URL(url, baseUrl)`). */
-  baseUrl?: string | URL | null;
-  /** Headers of every request (a request's own headers replace these by name). */
-  headers?: LooseHeaders;
-  /** Automatic headers not to send (`Accept`, `Accept-Encoding`, `User-Agent`). */
-  skipAutoHeaders?: Iterable<string>;
-  /** Default timeouts (default `{ total: 300, sockConnect: 30 }`). */
-  timeout?: ClientTimeout;
-  /** The connection pool (default a new `TCPConnector()`, closed with the session). */
-  connector?: TCPConnector;
-  /** Whether closing the session closes the connector (default true). */
-  connectorOwner?: boolean;
-  /** Cookie storage (default a new `CookieJar()`; `DummyCookieJar` keeps none). */
-  cookieJar?: AbstractCookieJar;
-  /** Cookies to send with every request (stored in the jar, shared). */
-  cookies?: CookiesInit;
-  /** HTTP Basic credentials for every request. */
-  auth?: BasicAuth | null;
-  /** Throw `ClientResponseError` for statuses ≥ 400 (or call this check). Default false. */
-  raiseForStatus?: RaiseForStatus;
-  /** Tracing callbacks. */
-  traceConfigs?: Iterable<TraceConfig>;
-  /** Decompress gzip/deflate/br response bodies (default true). */
-  autoDecompress?: boolean;
-  /** How `json` bodies are serialized (default `JSON.stringify`). */
-  jsonSerialize?: (value: unknown) => string;
-  /** The charset of `text()` when the response gives none. */
-  fallbackCharsetResolver?: FallbackCharsetResolver;
-  /** A proxy for every request (`http://host:port`). */
-  proxy?: string | URL | null;
-  /** Credentials for the proxy. */
-  proxyAuth?: BasicAuth | null;
-  /** Redirects followed by default (10). */
-  maxRedirects?: number;
-}
-
-/** Options of one request. */
-export interface RequestOptions {
-  /** Query parameters appended to the URL. */
-  params?: Params;
-  /** Headers (replace the session's by name). */
-  headers?: LooseHeaders;
-  /** Automatic headers not to send. */
-  skipAutoHeaders?: Iterable<string>;
-  /** The body: text, bytes, `URLSearchParams`, `FormData` (aiots' or the global one), a record (a form), a Blob, a stream. */
-  data?: RequestData | null;
-  /** A body serialized as JSON (not with `data`). */
-  json?: unknown;
-  /** Cookies for this request only. */
-  cookies?: CookiesInit;
-  /** HTTP Basic credentials. */
-  auth?: BasicAuth | null;
-  /** Follow redirects (default true). */
-  allowRedirects?: boolean;
-  /** Redirects followed before `TooManyRedirects` (default the session's, 10). */
-  maxRedirects?: number;
-  /** Overrides the session's `raiseForStatus`. */
-  raiseForStatus?: RaiseForStatus;
-  /** Overrides the session's timeouts. */
-  timeout?: ClientTimeout;
-  /** Aborts the request (its reason is thrown). */
-  signal?: AbortSignal;
-  /** A proxy for this request. */
-  proxy?: string | URL | null;
-  /** Credentials for the proxy. */
-  proxyAuth?: BasicAuth | null;
-  /** Headers for the proxy. */
-  proxyHeaders?: Record<string, string>;
-  /** Handed to each trace config's context factory. */
-  traceRequestCtx?: unknown;
-  /** Overrides the session's `autoDecompress`. */
-  autoDecompress?: boolean;
-  /** Compress the body: `true` or `"deflate"`, or `"gzip"`, with `Content-Encoding` set. */
-  compress?: boolean | "deflate" | "gzip";
-  /**
-   * Send `Expect: 100-continue` and the body only after the server's `100 Continue` (a final answer
-   * instead ends the request without it). Such requests go over `node:http` (undici refuses the
-   * header), on connections of their own; not through a proxy.
-   */
-  expect100?: boolean;
-}
 
 const METHOD_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
@@ -191,7 +84,8 @@ export class ClientSession {
   readonly #traceConfigs: readonly TraceConfig[];
   readonly #autoDecompress: boolean;
   readonly #jsonSerialize: (value: unknown) => string;
-  readonly #fallbackCharset: FallbackCharsetResolver | null;
+  /** Sends each exchange (a connection slot, the dispatch, the response; request-sender.ts). */
+  readonly #sender: RequestSender;
   readonly #proxy: URL | null;
   readonly #proxyAuth: BasicAuth | null;
   readonly #maxRedirects: number;
@@ -233,7 +127,7 @@ export class ClientSession {
     for (const t of this.#traceConfigs) t.freeze();
     this.#autoDecompress = options.autoDecompress ?? true;
     this.#jsonSerialize = options.jsonSerialize ?? JSON.stringify;
-    this.#fallbackCharset = options.fallbackCharsetResolver ?? null;
+    this.#sender = new RequestSender(this.#connector, options.fallbackCharsetResolver ?? null);
     this.#proxy = options.proxy == null ? null : parseProxy(options.proxy);
     this.#proxyAuth = options.proxyAuth ?? null;
     this.#maxRedirects = options.maxRedirects ?? 10;
@@ -468,7 +362,7 @@ export class ClientSession {
         flat = headers.toRawHeaders() as string[];
       }
       const requestInfo = new RequestInfoImpl(url, method, realUrl, flat);
-      const started = this.#exchange(loop, method, url, requestInfo, flat, body, {
+      const started = this.#sender.start(loop, method, url, requestInfo, flat, body, {
         timeout,
         deadline,
         trace,
@@ -592,17 +486,6 @@ export class ClientSession {
     return h;
   }
 
-  /** The deadline lists of the `total` timeouts in use, by duration. */
-  #deadlineLists = new Map<number, DeadlineList>();
-  #deadlines(loop: EventLoop, seconds: number): DeadlineList {
-    let list = this.#deadlineLists.get(seconds);
-    if (list === undefined || list.loop !== loop) {
-      list = new DeadlineList(loop, seconds);
-      this.#deadlineLists.set(seconds, list);
-    }
-    return list;
-  }
-
   /** The session's default headers (its own and the automatic ones), the base of every request's. */
   readonly #defaults: CIMultiDict;
 
@@ -614,197 +497,6 @@ export class ClientSession {
       if (n.length === 10 && n.toLowerCase() === "set-cookie") (out ??= []).push(raw[i + 1]!);
     }
     return out;
-  }
-
-  /**
-   * One exchange: a connection slot, the dispatch, the response. Without tracing, a `signal` or a
-   * wait for a slot (the common case) it is dispatched at once and returned, for the caller to await
-   * its `response` (one async layer less on every request); otherwise the slow path's promise.
-   */
-  #exchange(
-    loop: EventLoop,
-    method: string,
-    url: URL,
-    requestInfo: RequestInfoImpl,
-    flat: string[],
-    body: PreparedBody,
-    o: ExchangeParams,
-  ): Exchange | Promise<ClientResponse> {
-    const connector = this.#connector;
-    if (connector.closed) throw new RuntimeError("Session is closed");
-    const { timeout, trace } = o;
-    const slots = connector.slots;
-    const https = url.protocol === "https:";
-    const port = url.port === "" ? (https ? 443 : 80) : Number(url.port);
-    const exchange = new Exchange({
-      loop,
-      requestInfo,
-      connectionKey: { host: url.hostname, port, ssl: https },
-      viaProxy: o.proxy !== null,
-      autoDecompress: o.autoDecompress,
-      history: o.history,
-      fallbackCharset: this.#fallbackCharset,
-      slots,
-      onChunk:
-        trace?.wants("onResponseChunkReceived") === true
-          ? (chunk) => void trace.send("onResponseChunkReceived", { method, url, chunk }).catch(logTraceError)
-          : null,
-      onChunkSent:
-        trace?.wants("onRequestChunkSent") === true
-          ? (chunk) => void trace.send("onRequestChunkSent", { method, url, chunk }).catch(logTraceError)
-          : null,
-    });
-    if (o.history.length === 0 && timeout.total !== null)
-      this.#deadlines(loop, timeout.total).add(exchange.deadlineEntry());
-    else if (o.deadline !== null) exchange.startTotalTimer(Math.max(0, o.deadline - loop.time()));
-    exchange.startConnectTimer(timeout.connect);
-    if (trace === null && o.signal === undefined && (slots === null || slots.tryTake())) {
-      if (slots !== null) exchange.holdSlot();
-      this.#dispatch(exchange, method, url, flat, body, o, null);
-      return exchange;
-    }
-    return this.#exchangeSlow(loop, exchange, method, url, requestInfo, flat, body, o);
-  }
-
-  /** Hand `exchange` to undici (a synchronous error aborts it). */
-  #dispatch(
-    exchange: Exchange,
-    method: string,
-    url: URL,
-    flat: string[],
-    body: PreparedBody,
-    o: ExchangeParams,
-    hooks: ConnectHooks | null,
-  ): void {
-    const connector = this.#connector;
-    const timeout = o.timeout;
-    const dispatchOpts: Dispatcher.DispatchOptions = {
-      origin: url.origin,
-      path: `${url.pathname}${url.search}`,
-      method,
-      headers: flat,
-      body: body.body as Dispatcher.DispatchOptions["body"],
-      headersTimeout: timeout.sockRead === null ? 0 : timeout.sockRead * 1000,
-      bodyTimeout: timeout.sockRead === null ? 0 : timeout.sockRead * 1000,
-      // Keep the connection after a HEAD too (undici closes it by default; aiohttp keeps it), and
-      // close it after every response with forceClose.
-      reset: connector.forceClose,
-    };
-    try {
-      const dispatcher = o.expect100
-        ? connector.expectContinueDispatcher()
-        : connector.dispatcher(o.proxy, o.proxyHeaders, timeout.sockConnect);
-      connector.dispatch(dispatcher, dispatchOpts, exchange, hooks);
-    } catch (e) {
-      exchange.abort(e as Error);
-    }
-  }
-
-  /** The exchange with a wait for a slot, a `signal` or tracing. */
-  async #exchangeSlow(
-    loop: EventLoop,
-    exchange: Exchange,
-    method: string,
-    url: URL,
-    requestInfo: RequestInfoImpl,
-    flat: string[],
-    body: PreparedBody,
-    o: ExchangeParams,
-  ): Promise<ClientResponse> {
-    const { trace } = o;
-    const slots = this.#connector.slots;
-    const onAbort =
-      o.signal === undefined
-        ? null
-        : () =>
-            exchange.abort(
-              o.signal!.reason instanceof Error
-                ? o.signal!.reason
-                : new CancelledError(String(o.signal!.reason)),
-            );
-    // Listen before anything is awaited: a signal aborted meanwhile fires no "abort" event later.
-    if (onAbort !== null) {
-      o.signal!.addEventListener("abort", onAbort, { once: true });
-      if (o.signal!.aborted) onAbort();
-    }
-    if (slots !== null) {
-      if (slots.tryTake()) exchange.holdSlot();
-      else await this.#waitForSlot(loop, slots, exchange, trace);
-    }
-    if (exchange.finished) throw exchange.response.exception(); // aborted before it was sent
-    const hooks: ConnectHooks | null =
-      trace !== null
-        ? {
-            created: false,
-            createStart: () =>
-              trace.wants("onConnectionCreateStart") ? trace.send("onConnectionCreateStart", {}) : null,
-            createEnd: () =>
-              trace.wants("onConnectionCreateEnd") ? trace.send("onConnectionCreateEnd", {}) : null,
-          }
-        : null;
-    this.#dispatch(exchange, method, url, flat, body, o, hooks);
-    try {
-      // undici connects inside dispatch unless the body's length is unknown (it connects a tick
-      // later then): only in the first case does "no connection created" mean one was reused.
-      const lengthKnown = body.body === null || typeof body.body === "string" || Buffer.isBuffer(body.body);
-      if (
-        hooks !== null &&
-        trace !== null &&
-        !hooks.created &&
-        lengthKnown &&
-        trace.wants("onConnectionReuseconn")
-      )
-        await trace.send("onConnectionReuseconn", {});
-      if (trace !== null && trace.wants("onRequestHeadersSent")) {
-        // Once a connection has the request (after onConnectionCreateEnd), not when dispatched.
-        await exchange.whenConnected();
-        if (exchange.connected)
-          await trace.send("onRequestHeadersSent", { method, url, headers: requestInfo.headers.copy() });
-      }
-      const response = await exchange.response;
-      exchange.responseTaken();
-      return response;
-    } catch (e) {
-      exchange.abort(e as Error);
-      if (trace !== null && !(e instanceof CancelledError))
-        await trace.send("onRequestException", {
-          method,
-          url,
-          headers: requestInfo.headers.copy(),
-          exception: e,
-        });
-      throw e;
-    } finally {
-      if (onAbort !== null) o.signal!.removeEventListener("abort", onAbort);
-    }
-  }
-
-  /**
-   * Wait in line for a slot of the connector's `limit` (trace `onConnectionQueuedStart/End`). The
-   * exchange may end meanwhile (its connect or total timeout): its error is then thrown.
-   */
-  async #waitForSlot(
-    loop: EventLoop,
-    slots: ConnectionSlots,
-    exchange: Exchange,
-    trace: Trace | null,
-  ): Promise<void> {
-    if (trace !== null) await trace.send("onConnectionQueuedStart", {});
-    const waiter = slots.wait(loop);
-    exchange.onAbort(() => waiter.cancel());
-    try {
-      await waiter;
-    } catch (e) {
-      // Handed a slot as the wait was cancelled: it is ours, give it back.
-      if (waiter.done() && !waiter.cancelled()) slots.give();
-      if (exchange.finished && exchange.response.done() && !exchange.response.cancelled())
-        throw exchange.response.exception() ?? e;
-      exchange.abort(e as Error);
-      throw e;
-    }
-    exchange.holdSlot();
-    if (exchange.finished) throw exchange.response.exception();
-    if (trace !== null) await trace.send("onConnectionQueuedEnd", {});
   }
 
   [inspect.custom](): string {
@@ -830,8 +522,4 @@ function currentLoop(): EventLoop | null {
   } catch {
     return null;
   }
-}
-
-function logTraceError(e: unknown): void {
-  logger.error(`Trace callback failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
 }
