@@ -57,7 +57,7 @@ export class EventLoop extends LoopScheduler {
 
   constructor(options?: { debug?: boolean }) {
     super(options);
-    anchorHiddenClasses();
+    anchorHiddenClasses(() => new EventLoop({ debug: false }));
   }
 
   /** @internal */

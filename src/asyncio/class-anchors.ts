@@ -5,25 +5,29 @@
  * of tasks, lets them all finish and then meets a full collection (an idle server, the next `run()`)
  * starts its next burst on fresh maps: every function optimized for the old ones is thrown away
  * ("embedded weak objects cleared", "wrong map"), and the fields generalize again (const to mutable).
- * A `gather` of 100 000 tasks after such a collection ran 15 % slower than one with a few of the first
- * burst's tasks still alive (bench/README.md). Keeping one object of each class alive keeps their maps.
+ * `npm run bench`'s `gather` and `Semaphore` cases measure right after such a collection: with the
+ * anchors they ran 7.5 % and 15 % faster (interleaved A/Bs of 10 and 6 rounds; README, issue 12).
+ * Keeping one object of each class alive keeps their maps.
  *
  * The anchors live on a loop of their own, closed at once; the task is never scheduled, so no loop
  * lists it and it never runs.
  * @internal
  */
+import type { EventLoop } from "./base-events.js";
 import { Future } from "./futures.js";
 import { GatheringFuture } from "./gather.js";
-import { newEventLoop } from "./loop-registry.js";
 import { Task } from "./tasks.js";
 
 let anchors: readonly object[] | null = null;
 
-/** Made by the first event loop of the process (see the module doc). */
-export function anchorHiddenClasses(): void {
+/**
+ * Made by the first event loop of the process (see the module doc). `makeLoop` makes the anchors'
+ * own loop, never in debug mode (a debug loop logs its close).
+ */
+export function anchorHiddenClasses(makeLoop: () => EventLoop): void {
   if (anchors !== null) return;
   anchors = []; // first: the anchor loop's own constructor comes back here
-  const loop = newEventLoop();
+  const loop = makeLoop();
   const task = new Task(anchorBody, { loop, name: "aiots.class-anchor", eager: true });
   const future = new Future({ loop });
   const gathering = new GatheringFuture<unknown[]>([task], loop);

@@ -29,6 +29,7 @@
  * @internal
  */
 import type { EventLoop } from "./base-events.js";
+import { setDrainingLoop } from "./loop-registry.js";
 import { Task } from "./tasks.js";
 
 export { addBrand, brand } from "../internal/brand.js";
@@ -65,9 +66,13 @@ export function ioTurn<A extends unknown[], R>(loop: EventLoop, fn: (...args: A)
 export function startTask<T>(loop: EventLoop, body: () => PromiseLike<T>, name?: string): Task<T> {
   const task = new Task<T>(body, name === undefined ? { loop, eager: true } : { loop, name, eager: true });
   loop._beforeIO();
+  // The step runs synchronously for `loop`, wherever this is called from: its code finds `loop` as
+  // the running one (`_getRunningLoop` asks the draining loop first), not the loop whose batch called.
+  const prev = setDrainingLoop(loop);
   try {
     task._step();
   } finally {
+    setDrainingLoop(prev);
     loop._afterIO();
   }
   return task;

@@ -170,10 +170,10 @@ export class Task<T = unknown> extends Future<T> {
         return;
       }
     }
-    if (loop._debug) loop._tasks.created(this);
-    if (options?.eager !== true)
-      loop._schedule(this); // throws on a closed loop
+    // A closed loop refuses the task before any registry sees it.
+    if (options?.eager !== true) loop._schedule(this);
     else loop._checkClosed();
+    if (loop._debug) loop._tasks.created(this);
   }
 
   /** The task's name. */

@@ -376,6 +376,17 @@ describe("allTasks across a task's life", () => {
     assert.equal(t.done(), false);
   });
 
+  test("a task refused by a closed loop is not listed, in debug mode either (CPython checks before it makes one)", () => {
+    for (const debug of [false, true]) {
+      const loop = asyncio.newEventLoop();
+      loop.setDebug(debug);
+      loop.close();
+      assert.throws(() => createTask(async () => {}, { loop }), RuntimeError);
+      assert.throws(() => asyncio.ensureFuture((function* () {})(), { loop }), RuntimeError);
+      assert.equal(asyncio.allTasks(loop).size, 0, `debug=${debug}`);
+    }
+  });
+
   test("a task on a foreign promise is found, and cancelled, by run() at its end", async () => {
     const log: string[] = [];
     await runMain(async () => {
@@ -2264,6 +2275,33 @@ describe("a task's async context across many steps", () => {
     });
   });
 
+  test("a task started eagerly on another loop, from this loop's callback, finds its own loop as the running one", async () => {
+    // _getRunningLoop asks the draining loop first: startTask must make its loop the draining one.
+    const { startTask } = await import("../../src/asyncio/kernel.js");
+    const other = asyncio.newEventLoop();
+    try {
+      const seen: string[] = [];
+      await runMain(async () => {
+        const here = loopNow();
+        const done = here.createFuture<void>();
+        here.callSoon(() => {
+          startTask(other, async () => {
+            seen.push(asyncio.getRunningLoop() === other ? "running: other" : "running: caller's");
+            const child = createTask(async () => 1);
+            seen.push(child.getLoop() === other ? "child on other" : "child on caller's");
+            child.cancel();
+          });
+          seen.push(asyncio.getRunningLoop() === here ? "after: caller's" : "after: other");
+          done.setResult();
+        });
+        await done;
+      });
+      assert.deepEqual(seen, ["running: other", "child on other", "after: caller's"]);
+    } finally {
+      other.close();
+    }
+  });
+
   test("an eagerly started task runs to its first suspension before the callbacks already ready (CPython's eager start)", async () => {
     const { startTask } = await import("../../src/asyncio/kernel.js");
     const log: string[] = [];
@@ -2337,6 +2375,23 @@ describe("a task's async context across many steps", () => {
 });
 
 describe("hidden-class anchors (class-anchors.ts)", () => {
+  test("in debug mode too the anchors leave no trace: the first loop logs nothing", async () => {
+    const script = [
+      'import * as asyncio from "./src/index.ts";',
+      "const logs = [];",
+      "asyncio.logger.handler = (level, message) => logs.push(level + ': ' + message);",
+      "const loop = asyncio.newEventLoop();",
+      "console.log(JSON.stringify({ debug: loop.getDebug(), logs, tasks: asyncio.allTasks(loop).size }));",
+      "loop.close();",
+    ].join("\n");
+    const { stdout } = await execFileP(
+      process.execPath,
+      ["--import", "tsx", "--input-type=module", "-e", script],
+      { cwd: new URL("../..", import.meta.url), timeout: 30_000, env: { ...process.env, AIOTS_DEBUG: "1" } },
+    );
+    assert.deepEqual(JSON.parse(stdout), { debug: true, logs: [], tasks: 0 });
+  });
+
   // The first loop of a process keeps one Task, Future and GatheringFuture alive on a closed loop of
   // their own, so that V8 keeps their hidden classes. None of it may show: no loop lists the anchor
   // task, the default names still start at Task-1, and nothing keeps the process alive.
