@@ -306,7 +306,16 @@ function defineCases(opts, env) {
       }),
       // The floor of asyncio's scheduling order on Node (a minimal scheduler, see cases/gather.mjs).
       nodeC("gather", "order-floor", "floor of CPython's order: minimal scheduler", gN, { vs: "task-floor" }),
+      // The same scheduler with CPython's per-task state and a done callback per child.
+      nodeC("gather", "state-floor", "order-floor + CPython's task state", gN, { vs: "task-floor" }),
       nodeC("gather", "aiots", "aiots gather(createTask)", gN, { vs: "task-floor" }),
+      // The task floor and aiots after 3 warm-up runs instead of 1: a long-running process's steady state.
+      nodeC("gather", "task-floor-steady", "task floor, steady (3 warm-ups)", gN, {
+        short: "task floor, steady",
+      }),
+      nodeC("gather", "aiots-steady", "aiots gather(createTask), steady (3 warm-ups)", gN, {
+        vs: "task-floor-steady",
+      }),
       nodeC("gather", "aiots-promises", "aiots gather(started promises), no tasks", gN),
       nodeC("gather", "effection", `Effection ${env.effection ?? "4"} spawn/all ×${fmtK(gN)}`, gN, {
         unavailable: effAvailable,
@@ -325,6 +334,7 @@ function defineCases(opts, env) {
     ],
     targets: [
       { contender: "aiots", vs: "task-floor", min: 0.6 },
+      { contender: "aiots-steady", vs: "task-floor-steady", min: 0.6 },
       { contender: "aiots-promises", vs: "promise", min: 0.5 },
       { contender: "aiots", vs: "cpython", min: 10 },
     ],

@@ -8,6 +8,8 @@
 //   aiots            aiots gather(items.map(i => createTask(() => body(i))))
 //   aiots-promises   aiots gather of the n already-started promises of `body` (no tasks), inside run()
 //   effection        Effection 4 spawn each + all
+//   <x>-steady       contender <x> (task-floor, aiots) measured after 3 warm-up runs instead of 1: the
+//                    steady state of a long-running process (see bench/README.md)
 // One warm-up run in this process (same size; Effection: 1 000 tasks, it is too slow for more), then one
 // measured run. Prints one JSON line.
 import { AsyncLocalStorage, AsyncResource } from "node:async_hooks";
@@ -18,7 +20,10 @@ const { contender, n } = parseArgs(100_000, [
   "promise",
   "task-floor",
   "order-floor",
+  "state-floor",
+  "task-floor-steady",
   "aiots",
+  "aiots-steady",
   "aiots-promises",
   "effection",
 ]);
@@ -108,6 +113,83 @@ function orderFloor(items) {
   });
 }
 
+/**
+ * `order-floor` with what a task must keep in asyncio: an object with CPython's Task slots (its 15
+ * fields: state, result, exception, loop, callbacks, cancel message and error, log flag, source
+ * traceback, coroutine, context, the future waited on, must-cancel, cancel count, name) and a done
+ * callback per child, called from the ready queue as `gather`'s is. It shows what the size of that
+ * state costs in the minimal scheduler.
+ */
+class StateTask {
+  constructor(fn, index, loop) {
+    this.state = 0;
+    this.result = undefined;
+    this.exception = null;
+    this.loop = loop;
+    this.callbacks = null;
+    this.cancelMessage = null;
+    this.cancelledExc = null;
+    this.logTraceback = false;
+    this.sourceTraceback = null;
+    this.coro = fn;
+    this.context = null;
+    this.futWaiter = null;
+    this.mustCancel = false;
+    this.numCancelsRequested = 0;
+    this.name = index;
+    this.index = index;
+  }
+}
+function stateFloor(items) {
+  return new Promise((resolveAll) => {
+    const t0 = performance.now();
+    const n = items.length;
+    const results = new Array(n);
+    const ready = [];
+    let head = 0;
+    let batchLeft = 0;
+    let finished = 0;
+    function enter() {
+      als.enterWith(this);
+      this.coro().then(onSettled);
+    }
+    function onSettled(value) {
+      const t = als.getStore();
+      t.state = 2;
+      t.result = value;
+      ready.push(t);
+    }
+    function onChildDone(t) {
+      results[t.index] = t.result;
+      if (++finished === n) resolveAll({ ms: performance.now() - t0, value: results });
+    }
+    function runBatches() {
+      for (;;) {
+        while (batchLeft > 0) {
+          batchLeft--;
+          const t = ready[head++];
+          if (t.state === 0) {
+            orderScope.runInAsyncScope(enter, t);
+            RESOLVED.then(runBatches);
+            return;
+          }
+          t.callbacks(t);
+          if (finished === n) return;
+        }
+        batchLeft = ready.length - head;
+      }
+    }
+    for (let k = 0; k < n; k++) {
+      const i = items[k];
+      const t = new StateTask(() => body(i), k, null);
+      t.callbacks = onChildDone;
+      ready.push(t);
+    }
+    batchLeft = n;
+    setImmediate(runBatches);
+  });
+}
+
 async function aiots(items) {
   return asyncio.run(async () =>
     timed(() => asyncio.gather(items.map((i) => asyncio.createTask(() => body(i))))),
@@ -139,12 +221,14 @@ const impl = {
   promise: promiseAll,
   "task-floor": taskFloor,
   "order-floor": orderFloor,
+  "state-floor": stateFloor,
   aiots,
   "aiots-promises": aiotsPromises,
   effection,
-}[contender];
+}[contender.replace(/-steady$/, "")];
 const warmN = contender === "effection" ? Math.min(n, 1000) : n;
-await impl(allItems.slice(0, warmN)); // warm-up
+const warmups = contender.endsWith("-steady") ? 3 : 1;
+for (let w = 0; w < warmups; w++) await impl(allItems.slice(0, warmN)); // warm-up
 collect();
 const { ms, value } = await impl(allItems);
 check(value);
