@@ -8,9 +8,16 @@
  */
 import { inspect } from "node:util";
 import { Deque } from "../internal/deque.js";
-import { ArgumentTypeError, QueueEmpty, QueueFull, QueueShutDown, ValueError } from "./exceptions.js";
-import { type Awaitable, Future, PENDING } from "./futures.js";
-import { LazyOp, NOT_READY } from "./lazy-ops.js";
+import {
+  ArgumentTypeError,
+  QueueEmpty,
+  QueueFull,
+  QueueShutDown,
+  RuntimeError,
+  ValueError,
+} from "./exceptions.js";
+import { type Awaitable, CANCELLED, Future, PENDING } from "./futures.js";
+import { LazyOp, NOT_READY, type OpIterator } from "./lazy-ops.js";
 import { Event } from "./locks.js";
 import { getEventLoop, taskStorage } from "./loop-registry.js";
 
@@ -113,33 +120,97 @@ export class Queue<T> implements AsyncIterable<T> {
     return undefined;
   }
 
-  *#putGen(item: T): Generator<unknown, void, unknown> {
-    yield* this.#waitWhile(this.#isFull, this.#putters);
-    this.putNowait(item);
+  #putGen(item: T): OpIterator<void> {
+    return new Queue.#Wait<T, void>(this, true, item);
   }
-
-  readonly #isFull = (): boolean => this.full();
-  readonly #isEmpty = (): boolean => this.empty();
 
   /**
-   * Park on `waiters` while `blocked()` (CPython's put/get loops). A waiter that fails — cancelled,
-   * or woken when it can no longer proceed — passes its wake-up on to the next one.
+   * A `put()` or `get()` that must wait, as CPython's loop does it: park on the putters (getters)
+   * while the queue is full (empty), then put (get) without waiting. A waiter that fails — cancelled,
+   * closed, or woken when it can no longer proceed — passes its wake-up on to the next one.
+   *
+   * A small hand-written iterator, not generators: a producer filling a bounded queue waits once every
+   * `maxsize` items, and the generators it replaces were three per wait (the operation's, the loop's,
+   * and the `yield*` of the waiter).
    */
-  *#waitWhile(blocked: () => boolean, waiters: Deque<Future<void>>): Generator<unknown, void, unknown> {
-    while (blocked()) {
-      if (this.#isShutdown) throw new QueueShutDown();
+  static #Wait = class QueueWait<T, R> implements OpIterator<R> {
+    #waiter: Future<void> | null = null;
+    #finished = false;
+
+    constructor(
+      readonly q: Queue<T>,
+      readonly isPut: boolean,
+      readonly item: T | undefined,
+    ) {}
+
+    next(): IteratorResult<unknown, R> {
+      const w = this.#waiter;
+      if (w !== null) {
+        // Resumed: the waiter is done (what `yield* fut` checks before returning its result).
+        if (w._state === PENDING) return this.#fail(new RuntimeError("await wasn't used with future"));
+        if (w._state === CANCELLED) return this.#fail(w._makeCancelledError());
+        this.#waiter = null;
+      }
+      const q = this.q;
+      if (!this.#blocked()) {
+        this.#finished = true;
+        if (this.isPut) {
+          q.putNowait(this.item as T);
+          return { done: true, value: undefined as R };
+        }
+        return { done: true, value: q.getNowait() as unknown as R };
+      }
+      if (q.#isShutdown) {
+        this.#finished = true;
+        throw new QueueShutDown();
+      }
       const waiter = newWaiter();
-      waiters.push(waiter);
-      try {
-        yield* waiter;
-      } catch (e) {
-        waiter.cancel();
-        waiters.remove(waiter);
-        if (!blocked() && !waiter.cancelled()) wakeupNext(waiters);
+      this.#waiters().push(waiter);
+      this.#waiter = waiter;
+      return { done: false, value: waiter };
+    }
+
+    throw(e: unknown): IteratorResult<unknown, R> {
+      if (this.#waiter === null || this.#finished) {
+        this.#finished = true;
         throw e;
       }
+      return this.#fail(e);
     }
-  }
+
+    /** Closed while waiting (a coroutine's `close()`): leave the line as a failure does, without one. */
+    return(value: R): IteratorResult<unknown, R> {
+      if (this.#waiter !== null && !this.#finished) this.#leave();
+      this.#finished = true;
+      return { done: true, value };
+    }
+
+    [Symbol.iterator](): this {
+      return this;
+    }
+
+    #blocked(): boolean {
+      return this.isPut ? this.q.full() : this.q.empty();
+    }
+
+    #waiters(): Deque<Future<void>> {
+      return this.isPut ? this.q.#putters : this.q.#getters;
+    }
+
+    #fail(e: unknown): never {
+      this.#leave();
+      throw e;
+    }
+
+    #leave(): void {
+      const waiter = this.#waiter!;
+      const waiters = this.#waiters();
+      this.#finished = true;
+      waiter.cancel();
+      waiters.remove(waiter);
+      if (!this.#blocked() && !waiter.cancelled()) wakeupNext(waiters);
+    }
+  };
 
   /**
    * Put an item without waiting.
@@ -172,9 +243,8 @@ export class Queue<T> implements AsyncIterable<T> {
     return this.#takeNow();
   }
 
-  *#getGen(): Generator<unknown, T, unknown> {
-    yield* this.#waitWhile(this.#isEmpty, this.#getters);
-    return this.getNowait();
+  #getGen(): OpIterator<T> {
+    return new Queue.#Wait<T, T>(this, false, undefined);
   }
 
   /**

@@ -1949,3 +1949,37 @@ describe("LifoQueue (LifoQueueTests)", () => {
     },
   });
 });
+
+describe("a waiting put()/get() closed with its coroutine", () => {
+  // CPython's Queue.put/get clean up in a bare `except:`, which a coroutine's close() (GeneratorExit)
+  // reaches too: the waiter leaves the line, and the next wake-up goes to the next waiter.
+  for (const op of ["put", "get"] as const) {
+    test(`a ${op}() closed while it waits leaves the line: the next waiter gets the wake-up`, async () => {
+      await runMain(async () => {
+        const q = new asyncio.Queue<number>({ maxsize: 1 });
+        if (op === "put") q.putNowait(0);
+        const closed = (function* (): Generator<unknown, void, unknown> {
+          if (op === "put") yield* q.put(1);
+          else yield* q.get();
+        })();
+        const parked = closed.next(); // parks on the putters (getters)
+        assert.equal(parked.done, false);
+        const next = asyncio.createTask(function* (): Generator<unknown, number | undefined, unknown> {
+          if (op === "put") {
+            yield* q.put(2);
+            return undefined;
+          }
+          return yield* q.get();
+        });
+        await asyncio.sleep(0); // the task parks behind the closed one
+        closed.return(undefined);
+        assert.ok((parked.value as asyncio.Future<void>).cancelled());
+        if (op === "put") assert.equal(q.getNowait(), 0); // a slot frees: its wake-up goes to the task
+        else q.putNowait(7); // an item arrives: its wake-up goes to the task
+        const got = await asyncio.waitFor(next, 5);
+        if (op === "put") assert.equal(q.getNowait(), 2);
+        else assert.equal(got, 7);
+      });
+    });
+  }
+});
