@@ -1974,8 +1974,9 @@ describe("a waiting put()/get() closed with its coroutine", () => {
         await asyncio.sleep(0); // the task parks behind the closed one
         closed.return(undefined);
         assert.ok((parked.value as asyncio.Future<void>).cancelled());
-        if (op === "put") assert.equal(q.getNowait(), 0); // a slot frees: its wake-up goes to the task
-        else q.putNowait(7); // an item arrives: its wake-up goes to the task
+        // A slot frees (an item arrives): its wake-up goes to the task.
+        if (op === "put") assert.equal(q.getNowait(), 0);
+        else q.putNowait(7);
         const got = await asyncio.waitFor(next, 5);
         if (op === "put") assert.equal(q.getNowait(), 2);
         else assert.equal(got, 7);
