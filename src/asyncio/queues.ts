@@ -144,6 +144,7 @@ export class Queue<T> implements AsyncIterable<T> {
     ) {}
 
     next(): IteratorResult<unknown, R> {
+      if (this.#finished) return { done: true, value: undefined as R }; // as a finished generator
       const w = this.#waiter;
       if (w !== null) {
         // Resumed: the waiter is done (what `yield* fut` checks before returning its result).
