@@ -16,7 +16,7 @@
  * | ------------------------ | -------------------------------------------------------------------------------------- |
  * | `x(…)`                   | public method: `return new LazyOp(this.#xFast, this.#xGen, arg, this)` (or `eager(…)`) |
  * | `#xFast(arg)`            | private method: completes without waiting (the value), or returns `NOT_READY`; may throw |
- * | `*#xGen(arg)`            | private generator method that waits (yields waiter Futures)                            |
+ * | `*#xGen(arg)`            | private method that waits: a generator, or a hand-written `OpIterator` (yields waiter Futures) |
  *
  * `LazyOp` calls them with `this` = the instance it was given (`fast.call(self, arg)`): private
  * methods are shared by every instance, where arrows in fields were made per instance — a
@@ -126,8 +126,8 @@ export const NOT_READY: unique symbol = Symbol("aiots.notReady");
  * A lazy primitive operation (`lock.acquire()`, `q.get()` …): like a Python coroutine, it does
  * nothing until it is awaited, `yield*`-ed or run as a task — so a task cancelled before it starts
  * takes no item and holds no lock. When it runs, `fast(arg)` completes it without waiting if it can
- * (no Future, a native promise for `await`); otherwise `slow(arg)` — a generator yielding waiter
- * Futures — does, driven as in {@link GenOp}.
+ * (no Future, a native promise for `await`); otherwise `slow(arg)` — a generator, or a hand-written
+ * {@link OpIterator}, yielding waiter Futures — does, driven as in {@link GenOp}.
  */
 export class LazyOp<A, T> implements Awaitable<T> {
   /** `fast` and `slow` are called with `this` = `self` (an instance's private methods). */

@@ -137,11 +137,15 @@ export class Queue<T> implements AsyncIterable<T> {
     #waiter: Future<void> | null = null;
     #finished = false;
 
-    constructor(
-      readonly q: Queue<T>,
-      readonly isPut: boolean,
-      readonly item: T | undefined,
-    ) {}
+    readonly #q: Queue<T>;
+    readonly #isPut: boolean;
+    readonly #item: T | undefined;
+
+    constructor(q: Queue<T>, isPut: boolean, item: T | undefined) {
+      this.#q = q;
+      this.#isPut = isPut;
+      this.#item = item;
+    }
 
     next(): IteratorResult<unknown, R> {
       if (this.#finished) return { done: true, value: undefined as R }; // as a finished generator
@@ -149,22 +153,37 @@ export class Queue<T> implements AsyncIterable<T> {
       if (w !== null) {
         // Resumed: the waiter is done (what `yield* fut` checks before returning its result).
         if (w._state === PENDING) return this.#fail(new RuntimeError("await wasn't used with future"));
-        if (w._state === CANCELLED) return this.#fail(w._makeCancelledError());
+        if (w._state === CANCELLED || w._failed) {
+          let e: unknown;
+          try {
+            w.result(); // throws its CancelledError or exception, as `yield* fut` would
+          } catch (err) {
+            e = err;
+          }
+          return this.#fail(e);
+        }
         this.#waiter = null;
       }
-      const q = this.q;
+      try {
+        return this.#waitOrFinish();
+      } catch (e) {
+        this.#finished = true; // as a generator that threw: done
+        throw e;
+      }
+    }
+
+    /** One turn of the waiting loop: park again while blocked, else put (get) without waiting. */
+    #waitOrFinish(): IteratorResult<unknown, R> {
+      const q = this.#q;
       if (!this.#blocked()) {
         this.#finished = true;
-        if (this.isPut) {
-          q.putNowait(this.item as T);
+        if (this.#isPut) {
+          q.putNowait(this.#item as T);
           return { done: true, value: undefined as R };
         }
         return { done: true, value: q.getNowait() as unknown as R };
       }
-      if (q.#isShutdown) {
-        this.#finished = true;
-        throw new QueueShutDown();
-      }
+      if (q.#isShutdown) throw new QueueShutDown();
       const waiter = newWaiter();
       this.#waiters().push(waiter);
       this.#waiter = waiter;
@@ -191,11 +210,11 @@ export class Queue<T> implements AsyncIterable<T> {
     }
 
     #blocked(): boolean {
-      return this.isPut ? this.q.full() : this.q.empty();
+      return this.#isPut ? this.#q.full() : this.#q.empty();
     }
 
     #waiters(): Deque<Future<void>> {
-      return this.isPut ? this.q.#putters : this.q.#getters;
+      return this.#isPut ? this.#q.#putters : this.#q.#getters;
     }
 
     #fail(e: unknown): never {

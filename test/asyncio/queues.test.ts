@@ -1984,3 +1984,68 @@ describe("a waiting put()/get() closed with its coroutine", () => {
     });
   }
 });
+
+describe("the waiting put()/get() as an iterator (driven by hand, as yield* drives it)", () => {
+  test("woken, then closed before it ran: the wake-up passes on to the next putter", async () => {
+    await runMain(async () => {
+      const q = new asyncio.Queue<number>({ maxsize: 1 });
+      q.putNowait(0);
+      const closed = (function* (): Generator<unknown, void, unknown> {
+        yield* q.put(1);
+      })();
+      const parked = closed.next();
+      const next = asyncio.createTask(function* (): Generator<unknown, void, unknown> {
+        yield* q.put(2);
+      });
+      await asyncio.sleep(0); // the task parks behind
+      assert.equal(q.getNowait(), 0); // wakes the first putter (the closed one, soon)
+      assert.equal((parked.value as asyncio.Future<void>).done(), true);
+      closed.return(undefined); // closed before it ran: its wake-up goes on
+      await asyncio.waitFor(next, 5);
+      assert.deepEqual([q.getNowait(), q.qsize()], [2, 0]);
+    });
+  });
+
+  test("after it finished: next() is done, throw() rethrows, return() returns, and the queue is untouched", async () => {
+    await runMain(async () => {
+      const q = new asyncio.Queue<number>();
+      const it = (q.get() as unknown as Iterable<unknown>)[Symbol.iterator]();
+      const parked = it.next();
+      assert.equal(parked.done, false);
+      q.putNowait(5);
+      await asyncio.sleep(0);
+      assert.deepEqual(it.next(), { done: true, value: 5 });
+      q.putNowait(6);
+      assert.deepEqual(it.next(), { done: true, value: undefined });
+      const boom = new Error("boom");
+      assert.throws(
+        () => it.throw!(boom),
+        (e) => e === boom,
+      );
+      assert.deepEqual(it.return!(1), { done: true, value: 1 });
+      assert.deepEqual([q.qsize(), q.getNowait()], [1, 6]);
+    });
+  });
+
+  test("a waiter that failed throws its exception into the operation, which leaves the line (yield* fut's result())", async () => {
+    await runMain(async () => {
+      const q = new asyncio.Queue<number>();
+      const first = (function* (): Generator<unknown, number, unknown> {
+        return yield* q.get();
+      })();
+      const parked = first.next();
+      const next = asyncio.createTask(function* (): Generator<unknown, number, unknown> {
+        return yield* q.get();
+      });
+      await asyncio.sleep(0);
+      const boom = new Error("waiter failed");
+      (parked.value as asyncio.Future<void>).setException(boom);
+      assert.throws(
+        () => first.next(),
+        (e) => e === boom,
+      );
+      q.putNowait(3); // the first getter left the line: the item's wake-up goes to the task
+      assert.equal(await asyncio.waitFor(next, 5), 3);
+    });
+  });
+});
