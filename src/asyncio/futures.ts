@@ -201,7 +201,6 @@ export class Future<T = unknown> implements PromiseLike<T> {
   _setCancelled(reason: string | CancelledError | undefined): void {
     this._state = CANCELLED;
     this._cancel = reason;
-    this._result = undefined; // a pending Task's step input
     this._scheduleCallbacks();
   }
 

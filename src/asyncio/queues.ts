@@ -153,15 +153,9 @@ export class Queue<T> implements AsyncIterable<T> {
       if (w !== null) {
         // Resumed: the waiter is done (what `yield* fut` checks before returning its result).
         if (w._state === PENDING) return this.#fail(new RuntimeError("await wasn't used with future"));
-        if (w._state === CANCELLED || w._failed) {
-          let e: unknown;
-          try {
-            w.result(); // throws its CancelledError or exception, as `yield* fut` would
-          } catch (err) {
-            e = err;
-          }
-          return this.#fail(e);
-        }
+        // Cancelled or failed: what `yield* fut` throws there (its `result()`).
+        if (w._state === CANCELLED) return this.#fail(w._makeCancelledError());
+        if (w._failed) return this.#fail(w.exception());
         this.#waiter = null;
       }
       try {

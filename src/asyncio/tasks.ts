@@ -121,7 +121,8 @@ export class Task<T = unknown> extends Future<T> {
 
   /**
    * @internal What the next step sends into the body: a plain value, or a {@link StepInput}. Kept in
-   * `_result`, which a pending task does not use.
+   * `_result`, which a pending task does not use; every step takes it (`runStep`) before the body can
+   * finish, so a finished task's `_result` is only its own.
    */
   get _stepArg(): unknown {
     return this._result;
