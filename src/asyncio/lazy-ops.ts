@@ -119,6 +119,26 @@ class GenDriver<T> extends Reaction<T> {
   }
 }
 
+/**
+ * @internal Hidden-class anchors of this module (see class-anchors.ts): a driver of a waiting
+ * operation, made on an empty iterator and never stepped.
+ */
+export function lazyOpAnchors(): object[] {
+  return [new GenDriver<void>(EMPTY_OP, null, undefined, undefined)];
+}
+
+/** What the anchor driver drives: an operation that is done at once. */
+const EMPTY_OP: OpIterator<void> = {
+  next: () => ({ done: true, value: undefined }),
+  throw: (e: unknown) => {
+    throw e;
+  },
+  return: (value: void) => ({ done: true, value }),
+  [Symbol.iterator]() {
+    return this;
+  },
+};
+
 /** Returned by a fast path that cannot complete without waiting. */
 export const NOT_READY: unique symbol = Symbol("aiots.notReady");
 

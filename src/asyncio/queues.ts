@@ -227,6 +227,21 @@ export class Queue<T> implements AsyncIterable<T> {
   };
 
   /**
+   * @internal Hidden-class anchors of this module (see class-anchors.ts): a queue, an operation of
+   * each kind (never awaited), and a wait of each kind (never stepped).
+   */
+  static _anchors(): object[] {
+    const q = new Queue<undefined>({ maxsize: 1 });
+    return [
+      q,
+      q.get(),
+      q.put(undefined),
+      new Queue.#Wait(q, true, undefined),
+      new Queue.#Wait(q, false, undefined),
+    ];
+  }
+
+  /**
    * Put an item without waiting.
    * @throws {QueueFull} when full. @throws {QueueShutDown} when shut down.
    */
