@@ -10,7 +10,7 @@ export class Deque<T> {
   #mask: number;
 
   constructor(capacityPow2 = 16) {
-    this.#buf = new Array(capacityPow2);
+    this.#buf = emptyRing(capacityPow2);
     this.#mask = capacityPow2 - 1;
   }
 
@@ -94,7 +94,7 @@ export class Deque<T> {
   }
 
   clear(): void {
-    this.#buf = new Array(16);
+    this.#buf = emptyRing(16);
     this.#mask = 15;
     this.#head = 0;
     this.#size = 0;
@@ -107,10 +107,20 @@ export class Deque<T> {
   #grow(): void {
     const old = this.#buf;
     const cap = old.length * 2;
-    const buf = new Array<T | undefined>(cap);
+    const buf = emptyRing<T>(cap);
     for (let k = 0; k < this.#size; k++) buf[k] = old[(this.#head + k) & this.#mask];
     this.#buf = buf;
     this.#head = 0;
     this.#mask = cap - 1;
   }
+}
+
+/**
+ * A ring of `n` empty slots, as a packed array of `undefined` (not `new Array(n)`, whose holes start it
+ * as an array of small integers): every ring of every deque then has one elements kind from birth, so
+ * code V8 optimized for the rings of earlier deques (a loop's ready queue, a queue's waiters) does not
+ * meet a new kind in the next loop's or queue's fresh rings and deoptimize ("wrong map").
+ */
+function emptyRing<T>(n: number): (T | undefined)[] {
+  return new Array<T | undefined>(n).fill(undefined);
 }
