@@ -16,14 +16,20 @@
  * run compiled it all again on the same core: 54 → 32 ms of V8 compiler-thread time in the bench's
  * measured run of 1 M items, the run 13 % shorter (README, issue 12).
  *
+ * The anchors also take each field through the changes objects of their class go through in their
+ * lives (see `settleFields`): V8 deoptimizes the code that relied on a field being constant, or on a
+ * field holding only objects, when the first object changes it — otherwise in the middle of the first
+ * burst of tasks, after that code had just been optimized for it.
+ *
  * The anchors live on a loop of their own, stopped and closed at once; the task is never scheduled, so
  * no loop lists it and it never runs (it is finished directly, see below). The queue and its
  * operations are never awaited or stepped.
  * @internal
  */
 import type { EventLoop } from "./base-events.js";
-import { WaiterSet } from "./cancellation.js";
-import { Future, Reaction } from "./futures.js";
+import { STARTED } from "./body-kind.js";
+import { WaiterKind, WaiterSet } from "./cancellation.js";
+import { Failure, Future, Reaction } from "./futures.js";
 import { GatheringFuture } from "./gather.js";
 import { lazyOpAnchors } from "./lazy-ops.js";
 import { Queue } from "./queues.js";
@@ -44,16 +50,19 @@ export function anchorHiddenClasses(makeLoop: () => EventLoop): void {
   const task = new Task(anchorBody, { loop, name: "aiots.class-anchor", eager: true });
   const future = new Future({ loop });
   const gathering = new GatheringFuture<unknown[]>([task], loop);
-  // What every loop, future and task changes once in its life is changed here once, on the anchors:
-  // V8 treats a field as constant until its first change, and that change deoptimized all the code
-  // that relied on it — the first task to finish, the first loop to stop — in the middle of a burst.
+  // What loops, futures and tasks change in their lives is changed here once, on the anchors: V8
+  // treats a field as a constant until its first change, and a result that is a number as a field of
+  // objects only until the first one, and each of those firsts deoptimized all the code that relied on
+  // it — the first task to finish, the first loop to stop, the first await of a task, the first result
+  // that is a number — in the middle of the first burst.
   loop.stop();
   loop.close();
-  future.setResult(undefined);
-  gathering.setResult([]);
-  FutureProto.setResult.call(task, undefined);
   const waiters = new WaiterSet();
   waiters.add(future);
+  for (const f of [task, future, gathering] as Future<unknown>[]) settleFields(f, waiters);
+  future.setResult(0);
+  gathering.setResult([]);
+  FutureProto.setResult.call(task, 0);
   anchors = [
     task,
     future,
@@ -66,3 +75,27 @@ export function anchorHiddenClasses(makeLoop: () => EventLoop): void {
 }
 
 async function anchorBody(): Promise<void> {}
+
+function ignore(): void {}
+
+/**
+ * Change once each field a future's (a task's) life changes, with values of the kinds it will hold,
+ * and put the field back: the fields are then "mutable" and general for every object of the class.
+ */
+function settleFields(f: Future<unknown>, waiters: WaiterSet): void {
+  f._failure = Failure.Unretrieved;
+  f._failure = Failure.None;
+  f._callbacks = ignore;
+  f._callbacks = [ignore];
+  f._callbacks = null;
+  f._cancel = "anchor";
+  f._cancel = undefined;
+  f._waiterKind = WaiterKind.OwnBody;
+  f._waiterKind = WaiterKind.Plain;
+  if (f instanceof Task) {
+    f._gen = STARTED;
+    f._cancelRequests = 2;
+    f._cancelRequests = 0;
+    f._waiters = waiters;
+  }
+}
