@@ -338,6 +338,8 @@ function defineCases(opts, env) {
       { contender: "aiots-promises", vs: "promise", min: 0.5 },
       { contender: "aiots", vs: "cpython", min: 10 },
     ],
+    sampleText: threadCpuText,
+    notes: threadCpuNotes,
   };
 
   const sN = size("sleep0");
@@ -398,6 +400,8 @@ function defineCases(opts, env) {
       { contender: "aiots-main", vs: "plain", min: 0.6 },
       { contender: "aiots-gen-main", vs: "plain", min: 0.6 },
     ],
+    sampleText: threadCpuText,
+    notes: threadCpuNotes,
   };
 
   const smN = size("semaphore");
@@ -740,7 +744,8 @@ async function runCase(kase, opts, env) {
       if (r.ok) {
         c.samples.push(r.result);
         const mem = kase.memory ? `, peak RSS ${fmtMB(r.result.peakRss)}` : "";
-        const more = kase.sampleText ? `; ${kase.sampleText(r.result)}` : "";
+        const sample = kase.sampleText?.(r.result) ?? "";
+        const more = sample ? `; ${sample}` : "";
         console.log(`${fmtRate(r.result.opsPerSec)} ${kase.unit} (${fmtMs(r.result.ms)}${mem}${more})`);
       } else {
         c.status = r.status;
@@ -830,6 +835,28 @@ function summarise(kase, state) {
 }
 
 // ------------------------------------------------------------------------------------------- printing
+
+/**
+ * The measured run's CPU time on the main thread and on the process's other threads (V8's compiler
+ * and GC helpers), when the case reports them (cases/_common.mjs threadCpu). Every contender is pinned
+ * to one core, so the other threads' time is time the main thread waited: a cold run that optimizes
+ * much code shows here (bench/README.md).
+ */
+function threadCpuText(result) {
+  if (result.mainCpuMs == null) return "";
+  return `CPU: main thread ${fmtMs(result.mainCpuMs)}, other threads ${fmtMs(result.otherCpuMs)}`;
+}
+
+function threadCpuNotes(contenders) {
+  const rows = [];
+  for (const c of contenders) {
+    if (c.samples.length === 0 || c.samples[0].mainCpuMs == null) continue;
+    const main = median(c.samples.map((s) => s.mainCpuMs));
+    const other = median(c.samples.map((s) => s.otherCpuMs));
+    rows.push(`measured run's CPU, ${c.short}: main thread ${fmtMs(main)}, other threads ${fmtMs(other)}`);
+  }
+  return rows;
+}
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);

@@ -1,4 +1,5 @@
 // Shared helpers for the Node case scripts: argument parsing, memory sampling, the JSON result line.
+import { readdirSync, readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 
 /** `node cases/x.mjs <contender> [n]` → { contender, n }. */
@@ -80,4 +81,32 @@ export async function stopServer({ child, exited }) {
   const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
   await exited;
   clearTimeout(timer);
+}
+
+/**
+ * CPU time so far of this process's main thread and of all its other threads (V8's compiler and GC
+ * helpers, libuv's pool), in ns, from Linux's /proc/self/task/<tid>/schedstat; `null` elsewhere. The
+ * bench pins a contender to one core, so the other threads' time is taken from the main thread's:
+ * it is how a run that compiles a lot of code while it is measured shows (bench/README.md).
+ */
+export function threadCpu() {
+  try {
+    let main = 0;
+    let other = 0;
+    for (const tid of readdirSync("/proc/self/task")) {
+      const ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+      if (tid === String(process.pid)) main += ns;
+      else other += ns;
+    }
+    return { main, other };
+  } catch {
+    return null;
+  }
+}
+
+/** The CPU times (ms) of the main thread and of the other threads since `t0 = threadCpu()`. */
+export function threadCpuSince(t0) {
+  const t1 = threadCpu();
+  if (t0 === null || t1 === null) return {};
+  return { mainCpuMs: (t1.main - t0.main) / 1e6, otherCpuMs: (t1.other - t0.other) / 1e6 };
 }

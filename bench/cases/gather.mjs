@@ -14,7 +14,7 @@
 // measured run. Prints one JSON line.
 import { AsyncLocalStorage, AsyncResource } from "node:async_hooks";
 import * as asyncio from "../../dist/index.js";
-import { collect, parseArgs, report, timed } from "./_common.mjs";
+import { collect, parseArgs, report, threadCpu, threadCpuSince, timed } from "./_common.mjs";
 
 const { contender, n } = parseArgs(100_000, [
   "promise",
@@ -230,6 +230,8 @@ const warmN = contender === "effection" ? Math.min(n, 1000) : n;
 const warmups = contender.endsWith("-steady") ? 3 : 1;
 for (let w = 0; w < warmups; w++) await impl(allItems.slice(0, warmN)); // warm-up
 collect();
+const cpu0 = threadCpu();
 const { ms, value } = await impl(allItems);
+const cpu = threadCpuSince(cpu0);
 check(value);
-report({ case: "gather", contender, n, ops: n, ms, opsPerSec: (n / ms) * 1000 });
+report({ case: "gather", contender, n, ops: n, ms, opsPerSec: (n / ms) * 1000, ...cpu });

@@ -10,7 +10,7 @@
 // One warm-up run of the same size in this process, then one measured run. Prints one JSON line.
 import { performance } from "node:perf_hooks";
 import * as asyncio from "../../dist/index.js";
-import { collect, parseArgs, report, timed } from "./_common.mjs";
+import { collect, parseArgs, report, threadCpu, threadCpuSince, timed } from "./_common.mjs";
 
 const { contender, n } = parseArgs(1_000_000, [
   "plain",
@@ -170,6 +170,8 @@ function check(sum, count) {
 const impl = impls[contender];
 check((await impl(n)).value, n); // warm-up
 collect();
+const cpu0 = threadCpu();
 const { ms, value } = await impl(n);
+const cpu = threadCpuSince(cpu0);
 check(value, n);
-report({ case: "queue", contender, n, ops: n, ms, opsPerSec: (n / ms) * 1000 });
+report({ case: "queue", contender, n, ops: n, ms, opsPerSec: (n / ms) * 1000, ...cpu });
