@@ -547,6 +547,9 @@ function defineCases(opts, env) {
       { contender: "aiots", vs: "net-write", min: 0.95 },
       { contender: "aiots-gen", vs: "net-write", min: 0.95 },
     ],
+    sampleText: (r) =>
+      r.serverCpuUsPerOp == null ? "" : `server CPU ${r.serverCpuUsPerOp.toFixed(1)} µs/round trip`,
+    notes: serverCpuNotes("net-write", "round trip"),
   };
   const iN = size("idle");
   const idle = {
@@ -845,6 +848,29 @@ function summarise(kase, state) {
 function threadCpuText(result) {
   if (result.mainCpuMs == null) return "";
   return `CPU: main thread ${fmtMs(result.mainCpuMs)}, other threads ${fmtMs(result.otherCpuMs)}`;
+}
+
+/**
+ * The servers' CPU time per operation (cases/streams.mjs), and each one's ratio to `baseId`'s as a
+ * throughput would give it if the server's core were the bottleneck (baseline CPU / its CPU). When the
+ * loopback's latency bounds every server alike, this is the figure that still tells them apart.
+ */
+function serverCpuNotes(baseId, what) {
+  return (contenders) => {
+    const cpu = (c) =>
+      c && c.samples.length > 0 && c.samples[0].serverCpuUsPerOp != null
+        ? median(c.samples.map((s) => s.serverCpuUsPerOp))
+        : null;
+    const base = cpu(contenders.find((c) => c.id === baseId));
+    const rows = [];
+    for (const c of contenders) {
+      const v = cpu(c);
+      if (v === null) continue;
+      const ratio = base === null ? "" : ` (${(base / v).toFixed(2)}× ${baseId} by CPU)`;
+      rows.push(`${c.short}: server CPU ${v.toFixed(1)} µs per ${what}${ratio}`);
+    }
+    return rows;
+  };
 }
 
 function threadCpuNotes(contenders) {
