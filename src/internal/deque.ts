@@ -107,8 +107,11 @@ export class Deque<T> {
   #grow(): void {
     const old = this.#buf;
     const cap = old.length * 2;
-    const buf = emptyRing<T>(cap);
-    for (let k = 0; k < this.#size; k++) buf[k] = old[(this.#head + k) & this.#mask];
+    // Full (size === length): the items in order, then as many empty slots, by the array builtins (one
+    // copy each, and a packed array of one kind, at any size: see emptyRing).
+    const head = this.#head;
+    const buf = head === 0 ? old.concat(old) : old.slice(head).concat(old.slice(0, head), old);
+    buf.fill(undefined, old.length);
     this.#buf = buf;
     this.#head = 0;
     this.#mask = cap - 1;
@@ -116,11 +119,15 @@ export class Deque<T> {
 }
 
 /**
- * A ring of `n` empty slots, as a packed array of `undefined` (not `new Array(n)`, whose holes start it
- * as an array of small integers): every ring of every deque then has one elements kind from birth, so
- * code V8 optimized for the rings of earlier deques (a loop's ready queue, a queue's waiters) does not
- * meet a new kind in the next loop's or queue's fresh rings and deoptimize ("wrong map").
+ * A ring of `n` empty slots: an array of `undefined` built by pushing, not `new Array(n)`. `new Array(n)`
+ * starts as an array of small integers with holes and changes kind at the first object stored, so code
+ * V8 optimized for the rings of earlier deques (a loop's ready queue, a queue's waiters) met a new kind
+ * in every new loop's and queue's rings and was deoptimized ("wrong map"); and from 2^26 slots it is a
+ * dictionary, which filling (or growing into) takes seconds. Pushed, every ring is a packed array of
+ * one kind from birth, on Node 22 as on Node 24; `#grow` doubles a ring by copying it.
  */
 function emptyRing<T>(n: number): (T | undefined)[] {
-  return new Array<T | undefined>(n).fill(undefined);
+  const ring: (T | undefined)[] = [];
+  for (let k = 0; k < n; k++) ring.push(undefined);
+  return ring;
 }

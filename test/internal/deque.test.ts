@@ -49,3 +49,32 @@ test("Deque.remove at the front of a long FIFO is O(1) (100 000 removals finish)
   for (let i = 0; i < 100_000; i++) assert.equal(d.remove(i), true);
   assert.equal(d.length, 0);
 });
+
+// A full ring doubles by copying: the items in order from any head position, then empty slots. Grown
+// from 16 slots to 2^20 with the head moved before each doubling (unshift), and against a model.
+test("Deque grows from any head position and keeps the order (16 → 2^20 slots)", () => {
+  const d = new Deque<number>(16);
+  const model: number[] = [];
+  let next = 0;
+  while (model.length < 2 ** 20) {
+    // Move the head: shift a few from the front and push them back, then one unshift.
+    for (let k = 0; k < 3 && model.length > 0; k++) {
+      const v = d.shift();
+      assert.equal(v, model.shift());
+      d.push(v!);
+      model.push(v!);
+    }
+    d.unshift(next);
+    model.unshift(next++);
+    const batch = model.length; // doubles the size: one grow per round at most
+    for (let k = 0; k < batch; k++) {
+      d.push(next);
+      model.push(next++);
+    }
+  }
+  assert.equal(d.length, model.length);
+  for (let k = 0; k < model.length; k += 4099) assert.equal(d.at(k), model[k]);
+  assert.equal(d.peekFront(), model[0]);
+  assert.equal(d.peekBack(), model[model.length - 1]);
+  assert.deepEqual([...d].slice(0, 64), model.slice(0, 64));
+});
