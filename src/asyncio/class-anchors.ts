@@ -80,8 +80,8 @@ function ignore(): void {}
 
 /**
  * Change once each field a future's (a task's) life changes, with values of the kinds it will hold,
- * and put the field back (the task keeps the anchor waiter set): the fields are then "mutable" and
- * general for every object of the class.
+ * and put the field back (the task keeps the anchor waiter set, and its body kind stays "started", as
+ * after any first step): the fields are then "mutable" and general for every object of the class.
  */
 function settleFields(f: Future<unknown>, waiters: WaiterSet): void {
   f._failure = Failure.Unretrieved;
