@@ -84,18 +84,19 @@ export async function stopServer({ child, exited }) {
 }
 
 /**
- * CPU time so far of this process's main thread and of all its other threads (V8's compiler and GC
- * helpers, libuv's pool), in ns, from Linux's /proc/self/task/<tid>/schedstat; `null` elsewhere. The
- * bench pins a contender to one core, so the other threads' time is taken from the main thread's:
- * it is how a run that compiles a lot of code while it is measured shows (bench/README.md).
+ * CPU time so far of process `pid` (default: this one), in ns: its main thread's and all its other
+ * threads' (V8's compiler and GC helpers, libuv's pool), from Linux's /proc/<pid>/task/<tid>/schedstat;
+ * `null` elsewhere. The bench pins a contender to one core, so the other threads' time is taken from
+ * the main thread's: it is how a run that compiles a lot of code while it is measured shows
+ * (bench/README.md).
  */
-export function threadCpu() {
+export function threadCpu(pid = process.pid) {
   try {
     let main = 0;
     let other = 0;
-    for (const tid of readdirSync("/proc/self/task")) {
-      const ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, "utf8").split(" ")[0]);
-      if (tid === String(process.pid)) main += ns;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+      if (tid === String(pid)) main += ns;
       else other += ns;
     }
     return { main, other };

@@ -10,10 +10,9 @@
 //              reports the server's RSS growth per connection over the second half (bytesPerConn)
 //              and over all of them (bytesPerConnAll, which includes one-time heap growth)
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
 import net from "node:net";
 import { createInterface } from "node:readline";
-import { report } from "./_common.mjs";
+import { report, threadCpu } from "./_common.mjs";
 
 const SERVERS = [
   "net-raw",
@@ -63,20 +62,14 @@ function startServer() {
 }
 
 /**
- * The server process's CPU time so far (ms, all its threads), from Linux's /proc (`null` elsewhere).
- * `taskset` execs the server, so the child's pid is the server's. In `rtt` this is the figure that shows
- * a server's cost per round trip when the round trips are bound by the loopback's latency, as they are on
- * this project's VM on some days: the throughput of every server is then the same.
+ * The server process's CPU time so far (ms, all its threads; `null` where /proc is missing). `taskset`
+ * execs the server, so the child's pid is the server's. In `rtt` this is the figure that shows a
+ * server's cost per round trip when the round trips are bound by the loopback's latency, as they are
+ * on this project's VM on some days: the throughput of every server is then the same.
  */
 function serverCpuMs(pid) {
-  try {
-    let ns = 0;
-    for (const tid of readdirSync(`/proc/${pid}/task`))
-      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
-    return ns / 1e6;
-  } catch {
-    return null;
-  }
+  const t = threadCpu(pid);
+  return t === null ? null : (t.main + t.other) / 1e6;
 }
 
 function connect(port) {

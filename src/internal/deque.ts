@@ -105,16 +105,16 @@ export class Deque<T> {
   }
 
   #grow(): void {
+    // Full (size === length): two copies of the ring side by side hold the items in order from the same
+    // head under the doubled mask; the slots outside them are emptied. One copy by the array builtins,
+    // a packed array of one kind at any size (see emptyRing).
     const old = this.#buf;
-    const cap = old.length * 2;
-    // Full (size === length): the items in order, then as many empty slots, by the array builtins (one
-    // copy each, and a packed array of one kind, at any size: see emptyRing).
-    const head = this.#head;
-    const buf = head === 0 ? old.concat(old) : old.slice(head).concat(old.slice(0, head), old);
-    buf.fill(undefined, old.length);
+    const len = old.length;
+    const buf = old.concat(old);
+    buf.fill(undefined, 0, this.#head);
+    buf.fill(undefined, this.#head + len);
     this.#buf = buf;
-    this.#head = 0;
-    this.#mask = cap - 1;
+    this.#mask = 2 * len - 1;
   }
 }
 
@@ -124,7 +124,7 @@ export class Deque<T> {
  * V8 optimized for the rings of earlier deques (a loop's ready queue, a queue's waiters) met a new kind
  * in every new loop's and queue's rings and was deoptimized ("wrong map"); and from 2^26 slots it is a
  * dictionary, which filling (or growing into) takes seconds. Pushed, every ring is a packed array of
- * one kind from birth, on Node 22 as on Node 24; `#grow` doubles a ring by copying it.
+ * one kind from birth, on Node 22 as on Node 24; `#grow` doubles a ring by copying it whole.
  */
 function emptyRing<T>(n: number): (T | undefined)[] {
   const ring: (T | undefined)[] = [];

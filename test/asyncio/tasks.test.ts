@@ -2375,28 +2375,36 @@ describe("a task's async context across many steps", () => {
 });
 
 describe("hidden-class anchors (class-anchors.ts)", () => {
-  test("in debug mode too the anchors leave no trace: the first loop logs nothing", async () => {
-    const script = [
-      'import * as asyncio from "./src/index.ts";',
-      "const logs = [];",
-      "asyncio.logger.handler = (level, message) => logs.push(level + ': ' + message);",
-      "const loop = asyncio.newEventLoop();",
-      "console.log(JSON.stringify({ debug: loop.getDebug(), logs, tasks: asyncio.allTasks(loop).size }));",
-      "loop.close();",
-    ].join("\n");
+  /** Run `lines` as an ES module in a fresh process (the anchors are made by its first loop). */
+  async function runFresh(lines: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
     const { stdout } = await execFileP(
       process.execPath,
-      ["--import", "tsx", "--input-type=module", "-e", script],
-      { cwd: new URL("../..", import.meta.url), timeout: 30_000, env: { ...process.env, AIOTS_DEBUG: "1" } },
+      ["--import", "tsx", "--input-type=module", "-e", lines.join("\n")],
+      { cwd: new URL("../..", import.meta.url), timeout: 30_000, env },
+    );
+    return stdout;
+  }
+
+  test("in debug mode too the anchors leave no trace: the first loop logs nothing", async () => {
+    const stdout = await runFresh(
+      [
+        'import * as asyncio from "./src/index.ts";',
+        "const logs = [];",
+        "asyncio.logger.handler = (level, message) => logs.push(level + ': ' + message);",
+        "const loop = asyncio.newEventLoop();",
+        "console.log(JSON.stringify({ debug: loop.getDebug(), logs, tasks: asyncio.allTasks(loop).size }));",
+        "loop.close();",
+      ],
+      { ...process.env, AIOTS_DEBUG: "1" },
     );
     assert.deepEqual(JSON.parse(stdout), { debug: true, logs: [], tasks: 0 });
   });
 
-  // The first loop of a process keeps one Task, Future and GatheringFuture alive on a closed loop of
-  // their own, so that V8 keeps their hidden classes. None of it may show: no loop lists the anchor
-  // task, the default names still start at Task-1, and nothing keeps the process alive.
+  // The first loop of a process keeps a Task, Futures, a Queue and its operations alive, on a loop of
+  // their own, stopped and closed, so that V8 keeps their hidden classes. None of it may show: no loop
+  // lists the anchor task, the default names still start at Task-1, and nothing keeps the process alive.
   test("a fresh process: Task-1 is the first task, no loop lists another, and the process exits", async () => {
-    const script = [
+    const stdout = await runFresh([
       'import * as asyncio from "./src/index.ts";',
       "const loop = asyncio.newEventLoop();",
       "const before = asyncio.allTasks(loop).size;",
@@ -2406,12 +2414,7 @@ describe("hidden-class anchors (class-anchors.ts)", () => {
       "});",
       "loop.close();",
       'console.log(name + " before=" + before);',
-    ].join("\n");
-    const { stdout } = await execFileP(
-      process.execPath,
-      ["--import", "tsx", "--input-type=module", "-e", script],
-      { cwd: new URL("../..", import.meta.url), timeout: 30_000 },
-    );
+    ]);
     assert.equal(stdout.trim(), "Task-1 others=0 before=0");
   });
 });
