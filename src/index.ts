@@ -67,14 +67,8 @@ export {
 export { type Awaitable, type DoneCallback, Future, isFuture } from "./asyncio/futures.js";
 export { GatheringFuture, type GatherOptions, gather } from "./asyncio/gather.js";
 export { Handle, TimerHandle } from "./asyncio/handles.js";
-export {
-  BoundedSemaphore,
-  Condition,
-  Event,
-  type Held,
-  Lock,
-  Semaphore,
-} from "./asyncio/locks.js";
+export type { Held } from "./asyncio/held.js";
+export { BoundedSemaphore, Condition, Event, Lock, Semaphore } from "./asyncio/locks.js";
 export { type LogLevel, logger } from "./asyncio/log.js";
 export {
   COOP_BUDGET,

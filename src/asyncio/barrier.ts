@@ -5,8 +5,9 @@
 import { inspect } from "node:util";
 import { ArgumentTypeError, BrokenBarrierError, ValueError } from "./exceptions.js";
 import type { Awaitable } from "./futures.js";
+import { refuseUsing } from "./held.js";
 import { GenOp } from "./lazy-ops.js";
-import { Condition, refuseUsing } from "./locks.js";
+import { Condition } from "./locks.js";
 
 type BarrierState = "filling" | "draining" | "resetting" | "broken";
 

@@ -15,6 +15,7 @@ import { Deque } from "../internal/deque.js";
 import type { EventLoop } from "./base-events.js";
 import { ArgumentTypeError, CancelledError, RuntimeError, ValueError } from "./exceptions.js";
 import { type Awaitable, Future, PENDING } from "./futures.js";
+import { type Held, HeldHandle, HoldWait, holdHint, refuseUsing } from "./held.js";
 import { GenOp, LazyOp, NOT_READY, type OpIterator } from "./lazy-ops.js";
 import { getEventLoop, taskStorage } from "./loop-registry.js";
 
@@ -39,58 +40,6 @@ function firstPending<F extends Future<any>>(waiters: Deque<F>): F | undefined {
   }
   return undefined;
 }
-
-/**
- * What `hold()` returns: the primitive, acquired; disposing the handle releases it, once, whether the
- * block ends normally, with an error or by cancellation. `await using _ = await x.hold()`, or
- * `using _ = yield* x.hold()` in a generator coroutine (release is synchronous, so both work).
- */
-export interface Held extends AsyncDisposable, Disposable {
-  /** Release now (idempotent). */
-  release(): void;
-}
-
-function heldBy(release: () => void): Held {
-  let done = false;
-  const rel = (): void => {
-    if (!done) {
-      done = true;
-      release();
-    }
-  };
-  return { release: rel, [Symbol.dispose]: rel, [Symbol.asyncDispose]: async () => rel() };
-}
-
-/**
- * @internal Make `await using _ = x` and `using _ = x` fail for instances of `cls` with an
- * {@link ArgumentTypeError} whose message (`hint(className)`) says what to write instead. The runtime
- * reads `[Symbol.asyncDispose]` / `[Symbol.dispose]` when it evaluates the declaration, before the
- * block runs, so these throwing getters stop it there with nothing acquired. They are defined after
- * the class, not in it, so TypeScript does not see the class as disposable and rejects the
- * declaration too. Non-enumerable and on the prototype: `inspect`, `instanceof` and copies of own
- * properties never meet them.
- */
-export function refuseUsing(
-  cls: abstract new (...args: never[]) => object,
-  hint: (name: string) => string,
-): void {
-  for (const sym of [Symbol.asyncDispose, Symbol.dispose]) {
-    Object.defineProperty(cls.prototype, sym, {
-      configurable: true,
-      enumerable: false,
-      get(this: object): never {
-        throw new ArgumentTypeError(hint(this.constructor.name));
-      },
-    });
-  }
-}
-
-/** The hint for a lock-like primitive `x` (the variable name shown in the message). */
-const holdHint =
-  (x: string) =>
-  (name: string): string =>
-    `${name} is not a context manager by itself: write \`await using _ = await ${x}.hold()\` ` +
-    `(Python: \`async with ${x}:\`); in a generator coroutine, \`using _ = yield* ${x}.hold()\``;
 
 /**
  * A mutual-exclusion lock. `acquire()` waits until the lock is free and takes it; `release()`
@@ -148,7 +97,15 @@ export class Lock {
    * `await using _ = await lock.hold()`; in a generator coroutine `using _ = yield* lock.hold()`.
    */
   hold(): Awaitable<Held> {
-    return mapAwaitable(this.acquire(), () => heldBy(() => this.release()));
+    return new LazyOp(this.#holdFast, this.#holdGen, undefined, this);
+  }
+
+  #holdFast(): Held | typeof NOT_READY {
+    return this.#acquireFast() === NOT_READY ? NOT_READY : new HeldHandle(this);
+  }
+
+  #holdGen(): OpIterator<Held> {
+    return new HoldWait(this.#acquireGen(), this);
   }
 
   /**
@@ -483,7 +440,15 @@ export class Semaphore {
    * `await using _ = await sem.hold()`; in a generator coroutine `using _ = yield* sem.hold()`.
    */
   hold(): Awaitable<Held> {
-    return mapAwaitable(this.acquire(), () => heldBy(() => this.release()));
+    return new LazyOp(this.#holdFast, this.#holdGen, undefined, this);
+  }
+
+  #holdFast(): Held | typeof NOT_READY {
+    return this.#acquireFast() === NOT_READY ? NOT_READY : new HeldHandle(this);
+  }
+
+  #holdGen(): OpIterator<Held> {
+    return new HoldWait(this.#acquireGen(), this);
   }
 
   /** Increment the counter, waking the first waiter. */
@@ -530,11 +495,4 @@ export class BoundedSemaphore extends Semaphore {
     if (this._value >= this.#bound) throw new ValueError("BoundedSemaphore released too many times");
     super.release();
   }
-}
-
-/** An awaitable of `f(await aw)`, in both coroutine forms. */
-function mapAwaitable<A, B>(aw: Awaitable<A>, f: (a: A) => B): Awaitable<B> {
-  return new GenOp(function* () {
-    return f(yield* aw);
-  });
 }

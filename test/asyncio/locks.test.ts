@@ -2074,6 +2074,56 @@ describe("SemaphoreTests (test_locks.py)", () => {
     });
   });
 
+  // hold() is a lazy operation of its own whose wait is the acquire's (held.ts HoldWait): closing the
+  // coroutine that waits in it is closing the acquire's wait, on Lock (a generator) as on Semaphore (a
+  // hand-written iterator).
+  for (const [name, make] of [
+    ["Lock", () => new Lock()],
+    ["Semaphore", () => new Semaphore(1)],
+  ] as const) {
+    test(`a generator coroutine closed while its ${name}.hold() waits leaves the queue; the next waiter is served`, async () => {
+      await runT(async () => {
+        const prim = make();
+        await prim.acquire();
+        const gen = (function* () {
+          using _ = yield* prim.hold();
+          assert.fail("the closed coroutine must not get the primitive");
+        })();
+        const first = gen.next();
+        assert.equal(first.done, false);
+        assert.ok(first.value instanceof asyncio.Future);
+        const second = createTask(async () => {
+          await using _ = await prim.hold();
+          return prim.locked();
+        });
+        await runBriefly();
+        assert.deepEqual(gen.return(undefined as never), { done: true, value: undefined });
+        prim.release();
+        assert.equal(await second, true); // held inside the block
+        assert.equal(prim.locked(), false); // and released at its end
+      });
+    });
+  }
+
+  test("the handle's release works detached, once; inspect shows what it holds", async () => {
+    await runT(async () => {
+      const sem = new BoundedSemaphore(2);
+      const held = await sem.hold();
+      assert.equal(inspect(held), "<Held <BoundedSemaphore [unlocked, value:1]>>");
+      const { release } = held;
+      release();
+      release(); // idempotent: a BoundedSemaphore released twice would throw
+      held[Symbol.dispose]();
+      assert.equal(sem._value, 2);
+      assert.equal(inspect(held), "<Held (released)>");
+      // A release that throws rejects the async dispose (as an async function would).
+      const lock = new Lock();
+      const lheld = await lock.hold();
+      lock.release(); // released behind the handle's back
+      await assert.rejects(Promise.resolve(lheld[Symbol.asyncDispose]()), /Lock is not acquired/);
+    });
+  });
+
   bothForms("test_acquire_cancel_before_awoken (test_locks.py SemaphoreTests)", async (form) => {
     await runT(async () => {
       const sem = new Semaphore(0);

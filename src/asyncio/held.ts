@@ -1,0 +1,132 @@
+/**
+ * Python's `async with x:` on the lock-like primitives: `hold()` and the handle it gives.
+ *
+ * `await using _ = await x.hold()` (in a generator coroutine, `using _ = yield* x.hold()`) acquires
+ * `x` and returns a {@link Held} handle that releases it when the block ends. `hold()` is a lazy
+ * operation of its own (the primitive's `#holdFast` / `#holdGen`, see lazy-ops.ts), not an acquire
+ * wrapped in a generator: an uncontended `hold()` costs one handle and no waiter, as an uncontended
+ * `acquire()` does. The primitives themselves refuse `using` ({@link refuseUsing}).
+ */
+import { inspect } from "node:util";
+import { ArgumentTypeError } from "./exceptions.js";
+import type { OpIterator } from "./lazy-ops.js";
+
+/**
+ * What `hold()` returns: the primitive, acquired; disposing the handle releases it, once, whether the
+ * block ends normally, with an error or by cancellation. `await using _ = await x.hold()`, or
+ * `using _ = yield* x.hold()` in a generator coroutine (release is synchronous, so both work).
+ */
+export interface Held extends AsyncDisposable, Disposable {
+  /** Release now (idempotent). A function of its own: `held.release` may be passed around. */
+  release(): void;
+}
+
+/** What a handle releases: a lock-like primitive. */
+interface Releasable {
+  release(): void;
+}
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+/** @internal The handle `hold()` gives: releases `target` once. */
+export class HeldHandle implements Held {
+  #target: Releasable | null;
+
+  constructor(target: Releasable) {
+    this.#target = target;
+  }
+
+  // An arrow, as the handle's `release` always was: it may be called detached.
+  readonly release = (): void => {
+    const target = this.#target;
+    if (target === null) return;
+    this.#target = null;
+    target.release();
+  };
+
+  [Symbol.dispose](): void {
+    this.release();
+  }
+
+  /** Releases at once; a release that throws gives a rejected promise, as an async function would. */
+  [Symbol.asyncDispose](): Promise<void> {
+    try {
+      this.release();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return RESOLVED;
+  }
+
+  /** @internal */
+  [inspect.custom](): string {
+    return this.#target === null ? "<Held (released)>" : `<Held ${inspect(this.#target)}>`;
+  }
+}
+
+/**
+ * @internal The waiting part of `hold()`: the primitive's acquire wait, whose successful end gives
+ * the handle. Everything else (the waiter futures it yields, a throw, a close) is the wait's own.
+ */
+export class HoldWait implements OpIterator<Held> {
+  readonly #wait: OpIterator<true>;
+  readonly #target: Releasable;
+
+  constructor(wait: OpIterator<true>, target: Releasable) {
+    this.#wait = wait;
+    this.#target = target;
+  }
+
+  next(value?: unknown): IteratorResult<unknown, Held> {
+    return this.#handleAtEnd(this.#wait.next(value));
+  }
+
+  throw(e: unknown): IteratorResult<unknown, Held> {
+    return this.#handleAtEnd(this.#wait.throw(e));
+  }
+
+  /** Closed while waiting: the wait leaves its queue; nothing was acquired, so there is no handle. */
+  return(value: Held): IteratorResult<unknown, Held> {
+    const r = this.#wait.return(true);
+    return r.done ? { done: true, value } : r;
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  #handleAtEnd(r: IteratorResult<unknown, true>): IteratorResult<unknown, Held> {
+    return r.done ? { done: true, value: new HeldHandle(this.#target) } : r;
+  }
+}
+
+/**
+ * @internal Make `await using _ = x` and `using _ = x` fail for instances of `cls` with an
+ * {@link ArgumentTypeError} whose message (`hint(className)`) says what to write instead. The runtime
+ * reads `[Symbol.asyncDispose]` / `[Symbol.dispose]` when it evaluates the declaration, before the
+ * block runs, so these throwing getters stop it there with nothing acquired. They are defined after
+ * the class, not in it, so TypeScript does not see the class as disposable and rejects the
+ * declaration too. Non-enumerable and on the prototype: `inspect`, `instanceof` and copies of own
+ * properties never meet them.
+ */
+export function refuseUsing(
+  cls: abstract new (...args: never[]) => object,
+  hint: (name: string) => string,
+): void {
+  for (const sym of [Symbol.asyncDispose, Symbol.dispose]) {
+    Object.defineProperty(cls.prototype, sym, {
+      configurable: true,
+      enumerable: false,
+      get(this: object): never {
+        throw new ArgumentTypeError(hint(this.constructor.name));
+      },
+    });
+  }
+}
+
+/** @internal The hint for a lock-like primitive `x` (the variable name shown in the message). */
+export const holdHint =
+  (x: string) =>
+  (name: string): string =>
+    `${name} is not a context manager by itself: write \`await using _ = await ${x}.hold()\` ` +
+    `(Python: \`async with ${x}:\`); in a generator coroutine, \`using _ = yield* ${x}.hold()\``;
