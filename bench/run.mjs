@@ -437,6 +437,7 @@ function defineCases(opts, env) {
         unavailable: peerAvailable("async-mutex"),
       }),
       nodeC("lock", "aiots", "aiots Lock acquire/release", lN),
+      nodeC("lock", "aiots-hold", "aiots Lock await using hold()", lN),
       pyC("lock", "cpython", "CPython asyncio.Lock", lN, pyAvailable),
       pyC("lock", "uvloop", "CPython + uvloop", lN, uvAvailable),
     ],
