@@ -3,13 +3,12 @@
  *
  * `await using _ = await x.hold()` (in a generator coroutine, `using _ = yield* x.hold()`) acquires
  * `x` and returns a {@link Held} handle that releases it when the block ends. `hold()` is a lazy
- * operation of its own (the primitive's `#holdFast` / `#holdGen`, see lazy-ops.ts), not an acquire
- * wrapped in a generator: an uncontended `hold()` costs one handle and no waiter, as an uncontended
- * `acquire()` does. The primitives themselves refuse `using` ({@link refuseUsing}).
+ * operation of its own (the primitive's `#holdFast`, and `#holdGen`: the acquire's wait, mapped to a
+ * handle by `MappedWait` in lazy-ops.ts), not an acquire wrapped in a generator: an uncontended
+ * `hold()` costs one handle and no waiter, as an uncontended `acquire()` does. The primitives themselves refuse `using` ({@link refuseUsing}).
  */
 import { inspect } from "node:util";
 import { ArgumentTypeError } from "./exceptions.js";
-import type { OpIterator } from "./lazy-ops.js";
 
 /**
  * What `hold()` returns: the primitive, acquired; disposing the handle releases it, once, whether the
@@ -61,42 +60,6 @@ export class HeldHandle implements Held {
   /** @internal */
   [inspect.custom](): string {
     return this.#target === null ? "<Held (released)>" : `<Held ${inspect(this.#target)}>`;
-  }
-}
-
-/**
- * @internal The waiting part of `hold()`: the primitive's acquire wait, whose successful end gives
- * the handle. Everything else (the waiter futures it yields, a throw, a close) is the wait's own.
- */
-export class HoldWait implements OpIterator<Held> {
-  readonly #wait: OpIterator<true>;
-  readonly #target: Releasable;
-
-  constructor(wait: OpIterator<true>, target: Releasable) {
-    this.#wait = wait;
-    this.#target = target;
-  }
-
-  next(value?: unknown): IteratorResult<unknown, Held> {
-    return this.#handleAtEnd(this.#wait.next(value));
-  }
-
-  throw(e: unknown): IteratorResult<unknown, Held> {
-    return this.#handleAtEnd(this.#wait.throw(e));
-  }
-
-  /** Closed while waiting: the wait leaves its queue; nothing was acquired, so there is no handle. */
-  return(value: Held): IteratorResult<unknown, Held> {
-    const r = this.#wait.return(true);
-    return r.done ? { done: true, value } : r;
-  }
-
-  [Symbol.iterator](): this {
-    return this;
-  }
-
-  #handleAtEnd(r: IteratorResult<unknown, true>): IteratorResult<unknown, Held> {
-    return r.done ? { done: true, value: new HeldHandle(this.#target) } : r;
   }
 }
 

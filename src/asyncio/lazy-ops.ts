@@ -340,3 +340,58 @@ export function eager<A, T>(
     return new Done(v);
   return readyPromise(v);
 }
+
+/**
+ * The waiting part of an operation built on another's (`hold()` on `acquire()`, a `for await` step on
+ * `readline()` or `get()`): the other's wait, with its result mapped by `onEnd` — and an error it
+ * ends with by `onError`, when given (which returns a result or throws). Everything else (the waiter
+ * futures it yields, a close) is the wait's own.
+ */
+export class MappedWait<A, B> implements OpIterator<B> {
+  readonly #wait: OpIterator<A>;
+  readonly #onEnd: (a: A) => B;
+  readonly #onError: ((e: unknown) => B) | undefined;
+
+  constructor(wait: OpIterator<A>, onEnd: (a: A) => B, onError?: (e: unknown) => B) {
+    this.#wait = wait;
+    this.#onEnd = onEnd;
+    this.#onError = onError;
+  }
+
+  next(value?: unknown): IteratorResult<unknown, B> {
+    return this.#step(false, value);
+  }
+
+  throw(e: unknown): IteratorResult<unknown, B> {
+    return this.#step(true, e);
+  }
+
+  /** Closed while waiting: the wait is closed (a waiter leaves its queue); nothing is mapped. */
+  return(value: B): IteratorResult<unknown, B> {
+    const r = this.#wait.return(undefined as A);
+    return r.done ? { done: true, value } : r;
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  #step(hasExc: boolean, v: unknown): IteratorResult<unknown, B> {
+    let r: IteratorResult<unknown, A>;
+    if (this.#onError === undefined) r = hasExc ? this.#wait.throw(v) : this.#wait.next(v);
+    else {
+      try {
+        r = hasExc ? this.#wait.throw(v) : this.#wait.next(v);
+      } catch (e) {
+        return { done: true, value: this.#onError(e) };
+      }
+    }
+    return r.done ? { done: true, value: this.#onEnd(r.value) } : r;
+  }
+}
+
+/** What a finished `for await` step gives (shared: nothing reads it but `done`). */
+export const ITERATION_DONE: IteratorReturnResult<undefined> = Object.freeze({
+  done: true,
+  value: undefined,
+});

@@ -15,8 +15,8 @@ import { Deque } from "../internal/deque.js";
 import type { EventLoop } from "./base-events.js";
 import { ArgumentTypeError, CancelledError, RuntimeError, ValueError } from "./exceptions.js";
 import { type Awaitable, Future, PENDING } from "./futures.js";
-import { type Held, HeldHandle, HoldWait, holdHint, refuseUsing } from "./held.js";
-import { GenOp, LazyOp, NOT_READY, type OpIterator } from "./lazy-ops.js";
+import { type Held, HeldHandle, holdHint, refuseUsing } from "./held.js";
+import { GenOp, LazyOp, MappedWait, NOT_READY, type OpIterator } from "./lazy-ops.js";
 import { getEventLoop, taskStorage } from "./loop-registry.js";
 
 /** The loop waiters are created on: the awaiting task's, else the current one. */
@@ -105,7 +105,7 @@ export class Lock {
   }
 
   #holdGen(): OpIterator<Held> {
-    return new HoldWait(this.#acquireGen(), this);
+    return new MappedWait(this.#acquireGen(), () => new HeldHandle(this));
   }
 
   /**
@@ -448,7 +448,7 @@ export class Semaphore {
   }
 
   #holdGen(): OpIterator<Held> {
-    return new HoldWait(this.#acquireGen(), this);
+    return new MappedWait(this.#acquireGen(), () => new HeldHandle(this));
   }
 
   /** Increment the counter, waking the first waiter. */

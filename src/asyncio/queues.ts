@@ -17,7 +17,7 @@ import {
   ValueError,
 } from "./exceptions.js";
 import { type Awaitable, CANCELLED, Future, PENDING } from "./futures.js";
-import { LazyOp, NOT_READY, type OpIterator } from "./lazy-ops.js";
+import { eager, ITERATION_DONE, LazyOp, MappedWait, NOT_READY, type OpIterator } from "./lazy-ops.js";
 import { Event } from "./locks.js";
 import { getEventLoop, taskStorage } from "./loop-registry.js";
 
@@ -340,18 +340,30 @@ export class Queue<T> implements AsyncIterable<T> {
     }
   }
 
-  /** Items until the queue is shut down and drained: `for await (const item of q)`. */
-  async *[Symbol.asyncIterator](): AsyncIterator<T> {
-    for (;;) {
-      let item: T;
-      try {
-        item = await this.get();
-      } catch (e) {
-        if (e instanceof QueueShutDown) return;
-        throw e;
-      }
-      yield item;
-    }
+  /**
+   * Items until the queue is shut down and drained: `for await (const item of q)`. Each step is
+   * `get()` itself, its item wrapped in the iterator result (no async generator: see StreamReader's
+   * iterator); an item is given as it was put, never awaited.
+   */
+  [Symbol.asyncIterator](): AsyncIterableIterator<T> {
+    const iterator: AsyncIterableIterator<T> = {
+      // `for await` awaits what next() returns: a settled promise, or the lazy operation that waits.
+      next: () =>
+        eager(this.#nextItemFast, this.#nextItemGen, undefined, this) as unknown as Promise<
+          IteratorResult<T>
+        >,
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
+  }
+
+  #nextItemFast(): IteratorResult<T, undefined> | typeof NOT_READY {
+    const item = this.#getFast();
+    return item === NOT_READY ? NOT_READY : { done: false, value: item };
+  }
+
+  #nextItemGen(): OpIterator<IteratorResult<T, undefined>> {
+    return new MappedWait(this.#getGen(), itemStep, endAtShutDown);
   }
 
   /** @internal */
@@ -498,4 +510,15 @@ export class LifoQueue<T> extends Queue<T> {
   protected override _size(): number {
     return this.#stack.length;
   }
+}
+
+/** A `for await` step of a queue: the item taken. */
+function itemStep<T>(item: T): IteratorResult<T, undefined> {
+  return { done: false, value: item };
+}
+
+/** A `for await` over a queue ends when the queue is shut down (and drained). */
+function endAtShutDown(e: unknown): IteratorReturnResult<undefined> {
+  if (e instanceof QueueShutDown) return ITERATION_DONE;
+  throw e;
 }

@@ -20,7 +20,7 @@ import {
   ValueError,
 } from "./exceptions.js";
 import { type Awaitable, Future, PENDING } from "./futures.js";
-import { eager, GenOp, NOT_READY, type OpIterator } from "./lazy-ops.js";
+import { eager, GenOp, ITERATION_DONE, MappedWait, NOT_READY, type OpIterator } from "./lazy-ops.js";
 import { getEventLoop } from "./loop-registry.js";
 import type { Transport } from "./transports.js";
 
@@ -492,13 +492,31 @@ export class StreamReader implements AsyncIterable<Buffer> {
     return this.#take(n);
   }
 
-  /** `for await (const line of reader)`: each line until EOF. */
-  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
-    for (;;) {
-      const line = await this.readline();
-      if (line.length === 0) return;
-      yield line;
-    }
+  /**
+   * `for await (const line of reader)` (Python: `async for line in reader`): each line until EOF.
+   * Each step is `readline()` itself, its line wrapped in the iterator result: no async generator,
+   * whose steps took three microtask turns more than an `await reader.readline()` loop (half its speed).
+   */
+  [Symbol.asyncIterator](): AsyncIterableIterator<Buffer> {
+    const iterator: AsyncIterableIterator<Buffer> = {
+      // A settled native promise, or a lazy operation when the line must be waited for: `for await`
+      // awaits what next() returns, so a thenable serves (as in the WebSocket's iterator).
+      next: () =>
+        eager(this.#nextLineFast, this.#nextLineGen, undefined, this) as unknown as Promise<
+          IteratorResult<Buffer>
+        >,
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
+  }
+
+  #nextLineFast(): IteratorResult<Buffer, undefined> | typeof NOT_READY {
+    const line = this.#readlineFast();
+    return line === NOT_READY ? NOT_READY : lineStep(line);
+  }
+
+  #nextLineGen(): OpIterator<IteratorResult<Buffer, undefined>> {
+    return new MappedWait(this.#readlineGen(), lineStep);
   }
 
   /**
@@ -560,4 +578,9 @@ function normaliseSeparators(separator: unknown): Buffer[] {
  */
 function safeRunningLoop(): EventLoop {
   return getEventLoop();
+}
+
+/** A `for await` step of a reader's lines: the line, or the end at EOF (an empty read). */
+function lineStep(line: Buffer): IteratorResult<Buffer, undefined> {
+  return line.length === 0 ? ITERATION_DONE : { done: false, value: line };
 }

@@ -1591,6 +1591,24 @@ function queueConformance(spec: QueueSpec): void {
       });
     });
 
+    test(`for await gives each item as it was put, a promise too (never awaited) [${name}]`, async () => {
+      await runMain(async () => {
+        // One item per queue: a PriorityQueue never compares a lone item.
+        const p = Promise.resolve("inside");
+        const fut = new asyncio.Future<string>();
+        const seen: unknown[] = [];
+        for (const item of [p, fut]) {
+          const q = make<unknown>();
+          q.putNowait(item);
+          q.shutdown();
+          for await (const got of q) seen.push(got);
+        }
+        assert.equal(seen.length, 2);
+        assert.ok(seen[0] === p && seen[1] === fut, "the items themselves");
+        fut.cancel();
+      });
+    });
+
     bothForms(
       `cancelling a consumer iterating the queue cancels it, no getter left (test_queues.py QueueGetTests.test_get_cancelled_race) [${name}]`,
       {

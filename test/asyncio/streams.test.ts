@@ -737,6 +737,49 @@ describe("StreamReader", () => {
       assert.deepEqual(lines, ["line1\n", "line2\n", "line3\n", "tail"]);
     }));
 
+  // `for await` steps are readline() calls (CPython's __anext__ is `await self.readline()`): a break
+  // leaves the rest for the next loop, an error is readline()'s, and a step that waits is cancelled with
+  // its task, leaving no waiter.
+  test("for await over a reader: break keeps the rest, errors are readline()'s, a waiting step is cancelled with its task", () =>
+    runMain(async () => {
+      const r = new asyncio.StreamReader({ limit: 8 });
+      r.feedData(Buffer.from("a\nb\nc\n"));
+      const seen: string[] = [];
+      for await (const line of r) {
+        seen.push(text(line));
+        if (seen.length === 2) break;
+      }
+      for await (const line of r) {
+        seen.push(text(line));
+        break;
+      }
+      assert.deepEqual(seen, ["a\n", "b\n", "c\n"]);
+      // Past the limit: readline()'s ValueError, the line dropped (as CPython's readline drops it).
+      r.feedData(Buffer.from("0123456789\nok\n"));
+      await assert.rejects(
+        (async () => {
+          for await (const _ of r) assert.fail("no line within the limit came first");
+        })(),
+        asyncio.ValueError,
+      );
+      const it = r[Symbol.asyncIterator]();
+      assert.equal(text((await it.next()).value), "ok\n");
+      // A step that waits belongs to the awaiting task: cancelling it leaves no waiter.
+      const consumer = asyncio.createTask(async () => {
+        for await (const line of r) seen.push(text(line));
+      });
+      await runBriefly();
+      assert.match(String(r), /waiter/);
+      consumer.cancel();
+      assert.ok(isCancelled(await caught(() => consumer)));
+      assert.doesNotMatch(String(r), /waiter/);
+      r.feedData(Buffer.from("later\n"));
+      r.feedEof();
+      const after: string[] = [];
+      for await (const line of r) after.push(text(line));
+      assert.deepEqual(after, ["later\n"]);
+    }));
+
   // test_streams.py: StreamTests.test___repr__, …_nondefault_limit, …_eof, …_data, …_exception, …_waiter
   test("test___repr__*: toString shows bytes, eof, a non-default limit, the exception and a waiter", () =>
     runMain(async () => {
