@@ -41,6 +41,25 @@ export class KeyboardInterrupt extends Error {
 }
 brand(KeyboardInterrupt, "KeyboardInterrupt");
 
+/**
+ * @internal A CancelledError the runtime makes to deliver a cancellation (a cancelled future's, a
+ * task's pending cancel request). Its stack could only show the loop delivering it — the cancelled
+ * code is suspended, none of its frames is on the stack — and capturing it (with the objects its
+ * frames keep alive) cost as much as the rest of a `waitFor` that times out. So it has none (its
+ * `stack` is its first line) unless `withStack`: a loop in debug mode, where the extra capture is
+ * for whoever reads the debug logs. Who cancelled is in `task.cancel`'s debug record, not here.
+ */
+export function deliveredCancelledError(message: string | undefined, withStack: boolean): CancelledError {
+  if (withStack) return new CancelledError(message);
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new CancelledError(message);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 /** True when `e` is a {@link CancelledError} (from any copy of aiots). */
 export function isCancelledError(e: unknown): e is CancelledError {
   return e instanceof CancelledError;

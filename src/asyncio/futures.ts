@@ -10,7 +10,7 @@
 import { inspect } from "node:util";
 import type { EventLoop } from "./base-events.js";
 import { CANCELLED, FINISHED, PENDING, WaiterKind } from "./cancellation.js";
-import { CancelledError, InvalidStateError, RuntimeError } from "./exceptions.js";
+import { CancelledError, deliveredCancelledError, InvalidStateError, RuntimeError } from "./exceptions.js";
 import type { Runnable } from "./handles.js";
 import { coop, getEventLoop, noteSuspend, requestFlush, taskStorage } from "./loop-registry.js";
 import { guardedAwait, guards } from "./promise-guard.js";
@@ -341,7 +341,7 @@ export class Future<T = unknown> implements PromiseLike<T> {
   _makeCancelledError(): CancelledError {
     const c = this._cancel;
     if (c instanceof CancelledError) return c;
-    const exc = new CancelledError(c);
+    const exc = deliveredCancelledError(c, this._loop._debug);
     this._cancel = exc;
     return exc;
   }

@@ -21,6 +21,7 @@ import { type Coroutine, coroutineHooks } from "./coroutines.js";
 import {
   ArgumentTypeError,
   CancelledError,
+  deliveredCancelledError,
   InvalidStateError,
   RuntimeError,
   ValueError,
@@ -304,7 +305,7 @@ export class Task<T = unknown> extends Future<T> {
 
   /** @internal A fresh CancelledError for a pending cancel request. */
   _newCancelledError(): CancelledError {
-    return new CancelledError(this._cancelMessage);
+    return deliveredCancelledError(this._cancelMessage, this._loop._debug);
   }
 
   /** @internal Run one step inside the task's async context (`currentTask()` is `_ctx`). */

@@ -194,6 +194,27 @@ describe("waitFor() results", () => {
 });
 
 describe("waitFor() expiry", () => {
+  // The CancelledError the runtime delivers carries no frames outside debug mode (its stack could only
+  // show the loop: the cancelled code is suspended); the TimeoutError made from it keeps the frames of
+  // the code that timed out; a CancelledError user code makes keeps its stack, and the process-wide
+  // Error.stackTraceLimit is left as it was.
+  for (const debug of [false, true]) {
+    test(`the delivered CancelledError's stack ${debug ? "has frames in debug mode" : "is its first line"}; the TimeoutError's has frames`, async () => {
+      const limit = Error.stackTraceLimit;
+      await runMain(async function timesOut() {
+        const err = await caught(asyncio.waitFor(asyncio.sleep(10), 0.001));
+        assert.ok(isTimeout(err));
+        const cause = (err as Error).cause as Error;
+        assert.ok(isCancelled(cause));
+        if (debug) assert.match(cause.stack!, /\n\s+at /);
+        else assert.equal(cause.stack, "CancelledError");
+        assert.match((err as Error).stack!, /\n\s+at /);
+        assert.equal(Error.stackTraceLimit, limit);
+        assert.match(new asyncio.CancelledError("mine").stack!, /^CancelledError: mine\n\s+at /);
+      }, debug);
+    });
+  }
+
   bothForms("test_wait_for: timeout cancels the inner task and its cleanup runs (test_waitfor.py)", {
     async: async () => {
       await runMain(async () => {
