@@ -17,7 +17,7 @@ import {
   ValueError,
 } from "./exceptions.js";
 import { type Awaitable, CANCELLED, Future, PENDING } from "./futures.js";
-import { eager, ITERATION_DONE, LazyOp, MappedWait, NOT_READY, type OpIterator } from "./lazy-ops.js";
+import { eagerIterator, ITERATION_DONE, LazyOp, MappedWait, NOT_READY, type OpIterator } from "./lazy-ops.js";
 import { Event } from "./locks.js";
 import { getEventLoop, taskStorage } from "./loop-registry.js";
 
@@ -342,19 +342,11 @@ export class Queue<T> implements AsyncIterable<T> {
 
   /**
    * Items until the queue is shut down and drained: `for await (const item of q)`. Each step is
-   * `get()` itself, its item wrapped in the iterator result (no async generator: see StreamReader's
-   * iterator); an item is given as it was put, never awaited.
+   * `get()` itself, its item wrapped in the iterator result (see `eagerIterator`); an item is given as
+   * it was put, never awaited.
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<T> {
-    const iterator: AsyncIterableIterator<T> = {
-      // `for await` awaits what next() returns: a settled promise, or the lazy operation that waits.
-      next: () =>
-        eager(this.#nextItemFast, this.#nextItemGen, undefined, this) as unknown as Promise<
-          IteratorResult<T>
-        >,
-      [Symbol.asyncIterator]: () => iterator,
-    };
-    return iterator;
+    return eagerIterator(this.#nextItemFast, this.#nextItemGen, this);
   }
 
   #nextItemFast(): IteratorResult<T, undefined> | typeof NOT_READY {
