@@ -3,8 +3,10 @@
  * their Unix-socket forms (CPython's `create_connection`/`create_server` in `base_events.py` and
  * `unix_events.py`). Node's `net`/`tls` do the system calls; errors become Python's `OSError`s.
  */
+
 import { lstatSync, unlinkSync } from "node:fs";
 import * as net from "node:net";
+import process from "node:process";
 import * as tls from "node:tls";
 import type { EventLoop } from "./base-events.js";
 import { ArgumentTypeError, ConnectionAbortedError, OSError, ValueError } from "./exceptions.js";

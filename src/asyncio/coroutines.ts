@@ -4,6 +4,7 @@
  * `coroutine(fn)` returns a function whose calls create a {@link Coroutine}: nothing runs until it
  * is awaited, `yield*`-ed, or wrapped in a task — as in Python.
  */
+import process from "node:process";
 import { inspect } from "node:util";
 import { RuntimeError } from "./exceptions.js";
 import type { Awaitable } from "./futures.js";

@@ -21,6 +21,9 @@
  * where the scheduler hands itself to a handle, a future or the loop registry, the cast
  * `this as unknown as EventLoop` states that fact (it costs nothing at run time).
  */
+
+import { performance } from "node:perf_hooks";
+import process from "node:process";
 import { inspect } from "node:util";
 import { Deque } from "../internal/deque.js";
 import { MinHeap } from "../internal/heap.js";

@@ -2,6 +2,7 @@
  * `run()`: the entry point of an asyncio program (CPython's `asyncio/runners.py`).
  */
 
+import process from "node:process";
 import { isMainThread } from "node:worker_threads";
 import type { EventLoop } from "./base-events.js";
 import { checkTaskBody } from "./body-kind.js";

@@ -7,7 +7,9 @@
  * size is what is queued here plus what the socket still holds, so `pauseWriting()` reflects the
  * kernel's real back-pressure. Protocol callbacks run outside any task's async context.
  */
+import { Buffer } from "node:buffer";
 import type * as net from "node:net";
+import process from "node:process";
 import type { TLSSocket } from "node:tls";
 import type { EventLoop } from "./base-events.js";
 import { ArgumentTypeError, ConnectionResetError, OSError, RuntimeError, ValueError } from "./exceptions.js";

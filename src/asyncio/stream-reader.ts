@@ -11,6 +11,7 @@
  * Lines and chunks returned are `Buffer` views of the received data: do not write into them.
  */
 
+import { Buffer } from "node:buffer";
 import type { EventLoop } from "./base-events.js";
 import {
   ArgumentTypeError,

@@ -6,6 +6,7 @@
  * Above {@link BUFFER_HIGH} bytes with nobody reading, undici is paused. `content` switches it to
  * *reader* mode: an aiots `StreamReader` with the usual back-pressure (paused above twice its limit).
  */
+import { Buffer } from "node:buffer";
 import { ioTurn, readerFromSource } from "../asyncio/kernel.js";
 import { type EventLoop, Future, RuntimeError, type StreamReader } from "../index.js";
 

@@ -9,6 +9,7 @@
  * decompression, cancellation and the response are the same code.
  * @module
  */
+import { Buffer } from "node:buffer";
 import http from "node:http";
 import https from "node:https";
 import { pipeline, Readable } from "node:stream";

@@ -18,6 +18,7 @@
  *   (aiohttp 3.12+ hands back the same writer, whose file payloads it can rewind).
  * @module
  */
+import { Buffer } from "node:buffer";
 import { basename } from "node:path";
 import { ArgumentTypeError, RuntimeError } from "../index.js";
 import {

@@ -6,6 +6,7 @@
  * encoded chunk by chunk as it is read.
  * @module
  */
+import { Buffer } from "node:buffer";
 import { pipeline, Readable } from "node:stream";
 import zlib from "node:zlib";
 import { RuntimeError } from "../index.js";

@@ -5,6 +5,7 @@
  * `ClientSession` decides what to send (headers, cookies, body) and follows redirects; this sends it.
  * @internal
  */
+import { Buffer } from "node:buffer";
 import type { Dispatcher } from "undici";
 import { CancelledError, type EventLoop, logger, RuntimeError } from "../index.js";
 import type { ConnectHooks, ConnectionSlots, TCPConnector } from "./connector.js";

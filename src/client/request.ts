@@ -3,6 +3,7 @@
  * query parameters), its headers, its body (`json`, or `data` in any supported shape), its
  * credentials (`BasicAuth`), and the `RequestInfo` its response and errors carry.
  */
+import { Buffer } from "node:buffer";
 import { pipeline, Readable } from "node:stream";
 import { inspect, promisify } from "node:util";
 import { createDeflate, createGzip, deflate, gzip } from "node:zlib";

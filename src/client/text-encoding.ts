@@ -3,6 +3,7 @@
  * Python's `urlencode` for form bodies. Used by the multipart writer and `FormData`.
  * @module
  */
+import { Buffer } from "node:buffer";
 import { ValueError } from "../index.js";
 
 /**

@@ -10,6 +10,7 @@
  * (1009), and the close handshake with its timeout are here too. Message events are delivered as
  * I/O turns of the loop (`ioTurn`): a task waiting in `receive()` runs before the event returns.
  */
+import { Buffer } from "node:buffer";
 import { inspect } from "node:util";
 import type { RawData, WebSocket } from "ws";
 import { ioTurn, LazyOp, NOT_READY } from "../asyncio/kernel.js";

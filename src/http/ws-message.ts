@@ -3,6 +3,7 @@
  * received message, and the errors — what the server's `WebSocketResponse` and the client's
  * `ClientWebSocketResponse` hand to user code (both through `ws-channel.ts`).
  */
+import { Buffer } from "node:buffer";
 import { inspect } from "node:util";
 
 /** Message types (aiohttp's `WSMsgType`, same values). */

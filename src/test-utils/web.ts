@@ -2,6 +2,7 @@
  * Web testing utilities (aiohttp's `test_utils`): `TestServer` runs an application on a free port
  * of 127.0.0.1, `makeMockedRequest` builds a `Request` without any socket.
  */
+import { Buffer } from "node:buffer";
 import { IncomingMessage } from "node:http";
 import { Socket } from "node:net";
 import { inspect } from "node:util";

@@ -21,6 +21,7 @@
  * @see https://docs.aiohttp.org/en/stable/web_exceptions.html
  * @module
  */
+import { Buffer } from "node:buffer";
 import { brand } from "../asyncio/kernel.js";
 import { CIMultiDict, checkHeaderValue, checkReason, type LooseHeaders, reasonFor } from "../http/index.js";
 import { ArgumentTypeError, ValueError } from "../index.js";

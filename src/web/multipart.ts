@@ -17,6 +17,7 @@
  *   part) → 413.
  * - no `boundary`, a truncated body, part headers that never end, a part cut short → 400.
  */
+import { Buffer } from "node:buffer";
 import type { IncomingMessage } from "node:http";
 import { createRequire } from "node:module";
 import type { Readable } from "node:stream";

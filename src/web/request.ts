@@ -6,6 +6,7 @@
  * reads. The body is read with back-pressure and counted against the application's `clientMaxSize`
  * as it arrives (413 before reading at all when `Content-Length` already says too much).
  */
+import { Buffer } from "node:buffer";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import { inspect } from "node:util";

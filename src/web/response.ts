@@ -7,6 +7,7 @@
  * reasons and header names are validated where they are set (CR, LF and NUL are refused), never
  * at send time.
  */
+import { Buffer } from "node:buffer";
 import type { ServerResponse } from "node:http";
 import { inspect } from "node:util";
 import { runInRoot } from "../asyncio/kernel.js";

@@ -11,8 +11,10 @@
  * the primary prints the banner, forwards SIGINT/SIGTERM to the workers, and returns once every
  * worker has finished its own graceful shutdown.
  */
+
 import cluster from "node:cluster";
 import type * as https from "node:https";
+import process from "node:process";
 import { inspect } from "node:util";
 import { ArgumentTypeError, Event, getRunningLoop, run, ValueError } from "../index.js";
 import { Application } from "./app.js";

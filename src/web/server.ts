@@ -7,8 +7,10 @@
  * — one `writeHead` + `end` for a finished `Response`. The task is started as an I/O turn of the
  * loop, so it runs in the same Node callback as the request event.
  */
+
 import * as http from "node:http";
 import * as https from "node:https";
+import process from "node:process";
 import { inspect } from "node:util";
 import { asAwaitable, startTask } from "../asyncio/kernel.js";
 import { ConnectionResetError, type EventLoop, Future, isCancelledError } from "../index.js";

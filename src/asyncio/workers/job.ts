@@ -1,4 +1,5 @@
 /** What a pool sends a worker: which export of which module to call, with which arguments. */
+import process from "node:process";
 export interface WorkerJob {
   /** The module's URL (`file:` URL or path). */
   module: string;
