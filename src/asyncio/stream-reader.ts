@@ -249,6 +249,9 @@ export class StreamReader implements AsyncIterable<Buffer> {
 
   #readlineFast(): Buffer | typeof NOT_READY {
     if (this.#exception !== null) throw this.#exception;
+    // Nothing buffered (a server waiting for the next request): no search. `indexOf` is a call into
+    // C++, and a readline() that must wait ran this fast path twice (at the call, and when awaited).
+    if (this.#start === this.#end) return NOT_READY;
     const i = this.#buf.indexOf(NL, this.#start);
     if (i !== -1 && i < this.#end && i - this.#start <= this.#limit) return this.#take(i + 1 - this.#start);
     return NOT_READY;
