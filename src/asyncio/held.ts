@@ -9,6 +9,8 @@
  */
 import { inspect } from "node:util";
 import { ArgumentTypeError } from "./exceptions.js";
+import type { Awaitable } from "./futures.js";
+import { GenOp } from "./lazy-ops.js";
 
 /**
  * What `hold()` returns: the primitive, acquired; disposing the handle releases it, once, whether the
@@ -61,6 +63,17 @@ export class HeldHandle implements Held {
   [inspect.custom](): string {
     return this.#target === null ? "<Held (released)>" : `<Held ${inspect(this.#target)}>`;
   }
+}
+
+/**
+ * @internal `hold()` of a subclass that overrides `acquire()`: through its `acquire()`, as CPython's
+ * `__aenter__` calls `self.acquire()` (the lazy operation of `hold()` uses the base class's own).
+ */
+export function holdThroughAcquire(target: Releasable & { acquire(): Awaitable<unknown> }): Awaitable<Held> {
+  return new GenOp(function* () {
+    yield* target.acquire();
+    return new HeldHandle(target) as Held;
+  });
 }
 
 /**

@@ -398,9 +398,10 @@ export const ITERATION_DONE: IteratorReturnResult<undefined> = Object.freeze({
 
 /**
  * An async iterator each of whose steps is a lazy operation run at once ({@link eager}): `fast` /
- * `slow` give the iterator results. `for await` awaits what `next()` returns, so a settled native
- * promise (the step completed) or the lazy operation (it must wait, and registers its waiter with
- * the awaiting task) both serve — an async generator's step took three microtask turns more.
+ * `slow` give the iterator results: a settled native promise when the step completed, else a promise
+ * that follows the lazy operation (its waiter registered with the calling task) — an async generator's
+ * step took three microtask turns more. The owner keeps an async generator through its own public
+ * method for a subclass that overrides that method (CPython's `__anext__` calls `self.readline()`).
  */
 export function eagerIterator<T>(
   fast: () => IteratorResult<T, undefined> | typeof NOT_READY,
@@ -408,7 +409,15 @@ export function eagerIterator<T>(
   self: unknown,
 ): AsyncIterableIterator<T> {
   const iterator: AsyncIterableIterator<T> = {
-    next: () => eager(fast, slow, undefined, self) as unknown as Promise<IteratorResult<T>>,
+    next: () => {
+      const step = eager(fast, slow, undefined, self);
+      // A step that must wait is a lazy operation, which `for await` could take as it is; `next()` is
+      // typed (and called by hand) as returning a Promise, so it gets one, following the operation now.
+      if (step instanceof Promise) return step as Promise<IteratorResult<T>>;
+      return new Promise<IteratorResult<T>>((resolve, reject) =>
+        (step as PromiseLike<IteratorResult<T, undefined>>).then(resolve, reject),
+      );
+    },
     [Symbol.asyncIterator]: () => iterator,
   };
   return iterator;

@@ -15,7 +15,7 @@ import { Deque } from "../internal/deque.js";
 import type { EventLoop } from "./base-events.js";
 import { ArgumentTypeError, CancelledError, RuntimeError, ValueError } from "./exceptions.js";
 import { type Awaitable, Future, PENDING } from "./futures.js";
-import { type Held, HeldHandle, holdHint, refuseUsing } from "./held.js";
+import { type Held, HeldHandle, holdHint, holdThroughAcquire, refuseUsing } from "./held.js";
 import { GenOp, LazyOp, MappedWait, NOT_READY, type OpIterator } from "./lazy-ops.js";
 import { getEventLoop, taskStorage } from "./loop-registry.js";
 
@@ -97,6 +97,7 @@ export class Lock {
    * `await using _ = await lock.hold()`; in a generator coroutine `using _ = yield* lock.hold()`.
    */
   hold(): Awaitable<Held> {
+    if (this.acquire !== Lock.prototype.acquire) return holdThroughAcquire(this);
     return new LazyOp(this.#holdFast, this.#holdGen, undefined, this);
   }
 
@@ -440,6 +441,7 @@ export class Semaphore {
    * `await using _ = await sem.hold()`; in a generator coroutine `using _ = yield* sem.hold()`.
    */
   hold(): Awaitable<Held> {
+    if (this.acquire !== Semaphore.prototype.acquire) return holdThroughAcquire(this);
     return new LazyOp(this.#holdFast, this.#holdGen, undefined, this);
   }
 

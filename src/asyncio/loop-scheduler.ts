@@ -22,7 +22,6 @@
  * `this as unknown as EventLoop` states that fact (it costs nothing at run time).
  */
 
-import { performance } from "node:perf_hooks";
 import process from "node:process";
 import { inspect } from "node:util";
 import { Deque } from "../internal/deque.js";

@@ -510,7 +510,17 @@ export class StreamReader implements AsyncIterable<Buffer> {
    * async generator ran at half the speed of an `await reader.readline()` loop.
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<Buffer> {
+    if (this.readline !== StreamReader.prototype.readline) return this.#linesThroughReadline();
     return eagerIterator(this.#nextLineFast, this.#nextLineGen, this);
+  }
+
+  /** The lines of a subclass that overrides `readline()`: through it. */
+  async *#linesThroughReadline(): AsyncGenerator<Buffer, void, undefined> {
+    for (;;) {
+      const line = await this.readline();
+      if (line.length === 0) return;
+      yield line;
+    }
   }
 
   #nextLineFast(): IteratorResult<Buffer, undefined> | typeof NOT_READY {

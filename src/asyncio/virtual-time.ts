@@ -9,7 +9,6 @@
  * the loop never jumps over an I/O completion.
  */
 
-import { performance } from "node:perf_hooks";
 import process from "node:process";
 import { EventLoop } from "./base-events.js";
 import { runInRoot } from "./loop-registry.js";

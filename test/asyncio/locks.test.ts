@@ -2105,6 +2105,46 @@ describe("SemaphoreTests (test_locks.py)", () => {
     });
   }
 
+  // CPython's `__aenter__` is `await self.acquire()`: a subclass's own acquire() is what hold() runs.
+  test("hold() goes through a subclass's own acquire() (Lock, Semaphore, a Condition over a Lock subclass)", async () => {
+    await runT(async () => {
+      const log: string[] = [];
+      class LoggedLock extends Lock {
+        override acquire(): asyncio.Awaitable<true> {
+          log.push("lock acquire");
+          return super.acquire();
+        }
+        override release(): void {
+          log.push("lock release");
+          super.release();
+        }
+      }
+      class LoggedSemaphore extends Semaphore {
+        override acquire(): asyncio.Awaitable<true> {
+          log.push("sem acquire");
+          return super.acquire();
+        }
+      }
+      const lock = new LoggedLock();
+      {
+        await using _ = await lock.hold();
+        assert.ok(lock.locked());
+      }
+      const sem = new LoggedSemaphore(1);
+      {
+        await using _ = await sem.hold();
+        assert.ok(sem.locked());
+      }
+      const cond = new asyncio.Condition(new LoggedLock());
+      {
+        await using _ = await cond.hold();
+      }
+      assert.deepEqual(log, ["lock acquire", "lock release", "sem acquire", "lock acquire", "lock release"]);
+      assert.equal(lock.locked(), false);
+      assert.equal(sem.locked(), false);
+    });
+  });
+
   test("the handle's release works detached, once; inspect shows what it holds", async () => {
     await runT(async () => {
       const sem = new BoundedSemaphore(2);

@@ -1591,6 +1591,74 @@ function queueConformance(spec: QueueSpec): void {
       });
     });
 
+    // Found by a review: the iterator's ready steps did not ask the loop's batch to wait for the
+    // consumer's microtasks, as get() does, and items went to consumers in another order.
+    test(`consumers iterating with for await take items in the order of get() loops; next() is a Promise [${name}]`, async () => {
+      await runMain(async () => {
+        const orders: string[] = [];
+        for (const form of ["for", "get"] as const) {
+          const q = make<number>();
+          const seen: string[] = [];
+          const consumers = ["A", "B", "C"].map((n) =>
+            asyncio.createTask(
+              form === "for"
+                ? async () => {
+                    for await (const x of q) seen.push(`${n}${x}`);
+                  }
+                : async () => {
+                    for (;;) {
+                      let x: number;
+                      try {
+                        x = await q.get();
+                      } catch (e) {
+                        if (isShutDown(e)) return;
+                        throw e;
+                      }
+                      seen.push(`${n}${x}`);
+                    }
+                  },
+            ),
+          );
+          await asyncio.sleep(0);
+          for (let i = 0; i < 6; i++) q.putNowait(i);
+          await asyncio.sleep(0);
+          await asyncio.sleep(0);
+          for (let i = 6; i < 9; i++) await q.put(i);
+          await asyncio.sleep(0);
+          await asyncio.sleep(0);
+          q.shutdown();
+          await asyncio.gather(consumers);
+          orders.push(seen.join(","));
+        }
+        assert.equal(orders[0], orders[1]);
+        const q = make<number>();
+        const step = q[Symbol.asyncIterator]().next();
+        assert.ok(step instanceof Promise, "a waiting step is a Promise");
+        q.putNowait(7);
+        assert.deepEqual(await step.finally(() => {}), { done: false, value: 7 });
+      });
+    });
+
+    test(`for await goes through a subclass's own get() [${name}]`, async () => {
+      await runMain(async () => {
+        const base = make<number>();
+        const Sub = class extends (base.constructor as typeof asyncio.Queue<number>) {
+          override get(): asyncio.Awaitable<number> {
+            const item = super.get();
+            // An async-only override: a promise (what `for await` needs; `yield*` would need more).
+            return (async () => 10 * (await item))() as unknown as asyncio.Awaitable<number>;
+          }
+        };
+        const q = new Sub();
+        q.putNowait(1);
+        q.putNowait(2);
+        q.shutdown();
+        const seen: number[] = [];
+        for await (const x of q) seen.push(x);
+        assert.deepEqual(seen.sort(), [10, 20]);
+      });
+    });
+
     test(`for await gives each item as it was put, a promise too (never awaited) [${name}]`, async () => {
       await runMain(async () => {
         // One item per queue: a PriorityQueue never compares a lone item.

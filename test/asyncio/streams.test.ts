@@ -780,6 +780,37 @@ describe("StreamReader", () => {
       assert.deepEqual(after, ["later\n"]);
     }));
 
+  test("for await over a reader: next() is a Promise when it waits too; a subclass's own readline() is used", () =>
+    runMain(async () => {
+      const r = new asyncio.StreamReader();
+      const it = r[Symbol.asyncIterator]();
+      const step = it.next();
+      assert.ok(step instanceof Promise);
+      let settled = false;
+      const followed = step.finally(() => {
+        settled = true;
+      });
+      await runBriefly();
+      assert.equal(settled, false);
+      r.feedData(Buffer.from("x\n"));
+      assert.equal(text((await followed).value as Buffer), "x\n");
+      // CPython's __anext__ is `await self.readline()`.
+      class Upper extends asyncio.StreamReader {
+        override readline(): asyncio.Awaitable<Buffer> {
+          const line = super.readline();
+          // An async-only override: a promise (what `for await` needs; `yield*` would need more).
+          return (async () =>
+            Buffer.from(text(await line).toUpperCase(), "latin1"))() as unknown as asyncio.Awaitable<Buffer>;
+        }
+      }
+      const u = new Upper();
+      u.feedData(Buffer.from("ab\ncd\n"));
+      u.feedEof();
+      const lines: string[] = [];
+      for await (const line of u) lines.push(text(line));
+      assert.deepEqual(lines, ["AB\n", "CD\n"]);
+    }));
+
   // test_streams.py: StreamTests.test___repr__, …_nondefault_limit, …_eof, …_data, …_exception, …_waiter
   test("test___repr__*: toString shows bytes, eof, a non-default limit, the exception and a waiter", () =>
     runMain(async () => {
