@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { resolve } from "node:path";
 /**
  * The `aiots` command. `aiots web MODULE:FACTORY` serves the application a factory returns, like
  * `python -m aiohttp.web package.module:init_func`.
@@ -7,6 +6,7 @@ import { resolve } from "node:path";
  *   aiots web ./app.js:makeApp -H 127.0.0.1 -P 8080
  *   node --import tsx src/cli.ts web ./examples/app.ts:makeApp   (TypeScript modules, from a checkout)
  */
+import { resolve } from "node:path";
 import process from "node:process";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";

@@ -3,7 +3,6 @@
  * their Unix-socket forms (CPython's `create_connection`/`create_server` in `base_events.py` and
  * `unix_events.py`). Node's `net`/`tls` do the system calls; errors become Python's `OSError`s.
  */
-
 import { lstatSync, unlinkSync } from "node:fs";
 import * as net from "node:net";
 import process from "node:process";

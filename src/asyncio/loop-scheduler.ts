@@ -21,7 +21,6 @@
  * where the scheduler hands itself to a handle, a future or the loop registry, the cast
  * `this as unknown as EventLoop` states that fact (it costs nothing at run time).
  */
-
 import process from "node:process";
 import { inspect } from "node:util";
 import { Deque } from "../internal/deque.js";

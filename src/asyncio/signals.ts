@@ -2,7 +2,6 @@
  * Signal handlers of a loop (CPython's `add_signal_handler` in `unix_events.py`): the callback
  * runs as a loop callback (via `callSoon`) when the process receives the signal.
  */
-
 import { constants } from "node:os";
 import process from "node:process";
 import type { EventLoop } from "./base-events.js";

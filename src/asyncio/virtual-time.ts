@@ -8,7 +8,6 @@
  * DNS, connect, write, child process). While real I/O is pending, time passes at the real rate —
  * the loop never jumps over an I/O completion.
  */
-
 import process from "node:process";
 import { EventLoop } from "./base-events.js";
 import { runInRoot } from "./loop-registry.js";

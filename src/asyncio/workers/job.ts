@@ -1,5 +1,6 @@
-/** What a pool sends a worker: which export of which module to call, with which arguments. */
 import process from "node:process";
+
+/** What a pool sends a worker: which export of which module to call, with which arguments. */
 export interface WorkerJob {
   /** The module's URL (`file:` URL or path). */
   module: string;
