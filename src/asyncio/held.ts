@@ -2,15 +2,14 @@
  * Python's `async with x:` on the lock-like primitives: `hold()` and the handle it gives.
  *
  * `await using _ = await x.hold()` (in a generator coroutine, `using _ = yield* x.hold()`) acquires
- * `x` and returns a {@link Held} handle that releases it when the block ends. `hold()` is a lazy
- * operation of its own (the primitive's `#holdFast`, and `#holdGen`: the acquire's wait, mapped to a
- * handle by `MappedWait` in lazy-ops.ts), not an acquire wrapped in a generator: an uncontended
- * `hold()` costs one handle and no waiter, as an uncontended `acquire()` does. The primitives themselves refuse `using` ({@link refuseUsing}).
+ * `x` and returns a {@link Held} handle that releases it when the block ends. `hold()` maps the
+ * primitive's `acquire()` operation ({@link holdOf}), not an acquire wrapped in a generator: an
+ * uncontended `hold()` costs one handle and no waiter, as an uncontended `acquire()` does. The primitives themselves refuse `using` ({@link refuseUsing}).
  */
 import { inspect } from "node:util";
 import { ArgumentTypeError } from "./exceptions.js";
 import type { Awaitable } from "./futures.js";
-import { GenOp } from "./lazy-ops.js";
+import { GenOp, LazyOp, MappedWait, NOT_READY, type OpIterator } from "./lazy-ops.js";
 
 /**
  * What `hold()` returns: the primitive, acquired; disposing the handle releases it, once, whether the
@@ -66,14 +65,25 @@ export class HeldHandle implements Held {
 }
 
 /**
- * @internal `hold()` of a subclass that overrides `acquire()`: through its `acquire()`, as CPython's
- * `__aenter__` calls `self.acquire()` (the lazy operation of `hold()` uses the base class's own).
+ * @internal `hold()` of a lock-like primitive, `acquiring` being its `acquire()` (a subclass's own
+ * too: CPython's `__aenter__` awaits `self.acquire()`). The primitives' acquire is a lazy operation:
+ * `hold()` is then one with the same fast and waiting parts, ending in the handle — an uncontended
+ * hold costs the handle and no waiter. Any other awaitable goes through a generator.
  */
-export function holdThroughAcquire(target: Releasable & { acquire(): Awaitable<unknown> }): Awaitable<Held> {
+export function holdOf(target: Releasable, acquiring: Awaitable<unknown>): Awaitable<Held> {
+  if (acquiring instanceof LazyOp) return new LazyOp(holdFast, holdWait, acquiring, target);
   return new GenOp(function* () {
-    yield* target.acquire();
+    yield* acquiring;
     return new HeldHandle(target) as Held;
   });
+}
+
+function holdFast(this: Releasable, acquiring: LazyOp<unknown, unknown>): Held | typeof NOT_READY {
+  return acquiring.fast.call(acquiring.self, acquiring.arg) === NOT_READY ? NOT_READY : new HeldHandle(this);
+}
+
+function holdWait(this: Releasable, acquiring: LazyOp<unknown, unknown>): OpIterator<Held> {
+  return new MappedWait(acquiring.slow.call(acquiring.self, acquiring.arg), () => new HeldHandle(this));
 }
 
 /**

@@ -396,29 +396,63 @@ export const ITERATION_DONE: IteratorReturnResult<undefined> = Object.freeze({
   value: undefined,
 });
 
+/** What {@link opIterator} applies to each result of its operation (and to an error one ends with). */
+class Mapping<T, B> {
+  constructor(
+    readonly onEnd: (v: T) => B,
+    readonly onError: ((e: unknown) => B) | undefined,
+  ) {}
+}
+
+/** The fast part of lazy operation `op`, its value mapped (`this`: the mapping). */
+function mappedFast<T, B>(this: Mapping<T, B>, op: LazyOp<unknown, T>): B | typeof NOT_READY {
+  const v = op.fast.call(op.self, op.arg);
+  return v === NOT_READY ? NOT_READY : this.onEnd(v);
+}
+
+/** The waiting part of lazy operation `op`, its result mapped (`this`: the mapping). */
+function mappedSlow<T, B>(this: Mapping<T, B>, op: LazyOp<unknown, T>): OpIterator<B> {
+  return new MappedWait(op.slow.call(op.self, op.arg), this.onEnd, this.onError);
+}
+
 /**
- * An async iterator each of whose steps is a lazy operation run at once ({@link eager}): `fast` /
- * `slow` give the iterator results: a settled native promise when the step completed, else a promise
- * that follows the lazy operation (its waiter registered with the calling task) — an async generator's
- * step took three microtask turns more. The owner keeps an async generator through its own public
- * method for a subclass that overrides that method (CPython's `__anext__` calls `self.readline()`).
+ * An async iterator whose steps are `await op()`, each result mapped by `onEnd` (and an error by
+ * `onError`): `for await` over a reader's lines (`readline()`) or a queue's items (`get()`), as
+ * CPython's `__anext__` awaits `self.readline()` — so a subclass's own method is what runs. When
+ * `op()` gives a lazy operation (the primitives'), the step runs it now, as awaiting it would, and maps
+ * its parts: a settled promise when it completes at once, else a promise following its wait. An async
+ * generator's step took three microtask turns more (half the speed of the plain loop).
  */
-export function eagerIterator<T>(
-  fast: () => IteratorResult<T, undefined> | typeof NOT_READY,
-  slow: () => OpIterator<IteratorResult<T, undefined>>,
-  self: unknown,
-): AsyncIterableIterator<T> {
-  const iterator: AsyncIterableIterator<T> = {
-    next: () => {
-      const step = eager(fast, slow, undefined, self);
-      // A step that must wait is a lazy operation, which `for await` could take as it is; `next()` is
-      // typed (and called by hand) as returning a Promise, so it gets one, following the operation now.
-      if (step instanceof Promise) return step as Promise<IteratorResult<T>>;
-      return new Promise<IteratorResult<T>>((resolve, reject) =>
-        (step as PromiseLike<IteratorResult<T, undefined>>).then(resolve, reject),
-      );
+export function opIterator<T, B>(
+  op: () => Awaitable<T>,
+  onEnd: (v: T) => IteratorResult<B, undefined>,
+  onError?: (e: unknown) => IteratorResult<B, undefined>,
+): AsyncIterableIterator<B> {
+  const mapping = new Mapping(onEnd, onError);
+  const iterator: AsyncIterableIterator<B> = {
+    next: (): Promise<IteratorResult<B, undefined>> => {
+      const aw = op();
+      if (aw instanceof LazyOp) {
+        requestFlush(); // what awaiting it does (LazyOp.then)
+        const step = eager<LazyOp<unknown, T>, IteratorResult<B, undefined>>(
+          mappedFast,
+          mappedSlow,
+          aw as LazyOp<unknown, T>,
+          mapping,
+        );
+        return asPromise(step);
+      }
+      const v = readyValue(aw);
+      if (v !== NOT_READY) return Promise.resolve(onEnd(v as T));
+      return Promise.resolve(aw).then(onEnd, onError);
     },
     [Symbol.asyncIterator]: () => iterator,
   };
   return iterator;
+}
+
+/** A promise of `aw`: itself when it is one; `next()` is typed, and called by hand, as returning one. */
+function asPromise<T>(aw: Awaitable<T>): Promise<T> {
+  if (aw instanceof Promise) return aw as Promise<T>;
+  return new Promise<T>((resolve, reject) => aw.then(resolve, reject));
 }

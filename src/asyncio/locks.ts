@@ -15,8 +15,8 @@ import { Deque } from "../internal/deque.js";
 import type { EventLoop } from "./base-events.js";
 import { ArgumentTypeError, CancelledError, RuntimeError, ValueError } from "./exceptions.js";
 import { type Awaitable, Future, PENDING } from "./futures.js";
-import { type Held, HeldHandle, holdHint, holdThroughAcquire, refuseUsing } from "./held.js";
-import { GenOp, LazyOp, MappedWait, NOT_READY, type OpIterator } from "./lazy-ops.js";
+import { type Held, holdHint, holdOf, refuseUsing } from "./held.js";
+import { GenOp, LazyOp, NOT_READY, type OpIterator } from "./lazy-ops.js";
 import { getEventLoop, taskStorage } from "./loop-registry.js";
 
 /** The loop waiters are created on: the awaiting task's, else the current one. */
@@ -97,16 +97,7 @@ export class Lock {
    * `await using _ = await lock.hold()`; in a generator coroutine `using _ = yield* lock.hold()`.
    */
   hold(): Awaitable<Held> {
-    if (this.acquire !== Lock.prototype.acquire) return holdThroughAcquire(this);
-    return new LazyOp(this.#holdFast, this.#holdGen, undefined, this);
-  }
-
-  #holdFast(): Held | typeof NOT_READY {
-    return this.#acquireFast() === NOT_READY ? NOT_READY : new HeldHandle(this);
-  }
-
-  #holdGen(): OpIterator<Held> {
-    return new MappedWait(this.#acquireGen(), () => new HeldHandle(this));
+    return holdOf(this, this.acquire());
   }
 
   /**
@@ -441,16 +432,7 @@ export class Semaphore {
    * `await using _ = await sem.hold()`; in a generator coroutine `using _ = yield* sem.hold()`.
    */
   hold(): Awaitable<Held> {
-    if (this.acquire !== Semaphore.prototype.acquire) return holdThroughAcquire(this);
-    return new LazyOp(this.#holdFast, this.#holdGen, undefined, this);
-  }
-
-  #holdFast(): Held | typeof NOT_READY {
-    return this.#acquireFast() === NOT_READY ? NOT_READY : new HeldHandle(this);
-  }
-
-  #holdGen(): OpIterator<Held> {
-    return new MappedWait(this.#acquireGen(), () => new HeldHandle(this));
+    return holdOf(this, this.acquire());
   }
 
   /** Increment the counter, waking the first waiter. */

@@ -17,9 +17,9 @@ import {
   ValueError,
 } from "./exceptions.js";
 import { type Awaitable, CANCELLED, Future, PENDING } from "./futures.js";
-import { eagerIterator, ITERATION_DONE, LazyOp, MappedWait, NOT_READY, type OpIterator } from "./lazy-ops.js";
+import { ITERATION_DONE, LazyOp, NOT_READY, type OpIterator, opIterator } from "./lazy-ops.js";
 import { Event } from "./locks.js";
-import { getEventLoop, requestFlush, taskStorage } from "./loop-registry.js";
+import { getEventLoop, taskStorage } from "./loop-registry.js";
 
 /** Options of the queue constructors. */
 export interface QueueOptions {
@@ -342,39 +342,10 @@ export class Queue<T> implements AsyncIterable<T> {
 
   /**
    * Items until the queue is shut down and drained: `for await (const item of q)`. Each step is
-   * `get()` itself, its item wrapped in the iterator result (see `eagerIterator`); an item is given as
-   * it was put, never awaited.
+   * `await this.get()` (see `opIterator`); an item is given as it was put, never awaited.
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<T> {
-    if (this.get !== Queue.prototype.get) return this.#itemsThroughGet();
-    return eagerIterator(this.#nextItemFast, this.#nextItemGen, this);
-  }
-
-  /** The items of a subclass that overrides `get()`: through it. */
-  async *#itemsThroughGet(): AsyncGenerator<T, void, undefined> {
-    for (;;) {
-      let item: T;
-      try {
-        item = await this.get();
-      } catch (e) {
-        if (e instanceof QueueShutDown) return;
-        throw e;
-      }
-      yield item;
-    }
-  }
-
-  #nextItemFast(): IteratorResult<T, undefined> | typeof NOT_READY {
-    // As get()'s lazy operation does when awaited: the consumer's chain of microtasks is async code
-    // the loop's batch waits for, so a consumer draining the queue keeps its turn (found by a review:
-    // without it, three consumers iterating one queue took items in another order than three get() loops).
-    requestFlush();
-    const item = this.#getFast();
-    return item === NOT_READY ? NOT_READY : { done: false, value: item };
-  }
-
-  #nextItemGen(): OpIterator<IteratorResult<T, undefined>> {
-    return new MappedWait(this.#getGen(), itemStep, endAtShutDown);
+    return opIterator(() => this.get(), itemStep, endAtShutDown);
   }
 
   /** @internal */

@@ -21,15 +21,7 @@ import {
   ValueError,
 } from "./exceptions.js";
 import { type Awaitable, Future, PENDING } from "./futures.js";
-import {
-  eager,
-  eagerIterator,
-  GenOp,
-  ITERATION_DONE,
-  MappedWait,
-  NOT_READY,
-  type OpIterator,
-} from "./lazy-ops.js";
+import { eager, GenOp, ITERATION_DONE, NOT_READY, type OpIterator, opIterator } from "./lazy-ops.js";
 import { getEventLoop } from "./loop-registry.js";
 import type { Transport } from "./transports.js";
 
@@ -505,31 +497,11 @@ export class StreamReader implements AsyncIterable<Buffer> {
   }
 
   /**
-   * `for await (const line of reader)` (Python: `async for line in reader`): each line until EOF.
-   * Each step is `readline()` itself, its line wrapped in the iterator result (see `eagerIterator`): an
-   * async generator ran at half the speed of an `await reader.readline()` loop.
+   * `for await (const line of reader)` (Python: `async for line in reader`): each line until EOF. Each
+   * step is `await this.readline()` (see `opIterator`).
    */
   [Symbol.asyncIterator](): AsyncIterableIterator<Buffer> {
-    if (this.readline !== StreamReader.prototype.readline) return this.#linesThroughReadline();
-    return eagerIterator(this.#nextLineFast, this.#nextLineGen, this);
-  }
-
-  /** The lines of a subclass that overrides `readline()`: through it. */
-  async *#linesThroughReadline(): AsyncGenerator<Buffer, void, undefined> {
-    for (;;) {
-      const line = await this.readline();
-      if (line.length === 0) return;
-      yield line;
-    }
-  }
-
-  #nextLineFast(): IteratorResult<Buffer, undefined> | typeof NOT_READY {
-    const line = this.#readlineFast();
-    return line === NOT_READY ? NOT_READY : lineStep(line);
-  }
-
-  #nextLineGen(): OpIterator<IteratorResult<Buffer, undefined>> {
-    return new MappedWait(this.#readlineGen(), lineStep);
+    return opIterator(() => this.readline(), lineStep);
   }
 
   /**
