@@ -544,7 +544,8 @@ export class Reaction<T> implements FutureListener, Runnable, PromiseLike<any> {
   }
 }
 
-const RESOLVED_UNDEFINED: Promise<any> = Promise.resolve(undefined);
+/** @internal A settled promise of `undefined`, shared (nothing can change it). */
+export const RESOLVED_UNDEFINED: Promise<any> = Promise.resolve(undefined);
 
 /**
  * @internal The `then` of an awaitable whose outcome is known when `then` is called (a done future,

@@ -8,7 +8,7 @@
  */
 import { inspect } from "node:util";
 import { ArgumentTypeError } from "./exceptions.js";
-import type { Awaitable } from "./futures.js";
+import { type Awaitable, RESOLVED_UNDEFINED } from "./futures.js";
 import { GenOp, LazyOp, MappedWait, NOT_READY, type OpIterator } from "./lazy-ops.js";
 
 /**
@@ -25,8 +25,6 @@ export interface Held extends AsyncDisposable, Disposable {
 interface Releasable {
   release(): void;
 }
-
-const RESOLVED: Promise<void> = Promise.resolve();
 
 /** @internal The handle `hold()` gives: releases `target` once. */
 export class HeldHandle implements Held {
@@ -55,7 +53,7 @@ export class HeldHandle implements Held {
     } catch (e) {
       return Promise.reject(e);
     }
-    return RESOLVED;
+    return RESOLVED_UNDEFINED;
   }
 
   /** @internal */
