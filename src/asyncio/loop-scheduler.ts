@@ -150,7 +150,8 @@ export abstract class LoopScheduler {
   _schedule(r: Runnable): void {
     if (this.#closed) throw new RuntimeError("Event loop is closed");
     this._ready.push(r);
-    if (!this.#batchActive && !this.#chainPending && !this.#immediatePending) this.#requestIteration();
+    if (!this.#batchActive && !this.#chainPending && !this.#immediatePending && this.#ioDepth === 0)
+      this.#requestIteration();
   }
 
   /**
@@ -329,17 +330,27 @@ export abstract class LoopScheduler {
    * ready queue right after the I/O events of an iteration. Saves a round trip's worth of latency.
    */
   _afterIO(): void {
+    this.#ioDepth--;
     if (this.#batchActive || this.#closed || this._ready.length === 0) return;
     this._runOnce();
   }
 
   /**
-   * @internal Called by transports before delivering received data: a Node turn begins here, so
-   * what the data makes ready waits for `_afterIO` (or a chained iteration), not a `setImmediate`.
+   * @internal Called by transports before delivering received data, and paired with `_afterIO` (in a
+   * `finally`): a Node turn begins here, so what the data makes ready waits for `_afterIO` (or the
+   * running batch), not a `setImmediate` — nor a chained iteration, which `_afterIO` makes needless.
    */
   _beforeIO(): void {
     this.#beginTurn();
+    this.#ioDepth++;
   }
+
+  /**
+   * How many I/O turns are open (`_beforeIO` … `_afterIO`; they can nest). Inside one, scheduling asks
+   * for no iteration: one would cost a microtask and a tick per received chunk, ahead of the code the
+   * data resumes, and find the ready queue already run by `_afterIO`.
+   */
+  #ioDepth = 0;
 
   /** Callbacks of the current iteration not yet run (the batch may pause for microtasks). */
   #batchLeft = 0;

@@ -36,8 +36,11 @@ export function readerFromNode(readable: Readable, options: NodeReaderOptions): 
     failed = true;
     readable.pause();
     loop._beforeIO();
-    reader.setException(err);
-    loop._afterIO();
+    try {
+      reader.setException(err);
+    } finally {
+      loop._afterIO();
+    }
   };
   // Only what StreamReader uses of a transport: pausing and resuming the source.
   const source = {
@@ -58,14 +61,20 @@ export function readerFromNode(readable: Readable, options: NodeReaderOptions): 
       return;
     }
     loop._beforeIO();
-    reader.feedData(chunk);
-    loop._afterIO();
+    try {
+      reader.feedData(chunk);
+    } finally {
+      loop._afterIO();
+    }
   });
   readable.on("end", () => {
     if (failed) return;
     loop._beforeIO();
-    reader.feedEof();
-    loop._afterIO();
+    try {
+      reader.feedEof();
+    } finally {
+      loop._afterIO();
+    }
   });
   const onAbort = (): void => {
     fail(options.abortedError?.() ?? new ConnectionResetError("Connection lost while reading the body"));

@@ -184,8 +184,9 @@ export class SocketTransport extends Transport {
       this.#protocol.dataReceived(chunk);
     } catch (e) {
       this.#fatalError(e, "Fatal error: protocol.dataReceived() call failed.");
+    } finally {
+      this.#loop._afterIO();
     }
-    this.#loop._afterIO();
     // Replies written while handling this chunk (a protocol's dataReceived, a generator task resumed
     // by it) leave now rather than on the next tick: one write per chunk still, minus a tick of latency.
     if (this.#pending.length > 0) this.#flush();
@@ -310,6 +311,15 @@ export class SocketTransport extends Transport {
       process.nextTick(SocketTransport.#later.flush, this);
     }
     this.#maybePauseProtocol();
+  }
+
+  /**
+   * @internal Writes are coalesced until the next tick (one system call per batch of replies). A
+   * reader of this connection that is about to wait calls this: what was written leaves now, so a
+   * reply does not wait for the rest of the tick (the reader setting up its next wait, other tasks).
+   */
+  override _flushWrites(): void {
+    if (this.#pending.length > 0) this.#flush();
   }
 
   /** Write each chunk of `list` (one system call for all of them). */

@@ -23,7 +23,7 @@ import {
 import { type Awaitable, Future, PENDING } from "./futures.js";
 import { eager, GenOp, ITERATION_DONE, NOT_READY, type OpIterator, opIterator } from "./lazy-ops.js";
 import { getEventLoop } from "./loop-registry.js";
-import type { Transport } from "./transports.js";
+import { type Transport, WriteTransport } from "./transports.js";
 
 /** The default buffer limit of a StreamReader: 64 KiB, as in CPython. */
 export const DEFAULT_LIMIT = 64 * 1024;
@@ -209,9 +209,20 @@ export class StreamReader implements AsyncIterable<Buffer> {
       this.#paused = false;
       this.#transport?.resumeReading();
     }
+    this.#flushBeforeWait();
     const w = new Future<void>({ loop: this.#loop });
     this.#waiter = w;
     return w;
+  }
+
+  /**
+   * Whoever reads is about to wait for the peer: what it wrote on this connection (a reply) leaves
+   * now, as a blocking reader flushes its output first — not at the end of the tick, after the next
+   * wait was set up (a request/response exchange's latency).
+   */
+  #flushBeforeWait(): void {
+    const t = this.#transport;
+    if (t instanceof WriteTransport) t._flushWrites();
   }
 
   #disarm(w: Future<void>): void {
@@ -243,7 +254,10 @@ export class StreamReader implements AsyncIterable<Buffer> {
     if (this.#exception !== null) throw this.#exception;
     // Nothing buffered (a server waiting for the next request): no search. `indexOf` is a call into
     // C++, and a readline() that must wait ran this fast path twice (at the call, and when awaited).
-    if (this.#start === this.#end) return NOT_READY;
+    if (this.#start === this.#end) {
+      this.#flushBeforeWait(); // the wait's own setup (an await of the lazy operation) comes later
+      return NOT_READY;
+    }
     const i = this.#buf.indexOf(NL, this.#start);
     if (i !== -1 && i < this.#end && i - this.#start <= this.#limit) return this.#take(i + 1 - this.#start);
     return NOT_READY;

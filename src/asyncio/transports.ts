@@ -55,6 +55,12 @@ export abstract class WriteTransport extends BaseTransport {
   abstract canWriteEof(): boolean;
   /** Close at once, dropping buffered data; `connectionLost(null)` follows. */
   abstract abort(): void;
+
+  /**
+   * @internal Hand what `write()` queued to the OS now rather than when the transport would (a
+   * reader of this connection is about to wait for input). The default does nothing.
+   */
+  _flushWrites(): void {}
 }
 
 /** A bidirectional stream transport (CPython's `Transport`). */

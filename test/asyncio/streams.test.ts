@@ -1050,6 +1050,61 @@ describe("streams over sockets", () => {
       }),
     ));
 
+  // Not in CPython, whose write() sends at once when nothing is queued: aiots coalesces a connection's
+  // writes until the end of the tick (one system call per batch of replies), and a readline() that
+  // must wait hands them to the socket first, so a reply does not wait for the next wait's set-up.
+  for (const form of ["async", "generator"] as const) {
+    test(`writes coalesce until a readline() must wait, which sends them at once (${form} handler)`, () =>
+      runMain(async () => {
+        const events: string[] = [];
+        const spy = (w: asyncio.StreamWriter): void => {
+          const sock = w.getExtraInfo("socket") as net.Socket;
+          const write = sock.write;
+          sock.write = function (this: net.Socket, ...args: Parameters<net.Socket["write"]>) {
+            events.push(`socket.write ${JSON.stringify(String(args[0]))}`);
+            return write.apply(this, args);
+          } as net.Socket["write"];
+        };
+        const mark = (what: string): void => {
+          events.push(what);
+        };
+        const handler =
+          form === "async"
+            ? async (r: asyncio.StreamReader, w: asyncio.StreamWriter): Promise<void> => {
+                spy(w);
+                w.write("a\n");
+                w.write("b\n");
+                mark("written");
+                const next = r.readline();
+                mark("readline called");
+                mark(`got ${JSON.stringify(text(await next))}`);
+                w.close();
+              }
+            : asyncio.coroutine(function* (r: asyncio.StreamReader, w: asyncio.StreamWriter) {
+                spy(w);
+                w.write("a\n");
+                w.write("b\n");
+                mark("written");
+                const next = r.readline();
+                mark("readline called");
+                mark(`got ${JSON.stringify(text(yield* next))}`);
+                w.close();
+              });
+        await withServer(handler, async (port) => {
+          const [r, w] = await asyncio.openConnection("127.0.0.1", port);
+          try {
+            assert.equal(text(await r.readexactly(4)), "a\nb\n");
+            w.write("x\n");
+            assert.equal(text(await r.read()), "");
+          } finally {
+            await closeWriter(w);
+          }
+        });
+        const sent = 'socket.write "a\\nb\\n"';
+        assert.deepEqual(events, ["written", sent, "readline called", 'got "x\\n"']);
+      }));
+  }
+
   // StreamWriter.write_eof / StreamReaderProtocol.eof_received returning True (half-open)
   for (const where of ["TCP", "a Unix socket"] as const) {
     test(`writeEof half-closes over ${where}: the server reads EOF and can still answer`, () =>

@@ -2330,6 +2330,35 @@ describe("a task's async context across many steps", () => {
     assert.deepEqual(log, ["body start", "body after await of a done future", "cb1", "cb2", "body resumed"]);
   });
 
+  // Inside an I/O turn the loop asks for no iteration of its own (the turn's end runs what became
+  // ready): a turn that ends in an exception must still end, or the loop would stop scheduling.
+  test("an I/O turn whose handler throws still runs what it made ready, and the loop schedules on after it", {
+    timeout: 20_000, // a loop that stopped scheduling would hang runMain's end
+  }, async () => {
+    const { ioTurn } = await import("../../src/asyncio/kernel.js");
+    const log: string[] = [];
+    await runMain(async () => {
+      const loop = loopNow();
+      await new Promise<void>((resolve) =>
+        setTimeout(() => {
+          assert.throws(
+            () =>
+              ioTurn(loop, () => {
+                loop.callSoon(() => log.push("made ready in the turn"));
+                throw new Error("boom");
+              }),
+            /boom/,
+          );
+          setImmediate(() => {
+            loop.callSoon(() => log.push("scheduled from a later Node callback"));
+            setImmediate(() => setImmediate(resolve));
+          });
+        }, 1),
+      );
+    });
+    assert.deepEqual(log, ["made ready in the turn", "scheduled from a later Node callback"]);
+  });
+
   test("what a step sets on another AsyncLocalStorage with enterWith stays in that task", async () => {
     const { AsyncLocalStorage } = await import("node:async_hooks");
     const user = new AsyncLocalStorage<string>();
