@@ -42,7 +42,8 @@ export class StreamWriter implements AsyncDisposable {
   }
 
   /**
-   * Queue bytes (or a UTF-8 string) for sending. Writes of one tick leave in one system call.
+   * Queue bytes (or a UTF-8 string) for sending. Writes of one tick leave in one system call, at the
+   * end of the tick or, sooner, when a read on this connection must wait for the peer.
    * @throws {RuntimeError} after `close()` or `writeEof()`.
    */
   write(data: Uint8Array | string): void {
