@@ -330,7 +330,7 @@ export abstract class LoopScheduler {
    * ready queue right after the I/O events of an iteration. Saves a round trip's worth of latency.
    */
   _afterIO(): void {
-    this.#ioDepth--;
+    if (this.#ioDepth > 0) this.#ioDepth--; // an unmatched call must not stop the loop asking for turns
     if (this.#batchActive || this.#closed || this._ready.length === 0) return;
     this._runOnce();
   }

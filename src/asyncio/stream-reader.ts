@@ -209,9 +209,9 @@ export class StreamReader implements AsyncIterable<Buffer> {
       this.#paused = false;
       this.#transport?.resumeReading();
     }
-    this.#flushBeforeWait();
     const w = new Future<void>({ loop: this.#loop });
     this.#waiter = w;
+    this.#flushBeforeWait(); // with the waiter set: a reply that comes back at once completes it
     return w;
   }
 

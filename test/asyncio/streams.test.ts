@@ -65,6 +65,28 @@ async function closeWriter(w: asyncio.StreamWriter): Promise<void> {
   }
 }
 
+/** Record in `events` each `write` the writer's transport makes on its `net.Socket`. */
+function recordSocketWrites(w: asyncio.StreamWriter, events: string[]): void {
+  const sock = w.getExtraInfo("socket") as net.Socket;
+  const write = sock.write;
+  sock.write = function (this: net.Socket, ...args: Parameters<net.Socket["write"]>) {
+    events.push(`socket.write ${JSON.stringify(String(args[0]))}`);
+    return write.apply(this, args);
+  } as net.Socket["write"];
+}
+
+/** A client that waits for the server's `reply`, then sends `line` and reads to EOF. */
+async function replyThenSend(port: number, reply: string, line: string): Promise<void> {
+  const [r, w] = await asyncio.openConnection("127.0.0.1", port);
+  try {
+    assert.equal(text(await r.readexactly(reply.length)), reply);
+    w.write(line);
+    assert.equal(text(await r.read()), "");
+  } finally {
+    await closeWriter(w);
+  }
+}
+
 /**
  * Start a stream server on 127.0.0.1 (port 0), run `body(port, server)`, then close the server, end
  * the connections it still has and wait until all of it is done.
@@ -1057,21 +1079,13 @@ describe("streams over sockets", () => {
     test(`writes coalesce until a readline() must wait, which sends them at once (${form} handler)`, () =>
       runMain(async () => {
         const events: string[] = [];
-        const spy = (w: asyncio.StreamWriter): void => {
-          const sock = w.getExtraInfo("socket") as net.Socket;
-          const write = sock.write;
-          sock.write = function (this: net.Socket, ...args: Parameters<net.Socket["write"]>) {
-            events.push(`socket.write ${JSON.stringify(String(args[0]))}`);
-            return write.apply(this, args);
-          } as net.Socket["write"];
-        };
         const mark = (what: string): void => {
           events.push(what);
         };
         const handler =
           form === "async"
             ? async (r: asyncio.StreamReader, w: asyncio.StreamWriter): Promise<void> => {
-                spy(w);
+                recordSocketWrites(w, events);
                 w.write("a\n");
                 w.write("b\n");
                 mark("written");
@@ -1081,7 +1095,7 @@ describe("streams over sockets", () => {
                 w.close();
               }
             : asyncio.coroutine(function* (r: asyncio.StreamReader, w: asyncio.StreamWriter) {
-                spy(w);
+                recordSocketWrites(w, events);
                 w.write("a\n");
                 w.write("b\n");
                 mark("written");
@@ -1090,18 +1104,34 @@ describe("streams over sockets", () => {
                 mark(`got ${JSON.stringify(text(yield* next))}`);
                 w.close();
               });
-        await withServer(handler, async (port) => {
-          const [r, w] = await asyncio.openConnection("127.0.0.1", port);
-          try {
-            assert.equal(text(await r.readexactly(4)), "a\nb\n");
-            w.write("x\n");
-            assert.equal(text(await r.read()), "");
-          } finally {
-            await closeWriter(w);
-          }
-        });
+        await withServer(handler, (port) => replyThenSend(port, "a\nb\n", "x\n"));
         const sent = 'socket.write "a\\nb\\n"';
         assert.deepEqual(events, ["written", sent, "readline called", 'got "x\\n"']);
+      }));
+  }
+
+  // The other reads set up their wait when awaited: the writes leave within that await's microtasks,
+  // so before a tick queued ahead of them (the handler goes on from a microtask after sleep(0)).
+  for (const op of ["read", "readexactly", "readuntil"] as const) {
+    test(`writes leave when ${op}() starts waiting, ahead of the ticks queued before them`, () =>
+      runMain(async () => {
+        const events: string[] = [];
+        const handler = async (r: asyncio.StreamReader, w: asyncio.StreamWriter): Promise<void> => {
+          recordSocketWrites(w, events);
+          await asyncio.sleep(0);
+          process.nextTick(() => events.push("a tick queued before the write"));
+          w.write("a\n");
+          const got =
+            op === "read"
+              ? await r.read(2)
+              : op === "readexactly"
+                ? await r.readexactly(2)
+                : await r.readuntil();
+          events.push(`got ${JSON.stringify(text(got))}`);
+          w.close();
+        };
+        await withServer(handler, (port) => replyThenSend(port, "a\n", "x\n"));
+        assert.deepEqual(events, ['socket.write "a\\n"', "a tick queued before the write", 'got "x\\n"']);
       }));
   }
 
