@@ -324,7 +324,9 @@ export class StreamReader implements AsyncIterable<Buffer> {
       const r = this.reader;
       if (r.#exception !== null) throw r.#exception;
       const start = r.#start;
-      const i = r.#buf.indexOf(NL, start + this.#searched);
+      const from = start + this.#searched;
+      // No byte since the last search (a wait that begins on an empty buffer): no call into C++.
+      const i = from < r.#end ? r.#buf.indexOf(NL, from) : -1;
       if (i !== -1 && i < r.#end) {
         if (i - start <= r.#limit) return { done: true, value: r.#take(i + 1 - start) };
       } else if (r.#end - start <= r.#limit) {
