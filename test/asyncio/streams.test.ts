@@ -1082,26 +1082,24 @@ describe("streams over sockets", () => {
         const mark = (what: string): void => {
           events.push(what);
         };
+        /** Write two lines, then call readline() with nothing buffered; what it returned. */
+        const writeThenReadline = (r: asyncio.StreamReader, w: asyncio.StreamWriter) => {
+          recordSocketWrites(w, events);
+          w.write("a\n");
+          w.write("b\n");
+          mark("written");
+          const next = r.readline();
+          mark("readline called");
+          return next;
+        };
         const handler =
           form === "async"
             ? async (r: asyncio.StreamReader, w: asyncio.StreamWriter): Promise<void> => {
-                recordSocketWrites(w, events);
-                w.write("a\n");
-                w.write("b\n");
-                mark("written");
-                const next = r.readline();
-                mark("readline called");
-                mark(`got ${JSON.stringify(text(await next))}`);
+                mark(`got ${JSON.stringify(text(await writeThenReadline(r, w)))}`);
                 w.close();
               }
             : asyncio.coroutine(function* (r: asyncio.StreamReader, w: asyncio.StreamWriter) {
-                recordSocketWrites(w, events);
-                w.write("a\n");
-                w.write("b\n");
-                mark("written");
-                const next = r.readline();
-                mark("readline called");
-                mark(`got ${JSON.stringify(text(yield* next))}`);
+                mark(`got ${JSON.stringify(text(yield* writeThenReadline(r, w)))}`);
                 w.close();
               });
         await withServer(handler, (port) => replyThenSend(port, "a\nb\n", "x\n"));
