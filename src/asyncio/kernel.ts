@@ -23,6 +23,7 @@
  *   generator object, a plain value) into something `await` runs in the current task.
  * - {@link readerFromNode}, {@link readerFromSource}: a `StreamReader` fed from a Node `Readable` (a request or response
  *   body) with back-pressure and a per-chunk check (how body-size limits are enforced).
+ *   {@link feedReader} and {@link endReader} feed one inside an {@link ioTurn} without a closure per chunk.
  * - Lazy operations ({@link LazyOp}, {@link GenOp}, {@link eager}, {@link NOT_READY},
  *   {@link READY_VOID}): awaitables usable with `await` and `yield*`, lazy like coroutines, that
  *   complete without a Future when they need not wait — the building blocks of every primitive.
@@ -37,25 +38,15 @@ export { asAwaitable } from "./awaitables.js";
 export { reusePortSupported } from "./connections.js";
 export { eager, GenOp, LazyOp, NOT_READY, READY_VOID } from "./lazy-ops.js";
 export { runInRoot } from "./loop-registry.js";
+export { ioTurn } from "./loop-scheduler.js";
 export {
+  endReader,
+  feedReader,
   type NodeReaderOptions,
   type ReaderSource,
   readerFromNode,
   readerFromSource,
 } from "./node-readable.js";
-
-/**
- * Run `fn(...args)` as an I/O turn of `loop`: callbacks and tasks it makes ready run before this
- * Node callback returns (unless the loop is already running a batch, which then picks them up).
- */
-export function ioTurn<A extends unknown[], R>(loop: EventLoop, fn: (...args: A) => R, ...args: A): R {
-  loop._beforeIO();
-  try {
-    return fn(...args);
-  } finally {
-    loop._afterIO();
-  }
-}
 
 /**
  * Create a task for `body` on `loop` and run its first step now, inside this call (CPython 3.12's

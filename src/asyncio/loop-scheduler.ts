@@ -568,6 +568,20 @@ export abstract class LoopScheduler {
   }
 }
 
+/**
+ * Run `fn(...args)` as an I/O turn of `loop` (`_beforeIO` … `_afterIO`, however `fn` ends): callbacks
+ * and tasks it makes ready run before this Node callback returns (unless the loop is already running
+ * a batch, which then picks them up).
+ */
+export function ioTurn<A extends unknown[], R>(loop: EventLoop, fn: (...args: A) => R, ...args: A): R {
+  loop._beforeIO();
+  try {
+    return fn(...args);
+  } finally {
+    loop._afterIO();
+  }
+}
+
 function checkCallback(cb: unknown, method: string): void {
   if (typeof cb !== "function")
     throw new ArgumentTypeError(`a callable object was expected by ${method}(), got ${inspect(cb)}`);

@@ -7,6 +7,7 @@
 import type { Readable } from "node:stream";
 import type { EventLoop } from "./base-events.js";
 import { ConnectionResetError } from "./exceptions.js";
+import { ioTurn } from "./loop-scheduler.js";
 import { StreamReader } from "./stream-reader.js";
 import type { Transport } from "./transports.js";
 
@@ -35,12 +36,7 @@ export function readerFromNode(readable: Readable, options: NodeReaderOptions): 
     if (failed) return;
     failed = true;
     readable.pause();
-    loop._beforeIO();
-    try {
-      reader.setException(err);
-    } finally {
-      loop._afterIO();
-    }
+    ioTurn(loop, failReader, reader, err);
   };
   // Only what StreamReader uses of a transport: pausing and resuming the source.
   const source = {
@@ -60,21 +56,11 @@ export function readerFromNode(readable: Readable, options: NodeReaderOptions): 
       fail(err);
       return;
     }
-    loop._beforeIO();
-    try {
-      reader.feedData(chunk);
-    } finally {
-      loop._afterIO();
-    }
+    ioTurn(loop, feedReader, reader, chunk);
   });
   readable.on("end", () => {
     if (failed) return;
-    loop._beforeIO();
-    try {
-      reader.feedEof();
-    } finally {
-      loop._afterIO();
-    }
+    ioTurn(loop, endReader, reader);
   });
   const onAbort = (): void => {
     fail(options.abortedError?.() ?? new ConnectionResetError("Connection lost while reading the body"));
@@ -116,4 +102,18 @@ export function readerFromSource(
   };
   reader.setTransport(transport as unknown as Transport);
   return reader;
+}
+
+/** `reader.feedData(chunk)`, as a function of both (for {@link ioTurn}, without a closure per chunk). */
+export function feedReader(reader: StreamReader, chunk: Buffer): void {
+  reader.feedData(chunk);
+}
+
+/** `reader.feedEof()`, as a function of the reader (for {@link ioTurn}). */
+export function endReader(reader: StreamReader): void {
+  reader.feedEof();
+}
+
+function failReader(reader: StreamReader, err: Error): void {
+  reader.setException(err);
 }

@@ -7,7 +7,7 @@
  * *reader* mode: an aiots `StreamReader` with the usual back-pressure (paused above twice its limit).
  */
 import { Buffer } from "node:buffer";
-import { ioTurn, readerFromSource } from "../asyncio/kernel.js";
+import { endReader, feedReader, ioTurn, readerFromSource } from "../asyncio/kernel.js";
 import { type EventLoop, Future, RuntimeError, type StreamReader } from "../index.js";
 
 /** Bytes kept in buffer mode before undici is paused while nobody reads. */
@@ -68,7 +68,7 @@ export class ResponseBody {
     if (this.#state !== State.Reading) return false;
     const reader = this.#reader;
     if (reader !== null) {
-      ioTurn(this.#loop, feed, reader, chunk);
+      ioTurn(this.#loop, feedReader, reader, chunk);
       return !this.#paused;
     }
     this.#chunks.push(chunk);
@@ -85,7 +85,7 @@ export class ResponseBody {
     if (this.#state !== State.Reading) return;
     this.#state = State.Done;
     this.#finish();
-    if (this.#reader !== null) ioTurn(this.#loop, feedEof, this.#reader);
+    if (this.#reader !== null) ioTurn(this.#loop, endReader, this.#reader);
     else if (this.#waiter !== null) ioTurn(this.#loop, wake, this.#waiter);
   }
 
@@ -166,14 +166,6 @@ export class ResponseBody {
     this.#chunks = [];
     this.#size = 0;
   }
-}
-
-function feed(reader: StreamReader, chunk: Buffer): void {
-  reader.feedData(chunk);
-}
-
-function feedEof(reader: StreamReader): void {
-  reader.feedEof();
 }
 
 function failReader(reader: StreamReader, err: Error): void {
