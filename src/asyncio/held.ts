@@ -4,7 +4,8 @@
  * `await using _ = await x.hold()` (in a generator coroutine, `using _ = yield* x.hold()`) acquires
  * `x` and returns a {@link Held} handle that releases it when the block ends. `hold()` maps the
  * primitive's `acquire()` operation ({@link holdOf}), not an acquire wrapped in a generator: an
- * uncontended `hold()` costs one handle and no waiter, as an uncontended `acquire()` does. The primitives themselves refuse `using` ({@link refuseUsing}).
+ * uncontended `hold()` costs one handle and no waiter, as an uncontended `acquire()` does. The
+ * primitives themselves refuse `using` ({@link refuseUsing}).
  */
 import { inspect } from "node:util";
 import { ArgumentTypeError } from "./exceptions.js";

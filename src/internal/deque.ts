@@ -120,11 +120,10 @@ export class Deque<T> {
 
 /**
  * A ring of `n` (a power of two) empty slots: an array of `undefined` doubled from one slot by `concat`,
- * not `new Array(n)`. `new Array(n)`
- * starts as an array of small integers with holes and changes kind at the first object stored, so code
- * V8 optimized for the rings of earlier deques (a loop's ready queue, a queue's waiters) met a new kind
- * in every new loop's and queue's rings and was deoptimized ("wrong map"); and from 2^26 slots it is a
- * dictionary, which filling (or growing into) takes seconds. Doubled, every ring is a packed array of
+ * not `new Array(n)`. `new Array(n)` starts as an array of small integers with holes and changes kind
+ * at the first object stored, so code V8 optimized for the rings of earlier deques (a loop's ready
+ * queue, a queue's waiters) met a new kind in every new loop's and queue's rings and was deoptimized
+ * ("wrong map"); and from 2^26 slots it is a dictionary, which filling (or growing into) takes seconds. Doubled, every ring is a packed array of
  * one kind from birth, on Node 22 as on Node 24, as `#grow` keeps it. Doubling rather than pushing:
  * a loop of 1 024 pushes (every new event loop's ready queue) was compiled on the stack by V8 each time
  * (`--trace-opt`: Maglev then TurboFan on-stack replacement, in the bench's measured run of `gather`).
